@@ -1,0 +1,52 @@
+/** Every setting release-health knows, with its default. The shape doubles as the schema. */
+export const DEFAULT_CONFIG = {
+  clickhouse: {
+    /** Empty: the embedded engine (chDB) in `dataPath`. Otherwise a server, e.g. http://ch:8123. */
+    url: '',
+    username: 'default',
+    password: '',
+    database: 'release_health',
+    dataPath: './data',
+    requestTimeoutMs: 30_000,
+    /** Raw spans older than this are dropped by ClickHouse TTL; rollups are kept 4x longer. */
+    ttlDays: 30,
+  },
+  otlp: {
+    http: { enabled: true, host: '0.0.0.0', port: 4318, maxBodyBytes: 16 * 1024 * 1024 },
+    grpc: { enabled: false, host: '0.0.0.0', port: 4317 },
+    /** Spans per resource/scope beyond this are rejected as absurd (partial success). */
+    maxAttributesPerSpan: 512,
+  },
+  api: { host: '0.0.0.0', port: 8080 },
+  writer: {
+    /** A group-commit batch is written when it holds this many rows... */
+    maxBatchRows: 50_000,
+    /** ...or when its oldest row has waited this long. */
+    flushIntervalMs: 200,
+    /** Rows waiting or being written beyond which ingest answers 429 with Retry-After. */
+    maxQueuedRows: 400_000,
+  },
+  mapping: {
+    releaseAttribute: 'service.version',
+    environmentAttributes: ['deployment.environment.name', 'deployment.environment'],
+    /** Span attributes read as flags (`<prefix><flag key>` = variant); empty = off. */
+    flagAttributePrefix: '',
+  },
+  kafka: {
+    brokers: [] as string[],
+    clientId: 'release-health',
+    groupId: 'release-health',
+    /** `topic:format` pairs; formats: otlp_proto, otlp_json, json. */
+    topics: [] as string[],
+  },
+}
+
+export type ConfigShape = typeof DEFAULT_CONFIG
+
+type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T
+
+export type Config = DeepReadonly<ConfigShape>

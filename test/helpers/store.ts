@@ -1,0 +1,60 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { DEFAULT_CONFIG } from '../../src/config/defaults.ts'
+import { createStore, type Store } from '../../src/store/store-client.ts'
+import { migrate } from '../../src/store/migrate.ts'
+
+/** A name unique to this test run, for databases and topics. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`
+}
+
+let embeddedDataPath: string | undefined
+
+/**
+ * A fresh database in this process's embedded engine (one chDB data directory per test
+ * process), or on the server named by RH_TEST_CLICKHOUSE_URL when set.
+ */
+export function createTestStore(options: { database?: string } = {}): Store {
+  embeddedDataPath ??= mkdtempSync(join(tmpdir(), 'rh-chdb-'))
+  return createStore({
+    ...DEFAULT_CONFIG.clickhouse,
+    url: process.env.RH_TEST_CLICKHOUSE_URL ?? '',
+    dataPath: embeddedDataPath,
+    database: options.database ?? uniqueName('rh_test'),
+  })
+}
+
+export async function createMigratedTestStore(): Promise<Store> {
+  const store = createTestStore()
+  await migrate({ store, ttlDays: DEFAULT_CONFIG.clickhouse.ttlDays })
+  return store
+}
+
+/** Runs a query with bound parameters and returns its rows. */
+export async function queryRows<T>(
+  store: Store,
+  query: string,
+  params: Record<string, unknown> = {},
+): Promise<T[]> {
+  const result = await store.client.query({ query, query_params: params, format: 'JSONEachRow' })
+  return result.json<T>()
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after the deadline. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const { timeoutMs = 30_000, intervalMs = 100, what = 'condition' } = options
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}
