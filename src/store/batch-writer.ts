@@ -20,6 +20,11 @@ export interface BatchWriter<Row> {
   write(rows: readonly Row[]): Promise<void>
   /** Rows accepted and not yet written. */
   readonly queuedRows: number
+  /**
+   * Shutdown, phase one: write what is pending now and every later row at once, without
+   * waiting for the flush interval, so in-flight requests finish quickly.
+   */
+  drain(): void
   /** Writes everything accepted so far, refuses new rows, and resolves when all is written. */
   close(): Promise<void>
 }
@@ -50,9 +55,10 @@ export function createBatchWriter<Row>(options: BatchWriterOptions<Row>): BatchW
   let timer: NodeJS.Timeout | undefined
   let writing: Promise<void> | undefined
   let closing = false
+  let draining = false
 
   const scheduleFlush = (): void => {
-    if (pendingRows.length >= options.maxBatchRows) {
+    if (pendingRows.length >= options.maxBatchRows || draining) {
       startWrite()
     } else if (timer === undefined) {
       timer = setTimeout(() => {
@@ -75,7 +81,7 @@ export function createBatchWriter<Row>(options: BatchWriterOptions<Row>): BatchW
       writing = undefined
       inFlightRows = 0
       if (pendingRows.length > 0) {
-        if (pendingRows.length >= options.maxBatchRows || closing) startWrite()
+        if (pendingRows.length >= options.maxBatchRows || closing || draining) startWrite()
         else scheduleFlush()
       }
     })
@@ -138,6 +144,15 @@ export function createBatchWriter<Row>(options: BatchWriterOptions<Row>): BatchW
         )
       }
       if (rows.length === 0) return Promise.resolve()
+      if (rows.length > options.maxQueuedRows) {
+        // Retrying cannot help a request larger than the whole queue: say so instead of 429.
+        return Promise.reject(
+          new RhError(
+            'RH_INGEST_TOO_LARGE',
+            `a request of ${rows.length} spans exceeds the writer queue of ${options.maxQueuedRows} rows (writer.maxQueuedRows); send smaller batches`,
+          ),
+        )
+      }
       if (pendingRows.length + inFlightRows + rows.length > options.maxQueuedRows) {
         return Promise.reject(
           new RhError(
@@ -152,6 +167,11 @@ export function createBatchWriter<Row>(options: BatchWriterOptions<Row>): BatchW
         pendingWaiters.push({ resolve, reject, rows: rows.length })
         scheduleFlush()
       })
+    },
+
+    drain() {
+      draining = true
+      startWrite()
     },
 
     async close() {

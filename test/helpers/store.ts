@@ -13,16 +13,21 @@ export function uniqueName(prefix: string): string {
 
 let embeddedDataPath: string | undefined
 
+/** This process's embedded data directory: chDB opens one per process. */
+export function testDataPath(): string {
+  embeddedDataPath ??= mkdtempSync(join(tmpdir(), 'rh-chdb-'))
+  return embeddedDataPath
+}
+
 /**
  * A fresh database in this process's embedded engine (one chDB data directory per test
  * process), or on the server named by RH_TEST_CLICKHOUSE_URL when set.
  */
 export function createTestStore(options: { database?: string } = {}): Store {
-  embeddedDataPath ??= mkdtempSync(join(tmpdir(), 'rh-chdb-'))
   return createStore({
     ...DEFAULT_CONFIG.clickhouse,
     url: process.env.RH_TEST_CLICKHOUSE_URL ?? '',
-    dataPath: embeddedDataPath,
+    dataPath: testDataPath(),
     database: options.database ?? uniqueName('rh_test'),
   })
 }
