@@ -49,7 +49,7 @@ const SATURATED_RETRY_AFTER_SECONDS = 1
  */
 export function createBatchWriter<Row>(options: BatchWriterOptions<Row>): BatchWriter<Row> {
   const logger = options.logger ?? silentLogger
-  let pendingRows: Row[] = []
+  const pendingRows: Row[] = []
   let pendingWaiters: PendingWaiter[] = []
   let inFlightRows = 0
   let timer: NodeJS.Timeout | undefined

@@ -1,0 +1,239 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import { closeConnectionsOnShutdown } from '../http/close-connections-on-shutdown.ts'
+import swagger from '@fastify/swagger'
+import { isRhError, RhError, toMessage } from '../errors.ts'
+import { silentLogger, type Logger } from '../logger.ts'
+import type { AnalysisDefinition } from '../verdicts/analysis-definition.ts'
+import type { NewAnalysis, VerdictService } from '../verdicts/verdict-service.ts'
+import {
+  analysisBody,
+  createAnalysisBody,
+  errorBody,
+  historyBody,
+  historyQuery,
+  idParams,
+  listAnalysesQuery,
+  verdictBody,
+  verdictQuery,
+} from './schemas.ts'
+
+export interface ApiServerOptions {
+  readonly verdicts: VerdictService
+  /** Whether the store answers and its schema is current, for /readyz. */
+  readonly isReady: () => Promise<{ ready: boolean; reason?: string }>
+  readonly logger?: Logger
+  readonly version: string
+}
+
+const errorResponses = { 400: errorBody, 404: errorBody, 503: errorBody }
+
+/** The HTTP API that rollout controllers, dashboards and people use. */
+export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
+  const logger = options.logger ?? silentLogger
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 })
+
+  closeConnectionsOnShutdown(app)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'release-health',
+        version: options.version,
+        description: 'Canary analysis verdicts over release-correlated OpenTelemetry data.',
+      },
+    },
+  })
+
+  app.setErrorHandler((error, request, reply) => {
+    const known = toApiError(error)
+    if (known.status >= 500)
+      logger.error({ err: toMessage(error), url: request.url }, 'api request failed')
+    if (known.retryAfterSeconds !== undefined)
+      reply.header('retry-after', String(known.retryAfterSeconds))
+    return reply.code(known.status).send({
+      error: { code: known.code, message: known.message, retriable: known.retriable },
+    })
+  })
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error: {
+        code: 'RH_API_NOT_FOUND',
+        message: `no route ${request.method} ${request.url}`,
+        retriable: false,
+      },
+    }),
+  )
+
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger())
+
+  app.get('/healthz', { schema: { summary: 'The process is alive' } }, () => ({ status: 'ok' }))
+
+  app.get(
+    '/readyz',
+    { schema: { summary: 'The store is reachable and migrated' } },
+    async (_request, reply) => {
+      const state = await options.isReady()
+      return reply
+        .code(state.ready ? 200 : 503)
+        .send(state.ready ? { status: 'ready' } : { status: 'not ready', reason: state.reason })
+    },
+  )
+
+  app.post(
+    '/api/v1/analyses',
+    {
+      schema: {
+        summary: 'Create an analysis',
+        body: createAnalysisBody,
+        response: {
+          201: { type: 'object', properties: { id: { type: 'string' } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const analysis = await options.verdicts.create(request.body as NewAnalysis)
+      return reply
+        .code(201)
+        .header('location', `/api/v1/analyses/${analysis.id}`)
+        .send({ id: analysis.id })
+    },
+  )
+
+  app.get(
+    '/api/v1/analyses',
+    {
+      schema: {
+        summary: 'Analyses, newest first',
+        querystring: listAnalysesQuery,
+        response: {
+          200: { type: 'object', properties: { analyses: { type: 'array', items: analysisBody } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { service, limit } = request.query as { service?: string; limit: number }
+      const analyses = await options.verdicts.list({
+        limit,
+        ...(service === undefined ? {} : { service }),
+      })
+      return { analyses: analyses.map(toAnalysisBody) }
+    },
+  )
+
+  app.get(
+    '/api/v1/analyses/:id/verdicts',
+    {
+      schema: {
+        summary: 'Recorded verdicts of an analysis, newest first',
+        params: idParams,
+        querystring: historyQuery,
+        response: { 200: historyBody, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string }
+      const { limit } = request.query as { limit: number }
+      const verdicts = await options.verdicts.history(id, limit)
+      if (verdicts === undefined) throw notFound(id)
+      return {
+        analysisId: id,
+        verdicts: verdicts.map((record) => ({
+          evaluatedAt: new Date(record.evaluatedAtMs).toISOString(),
+          recordedAt: new Date(record.recordedAtMs).toISOString(),
+          decision: record.decision,
+          reasons: record.reasons,
+          policyVersion: record.policyVersion,
+          requester: record.requester,
+        })),
+      }
+    },
+  )
+
+  app.get(
+    '/api/v1/analyses/:id',
+    {
+      schema: {
+        summary: 'An analysis as stored',
+        params: idParams,
+        response: { 200: analysisBody, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string }
+      const analysis = await options.verdicts.find(id)
+      if (analysis === undefined) throw notFound(id)
+      return toAnalysisBody(analysis)
+    },
+  )
+
+  app.get(
+    '/api/v1/analyses/:id/verdict',
+    {
+      schema: {
+        summary: 'The verdict now, or replayed at a past time',
+        params: idParams,
+        querystring: verdictQuery,
+        response: { 200: verdictBody, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string }
+      const { at } = request.query as { at?: string }
+      const verdict = await options.verdicts.evaluate(id, {
+        ...(at === undefined ? {} : { atMs: Date.parse(at) }),
+        requester: String(request.headers['user-agent'] ?? 'unknown').slice(0, 128),
+      })
+      if (verdict === undefined) throw notFound(id)
+      return verdict
+    },
+  )
+
+  return app
+}
+
+function notFound(id: string): RhError {
+  return new RhError('RH_API_NOT_FOUND', `no analysis with id ${JSON.stringify(id)}`)
+}
+
+function toApiError(error: unknown): RhError {
+  if (isRhError(error)) return error
+  const fastifyError = error as {
+    validation?: unknown
+    statusCode?: number
+    code?: string
+    message?: string
+  }
+  if (fastifyError.validation !== undefined) {
+    return new RhError(
+      'RH_API_INVALID_REQUEST',
+      `invalid request: ${fastifyError.message ?? 'validation failed'}`,
+    )
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
+    return new RhError(
+      fastifyError.statusCode === 404 ? 'RH_API_NOT_FOUND' : 'RH_API_INVALID_REQUEST',
+      toMessage(error),
+    )
+  }
+  return new RhError(
+    'RH_STORE_QUERY_FAILED',
+    `the request could not be completed: ${toMessage(error)}`,
+    { retryAfterSeconds: 5 },
+  )
+}
+
+function toAnalysisBody(analysis: AnalysisDefinition): Record<string, unknown> {
+  return {
+    id: analysis.id,
+    version: analysis.version,
+    service: analysis.service,
+    environment: analysis.environment,
+    baseline: analysis.baseline,
+    canary: analysis.canary,
+    startTime: new Date(analysis.startMs).toISOString(),
+    createdAt: new Date(analysis.createdAtMs).toISOString(),
+    policy: analysis.policy,
+  }
+}

@@ -1,0 +1,115 @@
+import type { FastifyInstance } from 'fastify'
+import type { Config } from './config/defaults.ts'
+import { silentLogger, type Logger } from './logger.ts'
+import { createApiServer } from './api/api-server.ts'
+import { createOtlpHttpReceiver } from './ingest/otlp/http-receiver.ts'
+import type { SpanRow } from './model/span-row.ts'
+import { createAnalysesRepository } from './store/analyses-repository.ts'
+import { createBatchWriter } from './store/batch-writer.ts'
+import { insertRows } from './store/insert-rows.ts'
+import { isSchemaCurrent, migrate } from './store/migrate.ts'
+import { assertReachable, createStore, type Store } from './store/store-client.ts'
+import { createStoreCohortSource } from './store/store-cohort-source.ts'
+import { createVerdictService } from './verdicts/verdict-service.ts'
+
+export interface StartAppOptions {
+  readonly config: Config
+  readonly logger?: Logger
+  readonly now?: () => number
+  readonly version?: string
+}
+
+export interface RunningApp {
+  readonly store: Store
+  /** Base URLs the servers listen on, e.g. http://127.0.0.1:4318 (port 0 picks a free one). */
+  readonly otlpHttpUrl: string | undefined
+  readonly apiUrl: string
+  /** Stops accepting, writes every accepted span, closes the store. Safe to call twice. */
+  stop(): Promise<void>
+}
+
+/**
+ * Everything `serve` runs, wired together: the store (migrated), the group-commit writer, the
+ * OTLP/HTTP receiver and the API. Fails before listening when the store is unreachable.
+ */
+export async function startApp(options: StartAppOptions): Promise<RunningApp> {
+  const { config } = options
+  const logger = options.logger ?? silentLogger
+  const now = options.now ?? Date.now
+  const store = createStore(config.clickhouse)
+  const servers: FastifyInstance[] = []
+  try {
+    await assertReachable(store)
+    await migrate({ store, ttlDays: config.clickhouse.ttlDays, logger })
+
+    const writer = createBatchWriter<SpanRow>({
+      writeBatch: (rows, deduplicationToken) =>
+        insertRows(store, { table: 'spans', rows, deduplicationToken }),
+      maxBatchRows: config.writer.maxBatchRows,
+      flushIntervalMs: config.writer.flushIntervalMs,
+      maxQueuedRows: config.writer.maxQueuedRows,
+      logger,
+    })
+
+    let otlpHttpUrl: string | undefined
+    let receiver: FastifyInstance | undefined
+    if (config.otlp.http.enabled) {
+      receiver = createOtlpHttpReceiver({
+        writer,
+        mapping: { ...config.mapping, maxAttributesPerSpan: config.otlp.maxAttributesPerSpan },
+        maxBodyBytes: config.otlp.http.maxBodyBytes,
+        retentionDays: config.clickhouse.ttlDays,
+        now,
+        logger,
+      })
+      servers.push(receiver)
+      otlpHttpUrl = await receiver.listen({
+        host: config.otlp.http.host,
+        port: config.otlp.http.port,
+      })
+      logger.info({ url: otlpHttpUrl }, 'OTLP/HTTP receiver listening (POST /v1/traces)')
+    }
+
+    const verdicts = createVerdictService({
+      repository: createAnalysesRepository(store),
+      cohorts: createStoreCohortSource(store, logger),
+      now,
+      logger,
+    })
+    const api = await createApiServer({
+      verdicts,
+      logger,
+      version: options.version ?? '0.0.0',
+      isReady: async () =>
+        (await isSchemaCurrent(store))
+          ? { ready: true }
+          : {
+              ready: false,
+              reason: `the store (${store.location}) is unreachable or not migrated`,
+            },
+    })
+    servers.push(api)
+    const apiUrl = await api.listen({ host: config.api.host, port: config.api.port })
+    logger.info({ url: apiUrl, store: store.location }, 'API listening')
+
+    let stopping: Promise<void> | undefined
+    const stop = (): Promise<void> =>
+      (stopping ??= (async () => {
+        logger.info({ queuedRows: writer.queuedRows }, 'shutting down: writing accepted spans')
+        // Order matters: the receiver's close waits for in-flight requests, which wait for
+        // their rows to be written, so the writer drains first; once no request can arrive,
+        // the writer closes with nothing left behind.
+        writer.drain()
+        await receiver?.close()
+        await writer.close()
+        await api.close()
+        await store.close()
+        logger.info({}, 'stopped')
+      })())
+    return { store, otlpHttpUrl, apiUrl, stop }
+  } catch (error) {
+    await Promise.allSettled(servers.map((server) => server.close()))
+    await store.close()
+    throw error
+  }
+}

@@ -1,0 +1,26 @@
+import { Command } from 'commander'
+import { migrate } from '../../store/migrate.ts'
+import { assertReachable, createStore } from '../../store/store-client.ts'
+import { addConfigOptions, resolveFromFlags, type ConfigFlags } from '../config-options.ts'
+import { createCliLogger } from '../logger.ts'
+
+export function createMigrateCommand(): Command {
+  return addConfigOptions(new Command('migrate'))
+    .description('create or upgrade the ClickHouse schema; running it again changes nothing')
+    .action(async (flags: ConfigFlags) => {
+      const config = resolveFromFlags(flags)
+      const logger = createCliLogger(flags.logLevel)
+      const store = createStore(config.clickhouse)
+      try {
+        await assertReachable(store)
+        const result = await migrate({ store, ttlDays: config.clickhouse.ttlDays, logger })
+        console.log(
+          result.applied.length === 0 && result.ttlChanged.length === 0
+            ? `schema of ${store.database} on ${store.location} is current`
+            : `applied migrations [${result.applied.join(', ')}], TTL changed on [${result.ttlChanged.join(', ')}]`,
+        )
+      } finally {
+        await store.close()
+      }
+    })
+}

@@ -1,0 +1,163 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { closeConnectionsOnShutdown } from '../../http/close-connections-on-shutdown.ts'
+import { isRhError, RhError, toMessage } from '../../errors.ts'
+import { silentLogger, type Logger } from '../../logger.ts'
+import type { BatchWriter } from '../../store/batch-writer.ts'
+import type { SpanRow } from '../../model/span-row.ts'
+import { splitExpired } from '../../model/retention.ts'
+import { toSpanRows, type MappingOptions } from '../../model/to-span-rows.ts'
+import { decodeTraceRequestJson } from './decode-json.ts'
+import { decodeTraceRequestProtobuf } from './decode-protobuf.ts'
+import {
+  encodeExportResponse,
+  encodeStatus,
+  OTLP_CONTENT_TYPES,
+  toGrpcCode,
+  type OtlpEncoding,
+} from './encode-response.ts'
+import { decodeContentEncoding, toUtf8 } from './read-body.ts'
+
+export interface OtlpHttpReceiverOptions {
+  readonly writer: BatchWriter<SpanRow>
+  readonly mapping: MappingOptions
+  /** Largest body accepted, compressed or inflated. */
+  readonly maxBodyBytes: number
+  /** Spans older than this are rejected: the store would drop them (clickhouse.ttlDays). */
+  readonly retentionDays: number
+  readonly now?: () => number
+  readonly logger?: Logger
+}
+
+/**
+ * The OTLP/HTTP receiver (spec: opentelemetry-proto docs/specification.md, "OTLP/HTTP"):
+ * `POST /v1/traces` in protobuf or JSON, optionally gzipped, answered in the request's own
+ * content type. A 200 is sent only once the spans are written to ClickHouse.
+ */
+export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): FastifyInstance {
+  const logger = options.logger ?? silentLogger
+  const now = options.now ?? Date.now
+  const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false })
+
+  closeConnectionsOnShutdown(app)
+  app.removeAllContentTypeParsers()
+  for (const contentType of Object.values(OTLP_CONTENT_TYPES)) {
+    app.addContentTypeParser(contentType, { parseAs: 'buffer' }, (_request, body, done) => {
+      done(null, body)
+    })
+  }
+
+  app.setErrorHandler((error, request, reply) => sendFailure(request, reply, error, logger))
+  app.setNotFoundHandler((request, reply) =>
+    sendFailure(
+      request,
+      reply,
+      Object.assign(
+        new Error(
+          `no OTLP endpoint at ${request.method} ${request.url}; traces go to POST /v1/traces`,
+        ),
+        {
+          statusCode: 404,
+        },
+      ),
+      logger,
+    ),
+  )
+
+  app.post('/v1/traces', async (request, reply) => {
+    const encoding = toEncoding(request)
+    const body = await decodeContentEncoding(
+      request.body as Buffer,
+      request.headers['content-encoding'],
+      options.maxBodyBytes,
+    )
+    const traces =
+      encoding === 'json' ? decodeTraceRequestJson(toUtf8(body)) : decodeTraceRequestProtobuf(body)
+    const mapped = toSpanRows(traces, options.mapping)
+    const { kept: rows, expired } = splitExpired(mapped.rows, {
+      nowMs: now(),
+      ttlDays: options.retentionDays,
+    })
+    const rejected = mapped.rejected + expired
+    const rejectionMessage =
+      mapped.rejectionMessage ??
+      (expired > 0
+        ? `${expired} spans are older than the ${options.retentionDays}-day retention (clickhouse.ttlDays) and would be dropped by the store`
+        : undefined)
+    await options.writer.write(rows)
+    if (rejected > 0) {
+      logger.warn(
+        { accepted: rows.length, rejected, reason: rejectionMessage },
+        'otlp spans rejected',
+      )
+    }
+    const partial =
+      rejected > 0 ? { rejectedSpans: rejected, errorMessage: rejectionMessage ?? '' } : undefined
+    return reply
+      .code(200)
+      .type(OTLP_CONTENT_TYPES[encoding])
+      .send(toBody(encodeExportResponse(encoding, partial)))
+  })
+
+  return app
+}
+
+function toEncoding(request: FastifyRequest): OtlpEncoding {
+  const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
+  return contentType === OTLP_CONTENT_TYPES.protobuf ? 'protobuf' : 'json'
+}
+
+/** Fastify's own failures (body too large, unknown content type) in the catalogue's terms. */
+function toRhError(error: unknown): RhError | undefined {
+  if (isRhError(error)) return error
+  const code = (error as { code?: string }).code
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new RhError(
+      'RH_INGEST_TOO_LARGE',
+      `${toMessage(error)}; the limit is otlp.http.maxBodyBytes, send smaller batches`,
+    )
+  }
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+    return new RhError(
+      'RH_INGEST_UNSUPPORTED_MEDIA_TYPE',
+      'OTLP/HTTP accepts Content-Type application/x-protobuf or application/json',
+    )
+  }
+  if (code === 'FST_ERR_CTP_EMPTY_TYPE' || code === 'FST_ERR_CTP_INVALID_TYPE') {
+    return new RhError(
+      'RH_INGEST_UNSUPPORTED_MEDIA_TYPE',
+      'a Content-Type header is required: application/x-protobuf or application/json',
+    )
+  }
+  return undefined
+}
+
+function sendFailure(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  logger: Logger,
+): FastifyReply {
+  const known = toRhError(error)
+  const status = known?.status ?? (error as { statusCode?: number }).statusCode ?? 500
+  const message = known?.message ?? (status >= 500 ? 'internal error' : toMessage(error))
+  if (known === undefined && status >= 500) {
+    logger.error({ err: toMessage(error), url: request.url }, 'otlp request failed unexpectedly')
+  } else {
+    logger.info({ status, code: known?.code, reason: message }, 'otlp request refused')
+  }
+  // A client that sent an unsupported media type gets JSON: it cannot be assumed to read
+  // whatever it sent.
+  const encoding = known?.code === 'RH_INGEST_UNSUPPORTED_MEDIA_TYPE' ? 'json' : toEncoding(request)
+  if (known?.retryAfterSeconds !== undefined)
+    reply.header('retry-after', String(known.retryAfterSeconds))
+  return reply
+    .code(status)
+    .type(OTLP_CONTENT_TYPES[encoding])
+    .send(toBody(encodeStatus(encoding, toGrpcCode(status), message)))
+}
+
+function toBody(encoded: Uint8Array | string): Buffer | string {
+  return typeof encoded === 'string'
+    ? encoded
+    : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength)
+}

@@ -1,0 +1,155 @@
+import type { AnalysisDefinition, CohortSelector } from '../verdicts/analysis-definition.ts'
+import { insertRows } from './insert-rows.ts'
+import type { Store } from './store-client.ts'
+
+/** One recorded evaluation of an analysis: the audit trail controllers and analysts read. */
+export interface VerdictRecord {
+  readonly analysisId: string
+  readonly evaluatedAtMs: number
+  readonly recordedAtMs: number
+  readonly decision: string
+  readonly reasons: readonly string[]
+  readonly policyVersion: number
+  readonly requester: string
+  /** The full verdict document as served. */
+  readonly body: unknown
+}
+
+export interface AnalysesRepository {
+  save(analysis: AnalysisDefinition): Promise<void>
+  /** The newest version of an analysis, or undefined when there is none. */
+  find(id: string): Promise<AnalysisDefinition | undefined>
+  /** Newest analyses first (latest version of each), optionally of one service. */
+  list(options: { service?: string; limit: number }): Promise<AnalysisDefinition[]>
+  recordVerdict(record: VerdictRecord): Promise<void>
+  listVerdicts(analysisId: string, limit: number): Promise<VerdictRecord[]>
+}
+
+interface AnalysisRow {
+  id: string
+  version: number | string
+  created_at: string
+  service: string
+  environment: string
+  baseline: string
+  canary: string
+  start_time: string
+  policy: string
+}
+
+interface VerdictRow {
+  analysis_id: string
+  evaluated_at: string
+  recorded_at: string
+  decision: string
+  reasons: string[]
+  policy_version: number | string
+  requester: string
+  body: string
+}
+
+export function createAnalysesRepository(store: Store): AnalysesRepository {
+  const db = store.database
+  return {
+    async save(analysis) {
+      await insertRows(store, {
+        table: 'analyses',
+        rows: [toAnalysisRow(analysis)],
+        deduplicationToken: `analysis:${analysis.id}:${analysis.version}`,
+      })
+    },
+
+    async find(id) {
+      const result = await store.client.query({
+        query: `SELECT * FROM ${db}.analyses WHERE id = {id:String} ORDER BY version DESC LIMIT 1`,
+        query_params: { id },
+        format: 'JSONEachRow',
+      })
+      const [row] = await result.json<AnalysisRow>()
+      return row === undefined ? undefined : fromAnalysisRow(row)
+    },
+
+    async list({ service, limit }) {
+      const result = await store.client.query({
+        query: `SELECT * FROM ${db}.analyses FINAL
+                WHERE {service:String} = '' OR service = {service:String}
+                ORDER BY created_at DESC, id LIMIT {limit:UInt32}`,
+        query_params: { service: service ?? '', limit },
+        format: 'JSONEachRow',
+      })
+      return (await result.json<AnalysisRow>()).map(fromAnalysisRow)
+    },
+
+    async recordVerdict(record) {
+      await insertRows(store, {
+        table: 'verdicts',
+        rows: [
+          {
+            analysis_id: record.analysisId,
+            evaluated_at: toSeconds(record.evaluatedAtMs),
+            recorded_at: toSeconds(record.recordedAtMs),
+            decision: record.decision,
+            reasons: record.reasons,
+            policy_version: record.policyVersion,
+            requester: record.requester,
+            body: JSON.stringify(record.body),
+          },
+        ],
+        deduplicationToken: `verdict:${record.analysisId}:${record.recordedAtMs}:${record.requester}`,
+      })
+    },
+
+    async listVerdicts(analysisId, limit) {
+      const result = await store.client.query({
+        query: `SELECT * FROM ${db}.verdicts WHERE analysis_id = {id:String}
+                ORDER BY evaluated_at DESC, recorded_at DESC LIMIT {limit:UInt32}`,
+        query_params: { id: analysisId, limit },
+        format: 'JSONEachRow',
+      })
+      const rows = await result.json<VerdictRow>()
+      return rows.map((row) => ({
+        analysisId: row.analysis_id,
+        evaluatedAtMs: Date.parse(row.evaluated_at),
+        recordedAtMs: Date.parse(row.recorded_at),
+        decision: row.decision,
+        reasons: row.reasons,
+        policyVersion: Number(row.policy_version),
+        requester: row.requester,
+        body: JSON.parse(row.body) as unknown,
+      }))
+    },
+  }
+}
+
+function toAnalysisRow(analysis: AnalysisDefinition): Record<string, unknown> {
+  return {
+    id: analysis.id,
+    version: analysis.version,
+    created_at: toSeconds(analysis.createdAtMs),
+    service: analysis.service,
+    environment: analysis.environment,
+    baseline: JSON.stringify(analysis.baseline),
+    canary: JSON.stringify(analysis.canary),
+    start_time: toSeconds(analysis.startMs),
+    policy: JSON.stringify(analysis.policy ?? null),
+  }
+}
+
+function fromAnalysisRow(row: AnalysisRow): AnalysisDefinition {
+  return {
+    id: row.id,
+    version: Number(row.version),
+    createdAtMs: Date.parse(row.created_at),
+    service: row.service,
+    environment: row.environment,
+    baseline: JSON.parse(row.baseline) as CohortSelector,
+    canary: JSON.parse(row.canary) as CohortSelector,
+    startMs: Date.parse(row.start_time),
+    policy: JSON.parse(row.policy) as unknown,
+  }
+}
+
+/** DateTime64(3) input: seconds with millisecond decimals, unambiguous in any time zone. */
+function toSeconds(ms: number): string {
+  return (ms / 1000).toFixed(3)
+}

@@ -1,0 +1,40 @@
+/** Which telemetry belongs to a cohort: a release, a flag variant, or a flag variant of a release. */
+export interface CohortSelector {
+  readonly release?: string
+  readonly flag?: { readonly key: string; readonly variant: string }
+}
+
+/** An analysis as stored: a new policy makes a new version, history is never edited. */
+export interface AnalysisDefinition {
+  readonly id: string
+  readonly version: number
+  readonly createdAtMs: number
+  readonly service: string
+  /** Empty: every environment. */
+  readonly environment: string
+  readonly baseline: CohortSelector
+  readonly canary: CohortSelector
+  readonly startMs: number
+  /** The policy as the client sent it (validated); defaults are applied when judging. */
+  readonly policy: unknown
+}
+
+/** What the store is asked for one cohort over one window. */
+export interface CohortQuery {
+  readonly service: string
+  readonly environment: string
+  readonly selector: CohortSelector
+  /** Inclusive start, exclusive end, epoch milliseconds. */
+  readonly fromMs: number
+  readonly toMs: number
+  /** Latency samples returned at most (a deterministic, uniform subset beyond that). */
+  readonly maxLatencySamples: number
+}
+
+/** A sentence naming a cohort, for reasons and logs. */
+export function describeCohort(selector: CohortSelector): string {
+  const parts: string[] = []
+  if (selector.release !== undefined) parts.push(`release ${selector.release}`)
+  if (selector.flag !== undefined) parts.push(`flag ${selector.flag.key}=${selector.flag.variant}`)
+  return parts.join(', ') || 'all traffic'
+}

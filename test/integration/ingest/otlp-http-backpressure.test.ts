@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunningApp } from '../../../src/app.ts'
+import { startTestApp } from '../../helpers/app.ts'
+import { buildTracePayload } from '../../helpers/otel-payloads.ts'
+import { queryRows } from '../../helpers/store.ts'
+
+// A long flush interval keeps the first request's rows queued, so the queue is full for the
+// requests that follow it: saturation without relying on timing.
+let app: RunningApp
+beforeAll(async () => {
+  app = await startTestApp({ 'writer.maxQueuedRows': 150, 'writer.flushIntervalMs': 1_500 })
+})
+afterAll(() => app.stop())
+
+const hundredSpans = buildTracePayload({
+  service: 'cart',
+  release: 'bp-1',
+  spans: Array.from({ length: 100 }, () => ({ name: 'GET /cart', kind: 'server' as const })),
+}).protobuf
+
+function send(body: Uint8Array): Promise<Response> {
+  return fetch(`${app.otlpHttpUrl}/v1/traces`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/x-protobuf' },
+  })
+}
+
+describe('OTLP/HTTP receiver under load', () => {
+  it('answers 429 with Retry-After while the writer queue is full, and stores what it acknowledged', async () => {
+    const first = send(hundredSpans)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const second = await send(hundredSpans)
+    expect(second.status).toBe(429)
+    expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect((await first).status).toBe(200)
+
+    const [row] = await queryRows<{ n: string }>(
+      app.store,
+      `SELECT count() AS n FROM ${app.store.database}.spans WHERE release = 'bp-1'`,
+    )
+    expect(row?.n).toBe('100')
+  })
+
+  it('answers 413 for a single request larger than the whole queue, since retrying cannot help', async () => {
+    const twoHundred = buildTracePayload({
+      service: 'cart',
+      release: 'bp-2',
+      spans: Array.from({ length: 200 }, () => ({ name: 'GET /cart', kind: 'server' as const })),
+    }).protobuf
+    const response = await send(twoHundred)
+    expect(response.status).toBe(413)
+  })
+})
