@@ -14,7 +14,7 @@ export const DEFAULT_CONFIG = {
   otlp: {
     http: { enabled: true, host: '0.0.0.0', port: 4318, maxBodyBytes: 16 * 1024 * 1024 },
     grpc: { enabled: false, host: '0.0.0.0', port: 4317 },
-    /** Spans per resource/scope beyond this are rejected as absurd (partial success). */
+    /** A span (or resource) with more attributes than this is rejected as absurd (partial success). */
     maxAttributesPerSpan: 512,
   },
   api: { host: '0.0.0.0', port: 8080 },
@@ -38,6 +38,23 @@ export const DEFAULT_CONFIG = {
     groupId: 'release-health',
     /** `topic:format` pairs; formats: otlp_proto, otlp_json, json. */
     topics: [] as string[],
+    /** Where a group without a committed offset starts: the oldest retained message, or new ones. */
+    fromBeginning: true,
+    /** A partition's batch is written once it holds this many rows (spans or events)... */
+    maxBatchRows: 50_000,
+    /** ...or once its oldest message has waited this long. */
+    maxBatchWaitMs: 500,
+    /** Rows buffered or being written, over all partitions, beyond which fetching pauses. */
+    maxBufferedRows: 300_000,
+    /** A larger message is not decoded: it goes to the dead letters as it is. */
+    maxMessageBytes: 16 * 1024 * 1024,
+    /** Bytes asked for per partition in one fetch (KafkaJS `maxBytesPerPartition`). */
+    fetchMaxBytesPerPartition: 8 * 1024 * 1024,
+    /** A worker silent for this long is considered dead and its partitions move to others. */
+    sessionTimeoutMs: 30_000,
+    heartbeatIntervalMs: 3_000,
+    /** On shutdown, how long the batch being written may take before it is abandoned. */
+    shutdownTimeoutMs: 15_000,
   },
 }
 
