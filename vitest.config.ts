@@ -9,6 +9,7 @@ export default defineConfig({
     isolate: true,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    globalSetup: ['test/setup/kafka-global-setup.ts'],
     reporters: ['default'],
   },
 })

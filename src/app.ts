@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from './config/defaults.ts'
 import { silentLogger, type Logger } from './logger.ts'
 import { createApiServer } from './api/api-server.ts'
+import { createSelfTelemetry } from './telemetry/otel-instruments.ts'
+import { parseTokens } from './api/auth.ts'
 import { createOtlpHttpReceiver } from './ingest/otlp/http-receiver.ts'
 import type { SpanRow } from './model/span-row.ts'
 import { createAnalysesRepository } from './store/analyses-repository.ts'
@@ -10,6 +12,7 @@ import { insertRows } from './store/insert-rows.ts'
 import { isSchemaCurrent, migrate } from './store/migrate.ts'
 import { assertReachable, createStore, type Store } from './store/store-client.ts'
 import { createStoreCohortSource } from './store/store-cohort-source.ts'
+import { createStoreSeriesSource } from './store/series-queries.ts'
 import { createVerdictService } from './verdicts/verdict-service.ts'
 
 export interface StartAppOptions {
@@ -36,6 +39,19 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const { config } = options
   const logger = options.logger ?? silentLogger
   const now = options.now ?? Date.now
+  const tokens = parseTokens(config.auth.tokens)
+  if (tokens.length === 0) {
+    logger.warn(
+      {},
+      'authentication is off: no auth.tokens configured (RH_AUTH_TOKENS); anyone who can reach the ports can write and read',
+    )
+  }
+  const telemetry = createSelfTelemetry({
+    version: options.version ?? '0.0.0',
+    otlpEndpoint: config.telemetry.otlpMetricsEndpoint,
+    exportIntervalMs: config.telemetry.exportIntervalMs,
+  })
+  const { instruments } = telemetry
   const store = createStore(config.clickhouse)
   const servers: FastifyInstance[] = []
   try {
@@ -49,7 +65,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       flushIntervalMs: config.writer.flushIntervalMs,
       maxQueuedRows: config.writer.maxQueuedRows,
       logger,
+      onBatchWritten: instruments.batchWritten,
     })
+    instruments.observeQueue(() => writer.queuedRows)
 
     let otlpHttpUrl: string | undefined
     let receiver: FastifyInstance | undefined
@@ -59,6 +77,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         mapping: { ...config.mapping, maxAttributesPerSpan: config.otlp.maxAttributesPerSpan },
         maxBodyBytes: config.otlp.http.maxBodyBytes,
         retentionDays: config.clickhouse.ttlDays,
+        tokens,
+        instruments,
         now,
         logger,
       })
@@ -75,11 +95,16 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       cohorts: createStoreCohortSource(store, logger),
       now,
       logger,
+      cacheMs: config.api.verdictCacheMs,
+      instruments,
     })
     const api = await createApiServer({
       verdicts,
+      series: createStoreSeriesSource(store),
       logger,
       version: options.version ?? '0.0.0',
+      tokens,
+      servePrometheus: telemetry.servePrometheus,
       isReady: async () =>
         (await isSchemaCurrent(store))
           ? { ready: true }
@@ -104,12 +129,14 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         await writer.close()
         await api.close()
         await store.close()
+        await telemetry.shutdown()
         logger.info({}, 'stopped')
       })())
     return { store, otlpHttpUrl, apiUrl, stop }
   } catch (error) {
     await Promise.allSettled(servers.map((server) => server.close()))
     await store.close()
+    await telemetry.shutdown()
     throw error
   }
 }

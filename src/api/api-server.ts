@@ -1,10 +1,16 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { closeConnectionsOnShutdown } from '../http/close-connections-on-shutdown.ts'
 import swagger from '@fastify/swagger'
 import { isRhError, RhError, toMessage } from '../errors.ts'
+import { requireScopes, type TokenEntry } from './auth.ts'
+import { registerArgoRolloutsRoutes } from './adapters/argo-rollouts.ts'
+import { registerFlaggerRoutes } from './adapters/flagger.ts'
+import { registerUiRoutes } from './routes/ui-routes.ts'
+import type { SeriesSource } from '../store/series-queries.ts'
 import { silentLogger, type Logger } from '../logger.ts'
 import type { AnalysisDefinition } from '../verdicts/analysis-definition.ts'
-import type { NewAnalysis, VerdictService } from '../verdicts/verdict-service.ts'
+import type { NewAnalysis, Requester, VerdictService } from '../verdicts/verdict-service.ts'
 import {
   analysisBody,
   createAnalysisBody,
@@ -23,6 +29,12 @@ export interface ApiServerOptions {
   readonly isReady: () => Promise<{ ready: boolean; reason?: string }>
   readonly logger?: Logger
   readonly version: string
+  /** Bearer tokens; empty = authentication off. */
+  readonly tokens?: readonly TokenEntry[]
+  /** Per-minute cohort series for the built-in page and `/series`; omitted = no charts. */
+  readonly series?: SeriesSource
+  /** Serves the Prometheus text exposition at /metrics when given. */
+  readonly servePrometheus?: (request: IncomingMessage, response: ServerResponse) => void
 }
 
 const errorResponses = { 400: errorBody, 404: errorBody, 503: errorBody }
@@ -30,7 +42,13 @@ const errorResponses = { 400: errorBody, 404: errorBody, 503: errorBody }
 /** The HTTP API that rollout controllers, dashboards and people use. */
 export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
   const logger = options.logger ?? silentLogger
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 })
+  // Unknown fields are refused rather than silently dropped: a typo in a policy or cohort
+  // must not quietly change what is judged.
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false } },
+  })
 
   closeConnectionsOnShutdown(app)
   await app.register(swagger, {
@@ -43,6 +61,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       },
     },
   })
+
+  requireScopes(app, options.tokens ?? [], 'read')
 
   app.setErrorHandler((error, request, reply) => {
     const known = toApiError(error)
@@ -64,13 +84,19 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     }),
   )
 
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger())
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, () =>
+    app.swagger(),
+  )
 
-  app.get('/healthz', { schema: { summary: 'The process is alive' } }, () => ({ status: 'ok' }))
+  app.get(
+    '/healthz',
+    { schema: { summary: 'The process is alive' }, config: { public: true } },
+    () => ({ status: 'ok' }),
+  )
 
   app.get(
     '/readyz',
-    { schema: { summary: 'The store is reachable and migrated' } },
+    { schema: { summary: 'The store is reachable and migrated' }, config: { public: true } },
     async (_request, reply) => {
       const state = await options.isReady()
       return reply
@@ -82,6 +108,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   app.post(
     '/api/v1/analyses',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'Create an analysis',
         body: createAnalysisBody,
@@ -183,14 +210,42 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       const { at } = request.query as { at?: string }
       const verdict = await options.verdicts.evaluate(id, {
         ...(at === undefined ? {} : { atMs: Date.parse(at) }),
-        requester: String(request.headers['user-agent'] ?? 'unknown').slice(0, 128),
+        requester: toRequester(
+          request.query as { requester?: string },
+          request.headers['user-agent'],
+        ),
       })
       if (verdict === undefined) throw notFound(id)
       return verdict
     },
   )
 
+  const servePrometheus = options.servePrometheus
+  if (servePrometheus !== undefined) {
+    app.get(
+      '/metrics',
+      { schema: { summary: 'Prometheus metrics of release-health itself' } },
+      (request, reply) => {
+        reply.hijack()
+        servePrometheus(request.raw, reply.raw)
+      },
+    )
+  }
+
+  registerFlaggerRoutes(app, options.verdicts, options.tokens ?? [])
+  registerArgoRolloutsRoutes(app, options.verdicts)
+  registerUiRoutes(app, options)
+
   return app
+}
+
+/**
+ * Controllers name themselves with `?requester=` (the Argo Rollouts example does); their
+ * polls are all recorded. Anyone else is known by User-Agent and recorded on changes only.
+ */
+function toRequester(query: { requester?: string }, userAgent: string | undefined): Requester {
+  if (query.requester !== undefined) return { name: query.requester, isController: true }
+  return { name: (userAgent ?? 'unknown').slice(0, 128), isController: false }
 }
 
 function notFound(id: string): RhError {

@@ -38,7 +38,7 @@ export const errorBody = {
 export const createAnalysisBody = {
   type: 'object',
   additionalProperties: false,
-  required: ['service', 'baseline', 'canary', 'startTime'],
+  required: ['service', 'baseline', 'canary'],
   properties: {
     service: { type: 'string', minLength: 1, maxLength: 256, description: 'service.name' },
     environment: {
@@ -48,7 +48,7 @@ export const createAnalysisBody = {
     },
     baseline: cohortSelector,
     canary: cohortSelector,
-    startTime: { type: 'string', format: 'date-time' },
+    startTime: { type: 'string', format: 'date-time', description: 'Omitted = now' },
     policy: {
       type: 'object',
       description: 'Judge policy (metrics, tolerances, alpha, SLO, durations); omitted = defaults',
@@ -85,6 +85,13 @@ export const verdictQuery = {
       type: 'string',
       format: 'date-time',
       description: 'Replay: the verdict as it was at this time, from data before it',
+    },
+    requester: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 128,
+      description:
+        'A rollout controller naming itself; its requests are all kept in the audit trail',
     },
   },
 } as const

@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander'
 import { isRhError } from '../errors.ts'
+import { createIngestKafkaCommand } from './commands/ingest-kafka.ts'
 import { createMigrateCommand } from './commands/migrate.ts'
+import { createReportCommand } from './commands/report.ts'
 import { createServeCommand } from './commands/serve.ts'
+import { createSimulateCommand } from './commands/simulate.ts'
 import { packageVersion } from './package-version.ts'
 
 /** Exit code for bad usage or configuration (sysexits EX_USAGE). */
@@ -15,6 +18,9 @@ export function createProgram(): Command {
     .version(packageVersion())
     .addCommand(createServeCommand())
     .addCommand(createMigrateCommand())
+    .addCommand(createIngestKafkaCommand())
+    .addCommand(createSimulateCommand())
+    .addCommand(createReportCommand())
     .showHelpAfterError()
 }
 

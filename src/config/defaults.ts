@@ -17,7 +17,19 @@ export const DEFAULT_CONFIG = {
     /** A span (or resource) with more attributes than this is rejected as absurd (partial success). */
     maxAttributesPerSpan: 512,
   },
-  api: { host: '0.0.0.0', port: 8080 },
+  api: {
+    host: '0.0.0.0',
+    port: 8080,
+    /** How long a verdict is reused for the same analysis and data watermark. */
+    verdictCacheMs: 2_000,
+  },
+  auth: {
+    /**
+     * Bearer tokens as `scopes:token`, scopes joined by `+` from ingest, read, admin, e.g.
+     * `read:3f9a...` or `ingest+read:...`. Empty: no authentication (serve warns).
+     */
+    tokens: [] as string[],
+  },
   writer: {
     /** A group-commit batch is written when it holds this many rows... */
     maxBatchRows: 50_000,
@@ -25,6 +37,11 @@ export const DEFAULT_CONFIG = {
     flushIntervalMs: 200,
     /** Rows waiting or being written beyond which ingest answers 429 with Retry-After. */
     maxQueuedRows: 400_000,
+  },
+  telemetry: {
+    /** OTLP/HTTP endpoint for release-health's own metrics, e.g. http://collector:4318/v1/metrics; '' = off (Prometheus text stays at /metrics). */
+    otlpMetricsEndpoint: '',
+    exportIntervalMs: 15_000,
   },
   mapping: {
     releaseAttribute: 'service.version',

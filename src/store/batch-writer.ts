@@ -10,6 +10,8 @@ export interface BatchWriterOptions<Row> {
   /** Rows waiting or in flight beyond which `write` refuses with RH_INGEST_SATURATED. */
   readonly maxQueuedRows: number
   readonly logger?: Logger
+  /** Told of every written batch, for metrics. */
+  readonly onBatchWritten?: (rows: number, writeMs: number) => void
 }
 
 export interface BatchWriter<Row> {
@@ -115,6 +117,7 @@ export function createBatchWriter<Row>(options: BatchWriterOptions<Row>): BatchW
     const startedMs = performance.now()
     try {
       await options.writeBatch(rows, token)
+      options.onBatchWritten?.(rows.length, performance.now() - startedMs)
       logger.debug(
         { rows: rows.length, requests: waiters.length, writeMs: performance.now() - startedMs },
         'batch written',

@@ -2,18 +2,11 @@ import type { CohortQuery } from '../verdicts/analysis-definition.ts'
 import type { Store } from './store-client.ts'
 
 /**
- * Aggregate queries over request entry spans for one cohort. Every value reaches ClickHouse
- * as a bound parameter; only the validated database name is part of the SQL text.
+ * Aggregate queries for one cohort. Every value reaches ClickHouse as a bound parameter; the
+ * SQL text varies only by which fixed conditions a cohort needs, because a catch-all form
+ * such as `({release:String} = '' OR release = {release:String})` hides the condition from
+ * the primary-key analysis and turns an index range read into a full scan.
  */
-const COHORT_FILTER = `
-  service = {service:String}
-  AND ({environment:String} = '' OR environment = {environment:String})
-  AND ({release:String} = '' OR release = {release:String})
-  AND ({flagKey:String} = '' OR flags[{flagKey:String}] = {flagVariant:String})
-  AND timestamp >= fromUnixTimestamp64Milli({fromMs:Int64}, 'UTC')
-  AND timestamp < fromUnixTimestamp64Milli({toMs:Int64}, 'UTC')
-  AND is_entry = 1`
-
 export interface CohortCounts {
   readonly requests: number
   readonly errors: number
@@ -23,39 +16,151 @@ export interface MinuteCounts extends CohortCounts {
   readonly startMs: number
 }
 
-export function toQueryParams(query: CohortQuery): Record<string, string | number> {
-  return {
-    service: query.service,
-    environment: query.environment,
-    release: query.selector.release ?? '',
-    flagKey: query.selector.flag?.key ?? '',
-    flagVariant: query.selector.flag?.variant ?? '',
-    fromMs: Math.floor(query.fromMs),
-    toMs: Math.floor(query.toMs),
-  }
+const MINUTE_MS = 60_000
+
+interface Filter {
+  readonly where: string
+  readonly params: Record<string, string | number>
 }
 
+/** Conditions on raw `spans` rows of the cohort's request entry spans in [fromMs, toMs). */
+export function toSpansFilter(query: CohortQuery, fromMs: number, toMs: number): Filter {
+  const conditions = ['service = {service:String}']
+  const params: Record<string, string | number> = {
+    service: query.service,
+    fromMs: Math.floor(fromMs),
+    toMs: Math.floor(toMs),
+  }
+  if (query.environment !== '') {
+    conditions.push('environment = {environment:String}')
+    params.environment = query.environment
+  }
+  if (query.selector.release !== undefined) {
+    conditions.push('release = {release:String}')
+    params.release = query.selector.release
+  }
+  if (query.selector.flag !== undefined) {
+    conditions.push('flags[{flagKey:String}] = {flagVariant:String}')
+    params.flagKey = query.selector.flag.key
+    params.flagVariant = query.selector.flag.variant
+  }
+  conditions.push(
+    "timestamp >= fromUnixTimestamp64Milli({fromMs:Int64}, 'UTC')",
+    "timestamp < fromUnixTimestamp64Milli({toMs:Int64}, 'UTC')",
+    'is_entry = 1',
+  )
+  return { where: conditions.join(' AND '), params }
+}
+
+/** Conditions on `request_rollup_1m` rows of the cohort for whole minutes in [fromMs, toMs). */
+export function toRollupFilter(query: CohortQuery, fromMs: number, toMs: number): Filter {
+  const conditions = ['service = {service:String}']
+  const params: Record<string, string | number> = {
+    service: query.service,
+    fromMinute: Math.floor(fromMs / 1000),
+    toMinute: Math.floor(toMs / 1000),
+    flagKey: query.selector.flag?.key ?? '',
+    flagVariant: query.selector.flag?.variant ?? '',
+  }
+  if (query.environment !== '') {
+    conditions.push('environment = {environment:String}')
+    params.environment = query.environment
+  }
+  if (query.selector.release !== undefined) {
+    conditions.push('release = {release:String}')
+    params.release = query.selector.release
+  }
+  // The rollup holds each request once under flag ('', '') and once per flag it evaluated.
+  conditions.push(
+    'flag_key = {flagKey:String}',
+    'flag_variant = {flagVariant:String}',
+    'minute >= toDateTime({fromMinute:UInt32})',
+    'minute < toDateTime({toMinute:UInt32})',
+  )
+  return { where: conditions.join(' AND '), params }
+}
+
+/**
+ * Per-minute request and error counts over the window: whole minutes from the rollup (fed
+ * synchronously by its materialized view, so it is as current as the raw table), the partial
+ * minutes at either edge from raw spans.
+ */
 export async function queryMinuteCounts(store: Store, query: CohortQuery): Promise<MinuteCounts[]> {
-  const rows = await select<{ minute_ms: string; requests: string; errors: string }>(
+  const firstWholeMs = Math.ceil(query.fromMs / MINUTE_MS) * MINUTE_MS
+  const lastWholeMs = Math.max(firstWholeMs, Math.floor(query.toMs / MINUTE_MS) * MINUTE_MS)
+  const parts = await Promise.all([
+    firstWholeMs < lastWholeMs ? queryRollupMinutes(store, query, firstWholeMs, lastWholeMs) : [],
+    queryRawMinutes(store, query, query.fromMs, Math.min(firstWholeMs, query.toMs)),
+    queryRawMinutes(store, query, Math.max(lastWholeMs, query.fromMs), query.toMs),
+  ])
+  return mergeMinutes(parts.flat())
+}
+
+async function queryRollupMinutes(
+  store: Store,
+  query: CohortQuery,
+  fromMs: number,
+  toMs: number,
+): Promise<MinuteCounts[]> {
+  const filter = toRollupFilter(query, fromMs, toMs)
+  const rows = await select<{ minute_s: string; requests: string; errors: string }>(
     store,
-    `SELECT toUnixTimestamp64Milli(toDateTime64(toStartOfMinute(timestamp), 3, 'UTC')) AS minute_ms,
-            count() AS requests, sum(is_error) AS errors
-     FROM ${store.database}.spans
-     WHERE ${COHORT_FILTER}
-     GROUP BY minute_ms ORDER BY minute_ms`,
-    toQueryParams(query),
+    `SELECT toUnixTimestamp(minute) AS minute_s, sum(requests) AS requests, sum(errors) AS errors
+     FROM ${store.database}.request_rollup_1m
+     WHERE ${filter.where}
+     GROUP BY minute_s ORDER BY minute_s`,
+    filter.params,
   )
   return rows.map((row) => ({
-    startMs: Number(row.minute_ms),
+    startMs: Number(row.minute_s) * 1000,
     requests: Number(row.requests),
     errors: Number(row.errors),
   }))
 }
 
+async function queryRawMinutes(
+  store: Store,
+  query: CohortQuery,
+  fromMs: number,
+  toMs: number,
+): Promise<MinuteCounts[]> {
+  if (toMs <= fromMs) return []
+  const filter = toSpansFilter(query, fromMs, toMs)
+  const rows = await select<{ minute_s: string; requests: string; errors: string }>(
+    store,
+    `SELECT toUnixTimestamp(toStartOfMinute(timestamp)) AS minute_s,
+            count() AS requests, sum(is_error) AS errors
+     FROM ${store.database}.spans
+     WHERE ${filter.where}
+     GROUP BY minute_s ORDER BY minute_s`,
+    filter.params,
+  )
+  return rows.map((row) => ({
+    startMs: Number(row.minute_s) * 1000,
+    requests: Number(row.requests),
+    errors: Number(row.errors),
+  }))
+}
+
+/** Adds up counts that fall in the same minute, ascending by minute. */
+export function mergeMinutes(minutes: readonly MinuteCounts[]): MinuteCounts[] {
+  const byStart = new Map<number, { requests: number; errors: number }>()
+  for (const minute of minutes) {
+    const total = byStart.get(minute.startMs) ?? { requests: 0, errors: 0 }
+    total.requests += minute.requests
+    total.errors += minute.errors
+    byStart.set(minute.startMs, total)
+  }
+  return [...byStart.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([startMs, total]) => ({ startMs, ...total }))
+}
+
 /**
- * A uniform sample of request latencies, at most `maxLatencySamples`. Spans are kept when a
- * hash of their ids falls under a threshold, so the sample is the same for the same data
- * (verdicts replay exactly) and grows consistently as data arrives.
+ * A uniform sample of request latencies, at most `maxLatencySamples`. A span is kept when a
+ * hash of its start time and duration falls under a threshold, so the sample is the same for
+ * the same data (verdicts replay exactly) and grows consistently as data arrives; hashing
+ * fixed-width columns rather than the id strings keeps the scan cheap.
  */
 export async function queryLatencySample(
   store: Store,
@@ -64,19 +169,16 @@ export async function queryLatencySample(
 ): Promise<number[]> {
   if (requests === 0) return []
   const fraction = Math.min(1, query.maxLatencySamples / requests)
+  const filter = toSpansFilter(query, query.fromMs, query.toMs)
   const rows = await select<{ latency_ms: number }>(
     store,
     `SELECT duration_ns / 1e6 AS latency_ms
      FROM ${store.database}.spans
-     WHERE ${COHORT_FILTER}
-       AND cityHash64(trace_id, span_id) <= toUInt64({hashLimit:String})
-     ORDER BY cityHash64(trace_id, span_id)
+     WHERE ${filter.where}
+       AND cityHash64(timestamp, duration_ns) <= toUInt64({hashLimit:String})
+     ORDER BY cityHash64(timestamp, duration_ns), duration_ns
      LIMIT {limit:UInt32}`,
-    {
-      ...toQueryParams(query),
-      hashLimit: hashLimit(fraction),
-      limit: query.maxLatencySamples,
-    },
+    { ...filter.params, hashLimit: hashLimit(fraction), limit: query.maxLatencySamples },
   )
   return rows.map((row) => Number(row.latency_ms))
 }

@@ -13,6 +13,20 @@ export interface Migration {
 /** Days raw spans are kept; rollups and verdicts are kept longer (see `ttlStatements`). */
 export const ROLLUP_TTL_FACTOR = 4
 
+/**
+ * Insert blocks whose deduplication tokens a table remembers. A Kafka batch replayed after a
+ * crash must still find its token, so the window must outlast the blocks every writer (Kafka
+ * workers and OTLP receivers alike) inserts between a write and its replay: at 20 inserts a
+ * second that is over an hour, far beyond a session timeout or a restart.
+ */
+export const KAFKA_DEDUPLICATION_WINDOW_BLOCKS = 100_000
+
+/**
+ * Days a Kafka batch ledger entry is kept. An entry only matters until the offsets it covers
+ * are committed, normally seconds later; a week covers a group that was stopped and resumed.
+ */
+export const KAFKA_LEDGER_TTL_DAYS = 7
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -122,6 +136,58 @@ export const MIGRATIONS: readonly Migration[] = [
       ORDER BY (source, topic, received_at)`,
     ],
   },
+  {
+    version: 2,
+    name: 'kafka ingestion: release events, the batch ledger, raw bytes in dead letters',
+    statements: [
+      // Release events from custom producers (docs/kafka-json-events.md). `value` is Nullable
+      // because an event may carry only an outcome; aggregates skip NULLs.
+      `CREATE TABLE IF NOT EXISTS {db}.events (
+        timestamp DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+        service LowCardinality(String),
+        environment LowCardinality(String),
+        release LowCardinality(String),
+        flags Map(LowCardinality(String), String),
+        name LowCardinality(String),
+        value Nullable(Float64),
+        outcome LowCardinality(String),
+        attributes Map(LowCardinality(String), String) CODEC(ZSTD(1))
+      )
+      ENGINE = MergeTree
+      PARTITION BY toDate(timestamp)
+      ORDER BY (service, environment, release, name, timestamp)
+      SETTINGS non_replicated_deduplication_window = ${KAFKA_DEDUPLICATION_WINDOW_BLOCKS}`,
+      // The Kafka workers' write-ahead ledger: one 'intent' row per batch, recorded before its
+      // rows are written, and one 'written' row after (src/ingest/kafka/ledger).
+      `CREATE TABLE IF NOT EXISTS {db}.kafka_batches (
+        consumer_group LowCardinality(String),
+        topic LowCardinality(String),
+        partition Int32,
+        first_offset Int64,
+        last_offset Int64,
+        first_timestamp_ms Int64,
+        token String,
+        state Enum8('intent' = 1, 'written' = 2),
+        rows UInt32,
+        recorded_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = MergeTree
+      ORDER BY (consumer_group, topic, partition, first_offset)
+      SETTINGS non_replicated_deduplication_window = ${KAFKA_DEDUPLICATION_WINDOW_BLOCKS}`,
+      // Kafka payloads and keys are arbitrary bytes, which JSONEachRow cannot carry: writers
+      // send them base64-encoded in these insert-only columns and ClickHouse stores the bytes.
+      `ALTER TABLE {db}.dead_letters
+        ADD COLUMN IF NOT EXISTS payload_base64 String EPHEMERAL,
+        ADD COLUMN IF NOT EXISTS key_base64 String EPHEMERAL`,
+      `ALTER TABLE {db}.dead_letters
+        MODIFY COLUMN payload String DEFAULT base64Decode(payload_base64) CODEC(ZSTD(3)),
+        MODIFY COLUMN key String DEFAULT base64Decode(key_base64)`,
+      ...['spans', 'request_rollup_1m', 'dead_letters'].map(
+        (table) =>
+          `ALTER TABLE {db}.${table} MODIFY SETTING non_replicated_deduplication_window = ${KAFKA_DEDUPLICATION_WINDOW_BLOCKS}`,
+      ),
+    ],
+  },
 ]
 
 /** TTL clauses derived from configuration, re-applied by `migrate` when the setting changes. */
@@ -129,6 +195,7 @@ export function ttlStatements(
   ttlDays: number,
 ): readonly { table: string; days: number; ttl: string }[] {
   const rollupDays = ttlDays * ROLLUP_TTL_FACTOR
+  const ledgerDays = Math.min(ttlDays, KAFKA_LEDGER_TTL_DAYS)
   return [
     { table: 'spans', days: ttlDays, ttl: `toDateTime(timestamp) + toIntervalDay(${ttlDays})` },
     { table: 'request_rollup_1m', days: rollupDays, ttl: `minute + toIntervalDay(${rollupDays})` },
@@ -136,6 +203,12 @@ export function ttlStatements(
       table: 'dead_letters',
       days: ttlDays,
       ttl: `toDateTime(received_at) + toIntervalDay(${ttlDays})`,
+    },
+    { table: 'events', days: ttlDays, ttl: `toDateTime(timestamp) + toIntervalDay(${ttlDays})` },
+    {
+      table: 'kafka_batches',
+      days: ledgerDays,
+      ttl: `toDateTime(recorded_at) + toIntervalDay(${ledgerDays})`,
     },
   ]
 }

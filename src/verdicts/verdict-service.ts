@@ -5,13 +5,16 @@ import { silentLogger, type Logger } from '../logger.ts'
 import type { AnalysesRepository, VerdictRecord } from '../store/analyses-repository.ts'
 import type { AnalysisDefinition, CohortSelector } from './analysis-definition.ts'
 import type { CohortSource } from './cohort-source.ts'
+import { createVerdictCache } from './verdict-cache.ts'
+import { noopInstruments, type Instruments } from '../telemetry/instruments.ts'
 
 export interface NewAnalysis {
   readonly service: string
   readonly environment?: string
   readonly baseline: CohortSelector
   readonly canary: CohortSelector
-  readonly startTime: string
+  /** RFC 3339; omitted = now. */
+  readonly startTime?: string
   readonly policy?: unknown
 }
 
@@ -29,10 +32,20 @@ export interface VerdictServiceOptions {
   readonly logger?: Logger
   /** Latency samples pulled per cohort at most. */
   readonly maxLatencySamples?: number
+  /** How long a computed verdict is served again for the same analysis and watermark. */
+  readonly cacheMs?: number
+  readonly instruments?: Instruments
+}
+
+/** Who asked for a verdict: controllers' requests are always recorded in the audit trail. */
+export interface Requester {
+  readonly name: string
+  readonly isController: boolean
 }
 
 export interface VerdictService {
-  create(input: NewAnalysis): Promise<AnalysisDefinition>
+  /** `id` is chosen by the caller when analyses must be found again by a natural key. */
+  create(input: NewAnalysis, options?: { id?: string }): Promise<AnalysisDefinition>
   /** undefined when no analysis has this id. */
   find(id: string): Promise<AnalysisDefinition | undefined>
   list(options: { service?: string; limit: number }): Promise<AnalysisDefinition[]>
@@ -41,29 +54,42 @@ export interface VerdictService {
   /** The verdict now, or as it was at `atMs` using only data before it. */
   evaluate(
     id: string,
-    options: { atMs?: number; requester: string },
+    options: { atMs?: number; requester: Requester },
   ): Promise<VerdictDocument | undefined>
 }
 
 const DEFAULT_MAX_LATENCY_SAMPLES = 20_000
+const DEFAULT_CACHE_MS = 2_000
+const MAX_CACHED_VERDICTS = 10_000
+const MINUTE_MS = 60_000
 
 export function createVerdictService(options: VerdictServiceOptions): VerdictService {
   const logger = options.logger ?? silentLogger
+  const instruments = options.instruments ?? noopInstruments
   const maxLatencySamples = options.maxLatencySamples ?? DEFAULT_MAX_LATENCY_SAMPLES
+  const cache = createVerdictCache<
+    { readonly analysis: AnalysisDefinition; readonly document: VerdictDocument } | undefined
+  >({
+    ttlMs: options.cacheMs ?? DEFAULT_CACHE_MS,
+    maxEntries: MAX_CACHED_VERDICTS,
+  })
+  // The last decision seen per analysis, so that only changes are recorded.
+  const lastDecisions = new Map<string, string>()
 
   return {
-    async create(input) {
+    async create(input, createOptions = {}) {
       parsePolicy(input.policy ?? {})
       validateSelectors(input.baseline, input.canary)
       const analysis: AnalysisDefinition = {
-        id: randomUUID(),
+        id: createOptions.id ?? randomUUID(),
         version: 1,
         createdAtMs: options.now(),
         service: input.service,
         environment: input.environment ?? '',
         baseline: input.baseline,
         canary: input.canary,
-        startMs: parseTime('startTime', input.startTime),
+        startMs:
+          input.startTime === undefined ? options.now() : parseTime('startTime', input.startTime),
         policy: input.policy ?? {},
       }
       await options.repository.save(analysis)
@@ -81,8 +107,6 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
     },
 
     async evaluate(id, { atMs, requester }) {
-      const analysis = await options.repository.find(id)
-      if (analysis === undefined) return undefined
       const nowMs = options.now()
       if (atMs !== undefined && atMs > nowMs) {
         throw new RhError(
@@ -90,48 +114,88 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
           '"at" is in the future; a verdict can only be replayed for a past time',
         )
       }
-      const evaluatedAtMs = atMs ?? nowMs
-      const policy = parsePolicy(analysis.policy)
-      const toMs = Math.max(analysis.startMs, evaluatedAtMs)
-      const query = {
-        service: analysis.service,
-        environment: analysis.environment,
-        fromMs: analysis.startMs,
-        toMs,
-        maxLatencySamples,
-      }
-      const [baseline, canary] = await Promise.all([
-        options.cohorts.fetchCohort({ ...query, selector: analysis.baseline }),
-        options.cohorts.fetchCohort({ ...query, selector: analysis.canary }),
-      ])
-      const verdict = judge({ policy, baseline, canary, startMs: analysis.startMs, evaluatedAtMs })
-      const document: VerdictDocument = {
-        ...verdict,
-        analysisId: analysis.id,
-        evaluatedAt: new Date(evaluatedAtMs).toISOString(),
-        window: {
-          from: new Date(analysis.startMs).toISOString(),
-          to: new Date(toMs).toISOString(),
-        },
-      }
-      logger.info(
-        { analysisId: id, decision: verdict.decision, evaluatedAtMs, replay: atMs !== undefined },
-        'verdict evaluated',
-      )
-      if (atMs === undefined) {
-        await options.repository.recordVerdict({
-          analysisId: id,
-          evaluatedAtMs,
-          recordedAtMs: nowMs,
-          decision: verdict.decision,
-          reasons: verdict.reasons,
-          policyVersion: analysis.version,
-          requester,
-          body: document,
-        })
-      }
-      return document
+      // The judge reads complete minutes, so a new minute is a new data watermark; the short
+      // expiry covers late spans for minutes already complete and a new policy version.
+      const watermark = atMs === undefined ? Math.floor(nowMs / MINUTE_MS) : `at${atMs}`
+      const evaluation = await cache.get(`${id}:${watermark}`, nowMs, async () => {
+        const analysis = await options.repository.find(id)
+        if (analysis === undefined) return undefined
+        return { analysis, document: await compute(analysis, atMs ?? nowMs) }
+      })
+      if (evaluation === undefined) return undefined
+      if (atMs === undefined)
+        await audit(evaluation.analysis, evaluation.document, nowMs, requester)
+      return evaluation.document
     },
+  }
+
+  async function compute(
+    analysis: AnalysisDefinition,
+    evaluatedAtMs: number,
+  ): Promise<VerdictDocument> {
+    const startedMs = performance.now()
+    const policy = parsePolicy(analysis.policy)
+    const toMs = Math.max(analysis.startMs, evaluatedAtMs)
+    const query = {
+      service: analysis.service,
+      environment: analysis.environment,
+      fromMs: analysis.startMs,
+      toMs,
+      maxLatencySamples,
+    }
+    const [baseline, canary] = await Promise.all([
+      options.cohorts.fetchCohort({ ...query, selector: analysis.baseline }),
+      options.cohorts.fetchCohort({ ...query, selector: analysis.canary }),
+    ])
+    const verdict = judge({ policy, baseline, canary, startMs: analysis.startMs, evaluatedAtMs })
+    instruments.verdictEvaluated(verdict.decision, performance.now() - startedMs)
+    logger.info(
+      {
+        analysisId: analysis.id,
+        decision: verdict.decision,
+        evaluatedAtMs,
+        baselineRequests: baseline.ok ? baseline.data.requests : null,
+        canaryRequests: canary.ok ? canary.data.requests : null,
+        evaluationMs: Math.round(performance.now() - startedMs),
+      },
+      'verdict evaluated',
+    )
+    return {
+      ...verdict,
+      analysisId: analysis.id,
+      evaluatedAt: new Date(evaluatedAtMs).toISOString(),
+      window: {
+        from: new Date(analysis.startMs).toISOString(),
+        to: new Date(toMs).toISOString(),
+      },
+    }
+  }
+
+  /** Records the verdict when a controller asked for it or when the decision changed. */
+  async function audit(
+    analysis: AnalysisDefinition,
+    document: VerdictDocument,
+    nowMs: number,
+    requester: Requester,
+  ): Promise<void> {
+    const previous = lastDecisions.get(analysis.id) ?? (await lastRecordedDecision(analysis.id))
+    lastDecisions.set(analysis.id, document.decision)
+    if (!requester.isController && previous === document.decision) return
+    await options.repository.recordVerdict({
+      analysisId: analysis.id,
+      evaluatedAtMs: Date.parse(document.evaluatedAt),
+      recordedAtMs: nowMs,
+      decision: document.decision,
+      reasons: document.reasons,
+      policyVersion: analysis.version,
+      requester: requester.name,
+      body: document,
+    })
+  }
+
+  async function lastRecordedDecision(id: string): Promise<string | undefined> {
+    const [last] = await options.repository.listVerdicts(id, 1)
+    return last?.decision
   }
 }
 

@@ -6,7 +6,10 @@ import { testDataPath, uniqueName } from './store.ts'
  * The whole server in this test process, on free loopback ports, over a fresh embedded store
  * (or RH_TEST_CLICKHOUSE_URL), configured through the same resolver `serve` uses.
  */
-export async function startTestApp(overrides: Record<string, unknown> = {}): Promise<RunningApp> {
+export async function startTestApp(
+  overrides: Record<string, unknown> = {},
+  options: { now?: () => number } = {},
+): Promise<RunningApp> {
   const config = resolveConfig({
     file: '/dev/null',
     env: {},
@@ -24,5 +27,5 @@ export async function startTestApp(overrides: Record<string, unknown> = {}): Pro
       ...overrides,
     },
   })
-  return startApp({ config })
+  return startApp({ config, ...options })
 }

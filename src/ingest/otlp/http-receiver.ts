@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { closeConnectionsOnShutdown } from '../../http/close-connections-on-shutdown.ts'
+import { requireScopes, type TokenEntry } from '../../api/auth.ts'
 import { isRhError, RhError, toMessage } from '../../errors.ts'
+import { noopInstruments, type Instruments } from '../../telemetry/instruments.ts'
 import { silentLogger, type Logger } from '../../logger.ts'
 import type { BatchWriter } from '../../store/batch-writer.ts'
 import type { SpanRow } from '../../model/span-row.ts'
@@ -24,6 +26,9 @@ export interface OtlpHttpReceiverOptions {
   readonly maxBodyBytes: number
   /** Spans older than this are rejected: the store would drop them (clickhouse.ttlDays). */
   readonly retentionDays: number
+  /** Bearer tokens; empty = authentication off. Requests need the `ingest` scope. */
+  readonly tokens?: readonly TokenEntry[]
+  readonly instruments?: Instruments
   readonly now?: () => number
   readonly logger?: Logger
 }
@@ -36,9 +41,15 @@ export interface OtlpHttpReceiverOptions {
 export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): FastifyInstance {
   const logger = options.logger ?? silentLogger
   const now = options.now ?? Date.now
+  const instruments = options.instruments ?? noopInstruments
   const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false })
 
   closeConnectionsOnShutdown(app)
+  requireScopes(app, options.tokens ?? [], 'ingest')
+  app.addHook('onResponse', (_request, reply, done) => {
+    instruments.otlpRequest(reply.statusCode)
+    done()
+  })
   app.removeAllContentTypeParsers()
   for (const contentType of Object.values(OTLP_CONTENT_TYPES)) {
     app.addContentTypeParser(contentType, { parseAs: 'buffer' }, (_request, body, done) => {
@@ -84,6 +95,8 @@ export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): Fastif
         ? `${expired} spans are older than the ${options.retentionDays}-day retention (clickhouse.ttlDays) and would be dropped by the store`
         : undefined)
     await options.writer.write(rows)
+    instruments.spansReceived(rows.length, 'accepted')
+    if (rejected > 0) instruments.spansReceived(rejected, 'rejected')
     if (rejected > 0) {
       logger.warn(
         { accepted: rows.length, rejected, reason: rejectionMessage },

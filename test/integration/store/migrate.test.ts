@@ -22,7 +22,7 @@ describe('migrate', () => {
   it('creates every table on an empty database and reports the schema current', async () => {
     expect(await isSchemaCurrent(store)).toBe(false)
     const result = await migrate({ store, ttlDays: 30 })
-    expect(result.applied).toEqual([1])
+    expect(result.applied).toEqual([1, 2])
     expect(await isSchemaCurrent(store)).toBe(true)
     const tables = (await schemaSnapshot()).map((line) => line.split(':')[0])
     expect(tables).toEqual(

@@ -1,0 +1,317 @@
+/**
+ * Kafka ingestion throughput of one worker process, per format (issue 4).
+ *
+ * Method: start a real broker (test/helpers/kafka-broker.ts) unless KAFKA_BROKERS is set;
+ * for each format create a topic of PARTITIONS partitions and pre-produce EVENTS events:
+ * `json`, one release event per message with a distinct id; `otlp_proto`, OTLP requests of
+ * SPANS_PER_MESSAGE spans serialized by the OpenTelemetry JS SDK (HTTP server spans with a
+ * flag evaluation and database client spans, as `buildRealisticPayload` shapes them). Then
+ * start one `release-health ingest-kafka` process on a fresh embedded store and time it until
+ * its group has committed every partition to the end: offsets are committed only once rows
+ * are in ClickHouse, so that is the time until all events are stored. Finally stop the worker
+ * with SIGTERM and count the stored rows, which must equal EVENTS.
+ *
+ * With PROFILE=1 the worker runs with --cpu-prof and the script prints where its JavaScript
+ * thread spent its time, by package (the embedded engine's own threads are not in it: compare
+ * with the process CPU time printed next to it).
+ *
+ * Run: PATH=$PWD/node_modules/.bin:$PATH node benchmarks/kafka-throughput.ts
+ * Env: EVENTS (1000000), PARTITIONS (4), SPANS_PER_MESSAGE (200), FORMATS (json,otlp_proto),
+ *      PROFILE (0), KAFKA_BROKERS (start a broker).
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs'
+import { DEFAULT_CONFIG } from '../src/config/defaults.ts'
+import { createProgram } from '../src/cli/main.ts'
+import { createStore } from '../src/store/store-client.ts'
+import { startKafkaBroker } from '../test/helpers/kafka-broker.ts'
+import { buildTracePayload, type PayloadSpanSpec } from '../test/helpers/otel-payloads.ts'
+
+const EVENTS = Number(process.env.EVENTS ?? 1_000_000)
+const PARTITIONS = Number(process.env.PARTITIONS ?? 4)
+const SPANS_PER_MESSAGE = Number(process.env.SPANS_PER_MESSAGE ?? 200)
+const FORMATS = (process.env.FORMATS ?? 'json,otlp_proto').split(',')
+const PROFILE = process.env.PROFILE === '1'
+const REPO_ROOT = join(import.meta.dirname, '..')
+const ENTRY = createProgram()
+  .commands.map((command) => command.name())
+  .includes('ingest-kafka')
+  ? join(REPO_ROOT, 'bin', 'release-health.js')
+  : join(REPO_ROOT, 'test', 'helpers', 'kafka-ingest-main.ts')
+
+interface Produced {
+  readonly topic: string
+  readonly messages: number
+  readonly bytes: number
+}
+
+interface Run {
+  readonly totalSeconds: number
+  readonly fromFirstBatchSeconds: number
+  readonly cpuSeconds: number
+  readonly peakRssMb: number
+  readonly storedRows: number
+  readonly profileDir: string | undefined
+}
+
+async function produceJson(producer: Producer, topic: string): Promise<Produced> {
+  const timestamp = new Date().toISOString()
+  let bytes = 0
+  const chunk = 5_000
+  for (let start = 0; start < EVENTS; start += chunk) {
+    const messages = []
+    for (let n = start; n < Math.min(start + chunk, EVENTS); n++) {
+      const value = JSON.stringify({
+        schemaVersion: 1,
+        timestamp,
+        service: 'checkout',
+        environment: 'production',
+        release: n % 2 === 0 ? '1.4.2' : '1.5.0',
+        flags: { 'new-checkout': n % 4 === 0 ? 'on' : 'off' },
+        name: 'checkout.completed',
+        value: (n * 7919) % 5_000,
+        outcome: n % 50 === 0 ? 'failure' : 'success',
+        attributes: { id: `bench-${n}`, region: 'eu-west-1', tenant: String(n % 97) },
+      })
+      bytes += value.length
+      messages.push({ partition: n % PARTITIONS, value })
+    }
+    await producer.send({ topic, messages })
+  }
+  return { topic, messages: EVENTS, bytes }
+}
+
+/** OTLP requests like `buildRealisticPayload`, timed now so that the tables' TTL keeps them. */
+function otlpPayloads(count: number): Buffer[] {
+  const now = BigInt(Date.now()) * 1_000_000n
+  return Array.from({ length: count }, (_, p) => {
+    const spans: PayloadSpanSpec[] = []
+    for (let i = 0; i < SPANS_PER_MESSAGE; i++) {
+      const server = i % 2 === 0
+      spans.push({
+        name: server ? 'GET /api/v1/cart' : 'SELECT orders',
+        kind: server ? 'server' : 'client',
+        startTimeUnixNano: now + BigInt(i) * 1_000_000n,
+        durationNs: BigInt(1_000_000 + ((i * 7919) % 50_000_000)),
+        ...(server
+          ? {
+              attributes: {
+                'http.request.method': 'GET',
+                'http.route': '/api/v1/cart',
+                'http.response.status_code': i % 50 === 0 ? 503 : 200,
+                'url.path': `/api/v1/cart/${i}`,
+                'server.address': 'checkout.shop.internal',
+              },
+              flags: { 'new-checkout': i % 4 === 0 ? 'on' : 'off' },
+            }
+          : {
+              parentIndex: i - 1,
+              attributes: { 'db.system.name': 'postgresql', 'db.operation.name': 'SELECT' },
+            }),
+      })
+    }
+    const payload = buildTracePayload({
+      service: 'checkout',
+      release: p % 2 === 0 ? '1.4.2' : '1.5.0',
+      environment: 'production',
+      resourceAttributes: { 'host.name': `checkout-${p}`, 'telemetry.sdk.language': 'nodejs' },
+      spans,
+    })
+    return Buffer.from(payload.protobuf)
+  })
+}
+
+async function produceOtlp(producer: Producer, topic: string): Promise<Produced> {
+  const payloads = otlpPayloads(16)
+  const messages = Math.ceil(EVENTS / SPANS_PER_MESSAGE)
+  let bytes = 0
+  const chunk = 100
+  for (let start = 0; start < messages; start += chunk) {
+    const batch = []
+    for (let m = start; m < Math.min(start + chunk, messages); m++) {
+      const value = payloads[m % payloads.length] as Buffer
+      bytes += value.length
+      batch.push({ partition: m % PARTITIONS, value })
+    }
+    await producer.send({ topic, messages: batch })
+  }
+  return { topic, messages, bytes }
+}
+
+async function isFullyCommitted(admin: Admin, groupId: string, topic: string): Promise<boolean> {
+  const [ends, [committed]] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ])
+  const byPartition = new Map(committed?.partitions.map((p) => [p.partition, p.offset]))
+  return ends.every(({ partition, high }) => byPartition.get(partition) === high)
+}
+
+async function runWorker(
+  admin: Admin,
+  brokers: string,
+  format: string,
+  topic: string,
+): Promise<Run> {
+  const dataPath = mkdtempSync(join(tmpdir(), 'rh-kafka-bench-'))
+  const profileDir = PROFILE ? mkdtempSync(join(tmpdir(), 'rh-kafka-prof-')) : undefined
+  const groupId = `bench-${format}-${Date.now()}`
+  const startedMs = performance.now()
+  const child = spawn(
+    process.execPath,
+    [
+      ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
+      ENTRY,
+      'ingest-kafka',
+      '--log-level',
+      'info',
+    ],
+    {
+      env: {
+        ...process.env,
+        RH_KAFKA_BROKERS: brokers,
+        RH_KAFKA_TOPICS: `${topic}:${format}`,
+        RH_KAFKA_GROUP_ID: groupId,
+        RH_CLICKHOUSE_DATA_PATH: dataPath,
+        RH_CLICKHOUSE_DATABASE: 'bench',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  let firstBatchMs: number | undefined
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    if (process.env.SHOW_WORKER_LOG === '1') process.stdout.write(chunk)
+    if (firstBatchMs === undefined && chunk.includes('"msg":"kafka batch written"')) {
+      firstBatchMs = performance.now()
+    }
+  })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  while (!(await isFullyCommitted(admin, groupId, topic))) {
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  const doneMs = performance.now()
+  const { cpuSeconds, peakRssMb } = processUsage(child.pid as number)
+  child.kill('SIGTERM')
+  await exited
+  const store = createStore({ ...DEFAULT_CONFIG.clickhouse, dataPath, database: 'bench' })
+  const table = format === 'json' ? 'events' : 'spans'
+  const result = await store.client.query({
+    query: `SELECT count() AS rows FROM bench.${table}`,
+    format: 'JSONEachRow',
+  })
+  const [{ rows } = { rows: '0' }] = await result.json<{ rows: string }>()
+  await store.close()
+  rmSync(dataPath, { recursive: true, force: true })
+  return {
+    totalSeconds: (doneMs - startedMs) / 1000,
+    fromFirstBatchSeconds: (doneMs - (firstBatchMs ?? startedMs)) / 1000,
+    cpuSeconds,
+    peakRssMb,
+    storedRows: Number(rows),
+    profileDir,
+  }
+}
+
+/** CPU seconds (all threads) and peak resident memory of a running process, from /proc. */
+function processUsage(pid: number): { cpuSeconds: number; peakRssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const ticks = Number(fields[11]) + Number(fields[12])
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
+  return { cpuSeconds: ticks / 100, peakRssMb: Math.round(peakKb / 1024) }
+}
+
+const TOP_BUCKETS = 14
+
+interface ProfileNode {
+  id: number
+  callFrame: { url: string; functionName: string }
+}
+
+/** Self time of the worker's JavaScript thread by package, from its .cpuprofile. */
+function summarizeProfile(dir: string): string {
+  const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'))
+  if (file === undefined) return '  (no profile written)'
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    nodes: ProfileNode[]
+    samples: number[]
+    timeDeltas: number[]
+  }
+  const bucketOf = new Map(profile.nodes.map((node) => [node.id, toBucket(node.callFrame)]))
+  const micros = new Map<string, number>()
+  profile.samples.forEach((id, index) => {
+    const bucket = bucketOf.get(id) ?? 'other'
+    micros.set(bucket, (micros.get(bucket) ?? 0) + (profile.timeDeltas[index] ?? 0))
+  })
+  const total = [...micros.values()].reduce((sum, value) => sum + value, 0)
+  const sorted = [...micros].sort((a, b) => b[1] - a[1])
+  const rest = sorted.slice(TOP_BUCKETS).reduce((sum, [, value]) => sum + value, 0)
+  return [...sorted.slice(0, TOP_BUCKETS), ['everything else', rest] as const]
+    .map(([bucket, value]) => `  ${((100 * value) / total).toFixed(1).padStart(5)} %  ${bucket}`)
+    .join('\n')
+}
+
+function toBucket({ url, functionName }: ProfileNode['callFrame']): string {
+  if (url === '') {
+    if (functionName === '(idle)') return '(idle: waiting for the broker or the engine)'
+    if (functionName === '(garbage collector)') return '(garbage collector)'
+    return `${functionName || '(native)'}`
+  }
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
+  if (match !== null) return match[1] as string
+  if (url.startsWith('node:')) return 'node: built-ins'
+  const source = /\/(src\/[^/]+(?:\/[^/]+)?)\//.exec(url)
+  return source === null ? url : (source[1] as string)
+}
+
+async function main(): Promise<void> {
+  const broker = process.env.KAFKA_BROKERS ? undefined : await startKafkaBroker({ heapMb: 1024 })
+  const brokers = process.env.KAFKA_BROKERS ?? (broker?.brokers as string)
+  const kafka = new Kafka({
+    clientId: 'kafka-bench',
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+  })
+  const admin = kafka.admin()
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
+  await admin.connect()
+  await producer.connect()
+  console.log(`node ${process.version}, ${EVENTS} events per format, ${PARTITIONS} partitions`)
+  try {
+    for (const format of FORMATS) {
+      const topic = `bench_${format}_${Date.now()}`
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: PARTITIONS }],
+        waitForLeaders: true,
+      })
+      const producedMs = performance.now()
+      const produced =
+        format === 'json' ? await produceJson(producer, topic) : await produceOtlp(producer, topic)
+      console.log(
+        `${format}: produced ${produced.messages} messages, ${(produced.bytes / 1e6).toFixed(0)} MB, in ${((performance.now() - producedMs) / 1000).toFixed(1)} s`,
+      )
+      const run = await runWorker(admin, brokers, format, topic)
+      console.log(
+        `${format}: ${run.storedRows} rows stored (expected ${EVENTS}); ` +
+          `${run.totalSeconds.toFixed(1)} s from process start => ${Math.round(EVENTS / run.totalSeconds)} events/s; ` +
+          `${run.fromFirstBatchSeconds.toFixed(1)} s from the first batch written => ${Math.round(EVENTS / run.fromFirstBatchSeconds)} events/s; ` +
+          `worker CPU ${run.cpuSeconds.toFixed(1)} s (all threads), peak RSS ${run.peakRssMb} MB`,
+      )
+      if (run.profileDir !== undefined) {
+        console.log(
+          `${format}: worker JavaScript thread by package (self time):\n${summarizeProfile(run.profileDir)}`,
+        )
+      }
+    }
+  } finally {
+    await producer.disconnect()
+    await admin.disconnect()
+    await broker?.stop()
+  }
+}
+
+await main()

@@ -1,0 +1,175 @@
+import type { MetricKind, Policy } from '../policy/policy-types.ts'
+
+/** Request and error counts of one cohort in one minute. */
+export interface MinuteCounts {
+  /** Start of the minute, epoch milliseconds (aligned to the minute). */
+  readonly startMs: number
+  readonly requests: number
+  readonly errors: number
+}
+
+/** One cohort's data from the analysis start up to the evaluation time. */
+export interface CohortSnapshot {
+  /** Entry-span (request) count. */
+  readonly requests: number
+  /** Failed requests. */
+  readonly errors: number
+  /**
+   * A bounded uniform sample of request latencies in milliseconds, in any order; it may be
+   * shorter than `requests`. The latency rule is anytime-valid when the sample grows with the
+   * data (a fixed-fraction sample); a capped sample is covered look by look. A Float64Array
+   * is accepted too, and a sample already in ascending order is not copied.
+   */
+  readonly latencyMs: readonly number[] | Float64Array
+  /** Per-minute counts in ascending order; the sequential error-rate rule and burn windows use them. */
+  readonly minutes: readonly MinuteCounts[]
+  /** Values of generic numeric metrics (event values), by metric source name. */
+  readonly values?: Readonly<Record<string, readonly number[]>>
+}
+
+/** One cohort's data, or why the store could not provide it. */
+export type CohortResult =
+  | { readonly ok: true; readonly data: CohortSnapshot }
+  | { readonly ok: false; readonly error: string }
+
+export interface JudgeInput {
+  readonly policy: Policy
+  readonly baseline: CohortResult
+  readonly canary: CohortResult
+  /** Start of the analysis, epoch milliseconds. */
+  readonly startMs: number
+  /** The time the verdict is for; the snapshots hold data up to it. */
+  readonly evaluatedAtMs: number
+}
+
+export type Decision = 'promote' | 'continue' | 'rollback' | 'inconclusive'
+
+/**
+ * Where one metric stands: `worse` beyond its tolerance (with the evidence the policy
+ * requires), `non-inferior` (shown within tolerance), `pending` (not enough evidence or
+ * samples yet), `no-data` (a cohort has no observations for it).
+ */
+export type MetricDecision = 'worse' | 'non-inferior' | 'pending' | 'no-data'
+
+/** One cohort's side of a metric. */
+export interface CohortEstimate {
+  /** Observations the metric used: requests, latency samples or events. */
+  readonly n: number
+  /** The cohort's statistic: error rate, latency quantile (ms), mean or per-request value. */
+  readonly estimate: number | null
+  /** Error-rate metrics: failed requests. */
+  readonly errors?: number
+  /** Latency metrics: anytime-valid bounds on this cohort's quantile (ms). */
+  readonly lower?: number | null
+  readonly upper?: number | null
+  /** Numeric metrics: standard deviation of the event values. */
+  readonly standardDeviation?: number | null
+}
+
+export interface MetricResult {
+  readonly name: string
+  readonly kind: MetricKind
+  readonly critical: boolean
+  readonly decision: MetricDecision
+  /** The decision rule, with its reference in the source. */
+  readonly test: string
+  readonly baseline: CohortEstimate
+  readonly canary: CohortEstimate
+  /**
+   * Canary against baseline: ratio − 1 (`relative`) or difference (`absolute`). For error rates
+   * with a relative tolerance the ratio is stratified by minute (Mantel-Haenszel), the quantity
+   * the sequential test bounds.
+   */
+  readonly effect: number | null
+  readonly effectScale: 'relative' | 'absolute'
+  /**
+   * Anytime-valid confidence bounds on the effect: the bound on the worse side at the
+   * rollback level, the other at the promote level. null: unbounded so far.
+   */
+  readonly interval: readonly [number | null, number | null]
+  /** The tolerance on the effect scale (signed: +0.25 for higher-is-worse, −0.1 for lower). */
+  readonly threshold: number
+  /** Evidence that the canary is worse beyond the tolerance (e-value), when the rule has one. */
+  readonly eValue: number | null
+  /** Anytime-valid p-value of "worse beyond tolerance"; compare with `alpha.rollback`. */
+  readonly pValue: number | null
+  /** Evidence that the canary is within the tolerance (e-value), when the rule has one. */
+  readonly nonInferiorityEValue: number | null
+  readonly alpha: { readonly rollback: number; readonly promote: number }
+  /** What the numbers mean, in one sentence. */
+  readonly sentence: string
+}
+
+export interface BurnWindowReport {
+  /** Window lengths after scaling to the analysis. */
+  readonly longSeconds: number
+  readonly shortSeconds: number
+  readonly burnRateLimit: number
+  readonly canary: { readonly longBurnRate: number | null; readonly shortBurnRate: number | null }
+  readonly baseline: { readonly longBurnRate: number | null; readonly shortBurnRate: number | null }
+  /** Evidence the canary burns faster than the limit over the long window. */
+  readonly eValue: number | null
+  readonly tripped: boolean
+}
+
+export interface CohortBudget {
+  /** Error rate / (1 − availability SLO) over the analysis. */
+  readonly burnRate: number | null
+  /** Share of the error budget of the analysis period left: 1 − burn rate (negative: overspent). */
+  readonly budgetRemaining: number | null
+  /** Same for the latency SLO (from the latency sample), when one is set. */
+  readonly latencyBurnRate: number | null
+  readonly latencyBudgetRemaining: number | null
+}
+
+export interface BudgetReport {
+  readonly slo: Policy['slo']
+  /** The canary's burn rate over the analysis. */
+  readonly burnRate: number | null
+  /** The canary's remaining budget over the analysis. */
+  readonly budgetRemaining: number | null
+  readonly canary: CohortBudget
+  readonly baseline: CohortBudget
+  readonly windows: readonly BurnWindowReport[]
+  readonly guard: { readonly enabled: boolean; readonly tripped: boolean; readonly alpha: number }
+}
+
+export interface SampleRatioReport {
+  readonly expectedCanaryShare: number
+  readonly observedCanaryShare: number | null
+  readonly eValue: number
+  readonly mismatch: boolean
+}
+
+/** What a `continue` verdict is waiting for. */
+export type Missing =
+  | { readonly kind: 'duration'; readonly haveSeconds: number; readonly needSeconds: number }
+  | {
+      readonly kind: 'samples'
+      readonly metric: string
+      readonly cohort: 'baseline' | 'canary'
+      readonly have: number
+      readonly need: number
+    }
+  | { readonly kind: 'evidence'; readonly metric: string }
+  | { readonly kind: 'data'; readonly cohort: 'baseline' | 'canary'; readonly error: string }
+
+/** The judge's answer. JSON-serialisable; every number is finite or null. */
+export interface Verdict {
+  readonly decision: Decision
+  /** Human sentences, the most important first. */
+  readonly reasons: readonly string[]
+  readonly elapsedSeconds: number
+  readonly metrics: readonly MetricResult[]
+  readonly budget: BudgetReport
+  readonly sampleRatio: SampleRatioReport | null
+  readonly missing: readonly Missing[]
+  /** For `continue`: seconds until a decision at the current traffic and effects (at most until maxDuration). */
+  readonly estimatedSecondsToDecision: number | null
+  readonly alpha: {
+    readonly total: number
+    /** Level of each rollback rule (critical metrics and the budget guard share `total`). */
+    readonly rollbackPerRule: number
+    readonly promote: number
+  }
+}

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { RhError } from '../../errors.ts'
+import type { CohortSelector } from '../../verdicts/analysis-definition.ts'
+import type { VerdictService } from '../../verdicts/verdict-service.ts'
+
+/**
+ * The verdict for Argo Rollouts' `web` metric provider, which can only GET a URL built from
+ * the AnalysisTemplate's args. The analysis is named by its cohorts in the query string and
+ * created on first use, with an id derived from them, so every replica and every poll finds
+ * the same one. The answer is the verdict document; the template reads `{$.decision}`.
+ *
+ * Mapping (examples/argo-rollouts/analysis-template.yaml): promote -> successCondition with
+ * consecutiveSuccessLimit 1 (the step passes), rollback -> failureCondition with failureLimit 0
+ * (the rollout aborts), continue -> neither (measuring goes on), inconclusive -> neither, until
+ * inconclusiveLimit (sized to the analysis' maxDuration) pauses the rollout for a human.
+ */
+const querySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['service'],
+  properties: {
+    service: { type: 'string', minLength: 1, maxLength: 256 },
+    environment: { type: 'string', maxLength: 256 },
+    baselineRelease: { type: 'string', minLength: 1, maxLength: 256 },
+    canaryRelease: { type: 'string', minLength: 1, maxLength: 256 },
+    flagKey: { type: 'string', minLength: 1, maxLength: 256 },
+    baselineVariant: { type: 'string', minLength: 1, maxLength: 256 },
+    canaryVariant: { type: 'string', minLength: 1, maxLength: 256 },
+    startTime: { type: 'string', format: 'date-time' },
+    requester: { type: 'string', minLength: 1, maxLength: 128, default: 'argo-rollouts' },
+  },
+} as const
+
+type ArgoQuery = Partial<
+  Record<Exclude<keyof typeof querySchema.properties, 'service'>, string>
+> & {
+  readonly service: string
+  readonly requester: string
+}
+
+export function registerArgoRolloutsRoutes(app: FastifyInstance, verdicts: VerdictService): void {
+  app.get(
+    '/api/v1/argo-rollouts/verdict',
+    {
+      schema: {
+        summary: 'Verdict for the Argo Rollouts web provider, by cohorts',
+        description: 'Creates the analysis on first use. Read `{$.decision}`.',
+        querystring: querySchema,
+      },
+    },
+    async (request) => {
+      const query = request.query as ArgoQuery
+      const id = argoAnalysisId(query)
+      if ((await verdicts.find(id)) === undefined) {
+        await verdicts.create(
+          {
+            service: query.service,
+            ...(query.environment === undefined ? {} : { environment: query.environment }),
+            baseline: toSelector(query, 'baseline'),
+            canary: toSelector(query, 'canary'),
+            ...(query.startTime === undefined ? {} : { startTime: query.startTime }),
+          },
+          { id },
+        )
+      }
+      const verdict = await verdicts.evaluate(id, {
+        requester: { name: query.requester, isController: true },
+      })
+      if (verdict === undefined)
+        throw new RhError('RH_API_NOT_FOUND', `no analysis with id ${JSON.stringify(id)}`)
+      return verdict
+    },
+  )
+}
+
+/** The same cohorts (and start, when given) always name the same analysis. */
+export function argoAnalysisId(query: Omit<ArgoQuery, 'requester'>): string {
+  const key = JSON.stringify([
+    query.service,
+    query.environment ?? '',
+    query.baselineRelease ?? '',
+    query.canaryRelease ?? '',
+    query.flagKey ?? '',
+    query.baselineVariant ?? '',
+    query.canaryVariant ?? '',
+    query.startTime ?? '',
+  ])
+  return 'argo-' + createHash('sha256').update(key).digest('hex').slice(0, 24)
+}
+
+function toSelector(query: ArgoQuery, cohort: 'baseline' | 'canary'): CohortSelector {
+  const release = query[`${cohort}Release`]
+  const variant = query[`${cohort}Variant`]
+  if (release === undefined && (query.flagKey === undefined || variant === undefined)) {
+    throw new RhError(
+      'RH_API_INVALID_REQUEST',
+      `querystring must name the ${cohort} cohort: ${cohort}Release, or flagKey with ${cohort}Variant`,
+    )
+  }
+  return {
+    ...(release === undefined ? {} : { release }),
+    ...(query.flagKey === undefined || variant === undefined
+      ? {}
+      : { flag: { key: query.flagKey, variant } }),
+  }
+}

@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { RhError } from '../../errors.ts'
+import { authorize, type TokenEntry } from '../auth.ts'
+import type { Decision } from '../../analysis/index.ts'
+import type { CohortSelector } from '../../verdicts/analysis-definition.ts'
+import type { VerdictDocument, VerdictService } from '../../verdicts/verdict-service.ts'
+
+/**
+ * Flagger webhooks (https://docs.flagger.app, "Webhooks"). Flagger POSTs
+ * `{ name, namespace, phase, checksum, type, metadata }` and reads only the status code:
+ *
+ * - `rollout` hooks run at every analysis interval; a non-2xx answer is a failed check, and
+ *   enough failed checks roll the canary back. rollback -> 412, anything else -> 200.
+ * - `confirm-promotion` gates promotion; Flagger waits while it is not 200.
+ *   promote -> 200, anything else -> 412 (continue, inconclusive: keep waiting).
+ * - `rollback` hooks roll the canary back when they answer 200.
+ *   rollback -> 200, anything else -> 412.
+ *
+ * `metadata` names the analysis (`analysisId`) or describes its cohorts (`service`,
+ * `environment`, `baselineRelease`, `canaryRelease`, `flagKey`, `baselineVariant`,
+ * `canaryVariant`); the analysis is then created on first use, one per canary revision
+ * (namespace, name and checksum), so every replica finds the same one. With authentication
+ * on, the token comes in `Authorization` or, since Flagger cannot set headers, in
+ * `metadata.token`.
+ */
+export type FlaggerHook = 'rollout' | 'confirm-promotion' | 'rollback'
+
+const GO: Record<FlaggerHook, (decision: Decision) => boolean> = {
+  rollout: (decision) => decision !== 'rollback',
+  'confirm-promotion': (decision) => decision === 'promote',
+  rollback: (decision) => decision === 'rollback',
+}
+
+/** Precondition Failed: the verdict does not allow what the hook asks. */
+const NOT_NOW = 412
+
+const payloadSchema = {
+  type: 'object',
+  required: ['name', 'namespace'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 253 },
+    namespace: { type: 'string', minLength: 1, maxLength: 253 },
+    phase: { type: 'string', maxLength: 64 },
+    checksum: { type: 'string', maxLength: 256 },
+    type: { type: 'string', maxLength: 64 },
+    metadata: { type: 'object', additionalProperties: { type: 'string', maxLength: 1024 } },
+  },
+} as const
+
+interface FlaggerPayload {
+  readonly name: string
+  readonly namespace: string
+  readonly checksum?: string
+  readonly metadata?: Readonly<Record<string, string>>
+}
+
+export function registerFlaggerRoutes(
+  app: FastifyInstance,
+  verdicts: VerdictService,
+  tokens: readonly TokenEntry[],
+): void {
+  for (const hook of Object.keys(GO) as FlaggerHook[]) {
+    app.post(
+      `/api/v1/flagger/${hook}`,
+      {
+        // Flagger webhooks cannot send headers: the token may come in metadata.token instead.
+        config: { public: true },
+        schema: {
+          summary: `Flagger ${hook} webhook`,
+          description: 'Answers 200 when the verdict lets Flagger go on, 412 when it does not.',
+          body: payloadSchema,
+        },
+      },
+      async (request, reply) => {
+        const payload = request.body as FlaggerPayload
+        if (tokens.length > 0) {
+          const token = payload.metadata?.token
+          const header = token === undefined ? request.headers.authorization : `Bearer ${token}`
+          const failure = authorize(tokens, header, 'read')
+          if (failure !== undefined) throw failure
+        }
+        const id = await findOrCreateAnalysis(verdicts, payload)
+        const verdict = await verdicts.evaluate(id, {
+          requester: { name: `flagger/${hook}`, isController: true },
+        })
+        if (verdict === undefined)
+          throw new RhError('RH_API_NOT_FOUND', `no analysis with id ${JSON.stringify(id)}`)
+        const go = GO[hook](verdict.decision)
+        return reply.code(go ? 200 : NOT_NOW).send(toAnswer(hook, verdict, go))
+      },
+    )
+  }
+}
+
+function toAnswer(hook: FlaggerHook, verdict: VerdictDocument, go: boolean): object {
+  return {
+    analysisId: verdict.analysisId,
+    hook,
+    decision: verdict.decision,
+    go,
+    // Flagger logs the body of a failed webhook: the reasons are what an operator needs.
+    message: `${verdict.decision}: ${verdict.reasons.join('; ')}`,
+  }
+}
+
+async function findOrCreateAnalysis(
+  verdicts: VerdictService,
+  payload: FlaggerPayload,
+): Promise<string> {
+  const metadata = payload.metadata ?? {}
+  if (metadata.analysisId !== undefined) return metadata.analysisId
+  const id = flaggerAnalysisId(payload)
+  if ((await verdicts.find(id)) !== undefined) return id
+  const service = metadata.service ?? payload.name
+  await verdicts.create(
+    {
+      service,
+      ...(metadata.environment === undefined ? {} : { environment: metadata.environment }),
+      baseline: toSelector(metadata, 'baseline'),
+      canary: toSelector(metadata, 'canary'),
+      ...(metadata.startTime === undefined ? {} : { startTime: metadata.startTime }),
+      ...(metadata.policy === undefined ? {} : { policy: parsePolicyMetadata(metadata.policy) }),
+    },
+    { id },
+  )
+  return id
+}
+
+/** One analysis per canary revision: the same on every replica. */
+export function flaggerAnalysisId(payload: FlaggerPayload): string {
+  const revision = `flagger:${payload.namespace}/${payload.name}:${payload.checksum ?? ''}`
+  return 'flagger-' + createHash('sha256').update(revision).digest('hex').slice(0, 24)
+}
+
+function toSelector(
+  metadata: Readonly<Record<string, string>>,
+  cohort: 'baseline' | 'canary',
+): CohortSelector {
+  const release = metadata[`${cohort}Release`]
+  const variant = metadata[`${cohort}Variant`]
+  const flagKey = metadata.flagKey
+  if (release === undefined && (flagKey === undefined || variant === undefined)) {
+    throw new RhError(
+      'RH_API_INVALID_REQUEST',
+      `Flagger metadata must name the analysis (analysisId) or the ${cohort} cohort (${cohort}Release, or flagKey with ${cohort}Variant)`,
+    )
+  }
+  return {
+    ...(release === undefined ? {} : { release }),
+    ...(flagKey === undefined || variant === undefined ? {} : { flag: { key: flagKey, variant } }),
+  }
+}
+
+function parsePolicyMetadata(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    throw new RhError('RH_API_INVALID_REQUEST', 'Flagger metadata "policy" must be a JSON object')
+  }
+}

@@ -1,0 +1,105 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { RhError } from '../errors.ts'
+
+export const SCOPES = ['ingest', 'read', 'admin'] as const
+export type Scope = (typeof SCOPES)[number]
+
+export interface TokenEntry {
+  readonly scopes: ReadonlySet<Scope>
+  /** SHA-256 of the token: compared in constant time, never kept in clear. */
+  readonly digest: Buffer
+}
+
+/** Parses `auth.tokens` entries (`scope+scope:token`), naming the entry that is wrong. */
+export function parseTokens(entries: readonly string[]): TokenEntry[] {
+  return entries.map((entry, index) => {
+    const separator = entry.indexOf(':')
+    const scopes = entry.slice(0, separator).split('+')
+    const token = entry.slice(separator + 1)
+    const where = `config key "auth.tokens" entry ${index + 1}`
+    if (separator <= 0 || token.length === 0) {
+      throw new RhError(
+        'RH_CONFIG_INVALID',
+        `${where} must look like "read:<token>" or "ingest+read:<token>"`,
+      )
+    }
+    const unknown = scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope))
+    if (unknown.length > 0) {
+      throw new RhError(
+        'RH_CONFIG_INVALID',
+        `${where} names unknown scopes ${JSON.stringify(unknown)}; use ${SCOPES.join(', ')}`,
+      )
+    }
+    if (token.length < 16) {
+      throw new RhError(
+        'RH_CONFIG_INVALID',
+        `${where} has a token of ${token.length} characters; use at least 16 random characters`,
+      )
+    }
+    return { scopes: new Set(scopes as Scope[]), digest: digest(token) }
+  })
+}
+
+/**
+ * The scopes a request's bearer token grants, or an error saying what is missing. Every
+ * configured token is compared, in constant time, so timing tells nothing about which matched.
+ */
+export function authorize(
+  tokens: readonly TokenEntry[],
+  authorization: string | undefined,
+  required: Scope,
+): RhError | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')
+  if (match?.[1] === undefined) {
+    return new RhError(
+      'RH_API_UNAUTHORIZED',
+      `this endpoint needs "Authorization: Bearer <token>" with the ${required} scope`,
+    )
+  }
+  const presented = digest(match[1])
+  let granted: TokenEntry | undefined
+  for (const entry of tokens) {
+    if (timingSafeEqual(entry.digest, presented) && granted === undefined) granted = entry
+  }
+  if (granted === undefined)
+    return new RhError('RH_API_UNAUTHORIZED', 'the bearer token is not valid')
+  if (!granted.scopes.has(required)) {
+    return new RhError(
+      'RH_API_FORBIDDEN',
+      `the bearer token lacks the ${required} scope this endpoint needs`,
+    )
+  }
+  return undefined
+}
+
+/**
+ * Requires `scope` on every route of `app` whose config does not say `{ public: true }` or
+ * name another scope. No tokens configured: authentication is off.
+ */
+export function requireScopes(
+  app: FastifyInstance,
+  tokens: readonly TokenEntry[],
+  defaultScope: Scope,
+): void {
+  if (tokens.length === 0) return
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const config = request.routeOptions.config as { public?: boolean; scope?: Scope } | undefined
+    if (config?.public === true) return
+    const failure = authorize(tokens, request.headers.authorization, config?.scope ?? defaultScope)
+    if (failure !== undefined) throw failure
+  })
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest()
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** No token needed (health, readiness, the OpenAPI document, the page). */
+    public?: boolean
+    /** The scope this route needs, when not the server's default. */
+    scope?: Scope
+  }
+}

@@ -1,0 +1,30 @@
+import type { SafeHtml } from './html.js'
+
+/** A cohort selector as the API returns it. */
+export interface SelectorView {
+  readonly release?: string
+  readonly flag?: { readonly key: string; readonly variant: string }
+}
+
+/** One metric of a verdict, as served by the API (see src/analysis/judge/judge-types.ts). */
+export interface MetricView {
+  readonly name: string
+  readonly kind?: string
+  readonly decision: string
+  readonly baseline?: { readonly n: number; readonly estimate: number | null }
+  readonly canary?: { readonly n: number; readonly estimate: number | null }
+  readonly effect?: number | null
+  readonly effectScale?: string
+  readonly interval?: readonly (number | null)[]
+  readonly threshold?: number | null
+  readonly pValue?: number | null
+  readonly eValue?: number | null
+}
+
+export declare function decisionBadge(decision: string): SafeHtml
+export declare function reasonsList(reasons: readonly string[]): SafeHtml
+export declare function metricsTable(metrics: readonly MetricView[]): SafeHtml
+export declare function describeSelector(selector: SelectorView): string
+export declare function formatPercent(value: number | null): string
+export declare function formatMs(value: number | null): string
+export declare function formatTime(ms: number): string

@@ -1,0 +1,312 @@
+import { toMessage } from '../../../errors.ts'
+import type { Logger } from '../../../logger.ts'
+import type { ConsumedMessage } from '../consumed-message.ts'
+import type { KafkaIngestMetrics } from '../ingest-metrics.ts'
+import type { BatchLedger } from '../ledger/batch-ledger.ts'
+import { planNextBatch, type BatchPlan, type LedgerEntry } from '../ledger/plan-next-batch.ts'
+import type { WriteBatch } from '../writer/write-batch.ts'
+import type { FlowControl } from './flow-control.ts'
+
+/** Delays before retrying a failed batch write or ledger read; the last one repeats. */
+export const BATCH_RETRY_DELAYS_MS = [500, 1_000, 2_000, 5_000, 10_000, 30_000] as const
+
+export interface FetchedMessages {
+  /** The decoded messages of one fetch, in offset order. */
+  readonly messages: readonly ConsumedMessage[]
+  /** The last offset the fetch covered, offsets without a delivered message included. */
+  readonly lastOffset: bigint
+}
+
+export interface PartitionPipelineOptions {
+  readonly groupId: string
+  readonly topic: string
+  readonly partition: number
+  readonly ledger: BatchLedger
+  readonly writeBatch: WriteBatch
+  /** Commits `offset`, the next offset to consume, for this partition. */
+  readonly commit: (offset: bigint) => Promise<void>
+  readonly flow: FlowControl
+  readonly metrics: KafkaIngestMetrics
+  readonly logger: Logger
+  readonly maxBatchRows: number
+  readonly maxBatchWaitMs: number
+  readonly retryDelaysMs?: readonly number[]
+}
+
+export interface PartitionPipeline {
+  /** Buffers a fetch and writes the batches that are ready; resolves once buffered. */
+  append(fetched: FetchedMessages): Promise<void>
+  /**
+   * Stops cutting batches and drops the buffer. Resolves once the batch being written has
+   * finished or failed; on `shutdown` its offsets are then committed, on `rebalance` they are
+   * not (the partition may have moved to another worker, which replays from the ledger).
+   */
+  retire(reason: 'rebalance' | 'shutdown'): Promise<void>
+}
+
+/**
+ * One assigned partition, from fetched messages to committed offsets, one batch at a time:
+ *
+ * 1. Plan the next batch (`planNextBatch`): replay the ledger entry that starts at the first
+ *    buffered message, or cut a fresh batch of up to `maxBatchRows` rows.
+ * 2. Claim a fresh batch in the ledger before writing anything. If another worker recorded a
+ *    batch starting at the same message first, adopt that one instead.
+ * 3. Write the rows and dead letters with the batch's token, then mark the entry written.
+ * 4. Commit the offset after the batch, only now that its rows are stored.
+ *
+ * Why this is exactly-once: every write of the messages starting at a given offset uses the
+ * range and token of the one ledger entry that starts there, and a worker that takes over a
+ * partition starts at the committed offset, which is always an entry boundary, and replays the
+ * entries it finds from there before cutting new ones. So however a worker dies (before the
+ * claim, between claim and write, during the write, before the commit), whoever comes next
+ * writes the same rows under the same token, and ClickHouse keeps one copy (the deduplication
+ * window is sized in migration 2 to outlast any replay). Entries already marked written are
+ * only committed. A failed write is retried with the same token until it succeeds; nothing is
+ * committed meanwhile, and fetching pauses once the buffer is full (`FlowControl`).
+ */
+export function createPartitionPipeline(options: PartitionPipelineOptions): PartitionPipeline {
+  const { groupId, topic, partition, ledger, flow, metrics, logger } = options
+  const retryDelaysMs = options.retryDelaysMs ?? BATCH_RETRY_DELAYS_MS
+  const where = { topic, partition }
+  const pending: ConsumedMessage[] = []
+  let entries: LedgerEntry[] | undefined
+  let consumedThrough = -1n
+  let writing: Promise<void> | undefined
+  let committing: Promise<void> = Promise.resolve()
+  let retiredBy: 'rebalance' | 'shutdown' | undefined
+  let failures = 0
+  let lingerTimer: NodeJS.Timeout | undefined
+  let wakeSleepers: () => void = () => undefined
+  const retired = new Promise<void>((resolve) => (wakeSleepers = resolve))
+
+  /** Waits `ms`, or less if the pipeline is retired meanwhile. */
+  const pauseFor = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms)
+      void retired.then(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+
+  const nextRetryDelay = (): number => {
+    const delay = retryDelaysMs[Math.min(failures, retryDelaysMs.length - 1)] ?? 1_000
+    failures++
+    return delay
+  }
+
+  const loadEntries = async (fromOffset: bigint): Promise<LedgerEntry[]> => {
+    while (retiredBy === undefined) {
+      try {
+        const loaded = await ledger.entriesFrom(topic, partition, fromOffset)
+        failures = 0
+        if (loaded.length > 0) {
+          logger.info(
+            { ...where, fromOffset: String(fromOffset), entries: loaded.length },
+            'kafka batches to replay found in the ledger',
+          )
+        }
+        return loaded
+      } catch (error) {
+        const retryInMs = nextRetryDelay()
+        logger.error(
+          { ...where, err: toMessage(error), retryInMs },
+          'reading the kafka batch ledger failed',
+        )
+        await pauseFor(retryInMs)
+      }
+    }
+    return []
+  }
+
+  const pump = (): void => {
+    if (retiredBy !== undefined || writing !== undefined || entries === undefined) return
+    clearTimeout(lingerTimer)
+    const oldest = pending[0]
+    const waitedMs = oldest === undefined ? 0 : Date.now() - oldest.receivedAtMs
+    const plan = planNextBatch({
+      pending,
+      consumedThrough,
+      entries,
+      maxRows: options.maxBatchRows,
+      flush: waitedMs >= options.maxBatchWaitMs,
+    })
+    if (plan.kind === 'wait') {
+      if (oldest !== undefined && waitedMs < options.maxBatchWaitMs) {
+        lingerTimer = setTimeout(pump, options.maxBatchWaitMs - waitedMs)
+      }
+      return
+    }
+    writing = execute(plan).finally(() => {
+      writing = undefined
+      pump()
+    })
+  }
+
+  /** Writes one planned batch; never rejects: a failure is logged and retried by `pump`. */
+  const execute = async (plan: Exclude<BatchPlan, { kind: 'wait' }>): Promise<void> => {
+    const messages = pending.slice(0, plan.messages)
+    const first = messages[0] as ConsumedMessage
+    const last = messages[messages.length - 1] as ConsumedMessage
+    try {
+      let entry: LedgerEntry
+      if (plan.kind === 'replay') {
+        entry = plan.entry
+      } else {
+        entry = await ledger.claim({
+          groupId,
+          topic,
+          partition,
+          firstOffset: first.offset,
+          lastOffset: last.offset,
+          firstTimestampMs: first.timestampMs,
+        })
+        if (entry.lastOffset !== last.offset) {
+          adoptEarlierClaim(entry, last.offset)
+          return
+        }
+      }
+      await writeEntry(entry, messages, plan.kind === 'replay')
+      failures = 0
+    } catch (error) {
+      metrics.writeFailures++
+      const retryInMs = nextRetryDelay()
+      logger.error(
+        {
+          ...where,
+          firstOffset: String(first.offset),
+          lastOffset: String(last.offset),
+          err: toMessage(error),
+          retryInMs,
+        },
+        'kafka batch write failed; it will be retried with the same token and nothing is committed until then',
+      )
+      await pauseFor(retryInMs)
+    }
+  }
+
+  const adoptEarlierClaim = (entry: LedgerEntry, ourLastOffset: bigint): void => {
+    metrics.lostClaims++
+    logger.warn(
+      {
+        ...where,
+        firstOffset: String(entry.firstOffset),
+        lastOffset: String(entry.lastOffset),
+        ourLastOffset: String(ourLastOffset),
+      },
+      'another worker claimed a batch at this offset first; writing that batch instead',
+    )
+    entries = [...(entries ?? []), entry].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1))
+  }
+
+  const writeEntry = async (
+    entry: LedgerEntry,
+    messages: readonly ConsumedMessage[],
+    replay: boolean,
+  ): Promise<void> => {
+    const startedMs = performance.now()
+    const rows = messages.reduce((sum, message) => sum + message.rows, 0)
+    const rejectedRows = countRejectedRows(messages)
+    let deadLetters = 0
+    if (entry.written) {
+      metrics.alreadyWrittenBatches++
+    } else {
+      const result = await options.writeBatch({ topic, partition, token: entry.token, messages })
+      await ledger.markWritten(topic, partition, entry, rows)
+      deadLetters = result.deadLetters.length
+      for (const letter of result.deadLetters) {
+        logger.warn(
+          { ...where, offset: String(letter.offset), error: letter.error },
+          'kafka message sent to the dead letters',
+        )
+      }
+      metrics.rowsWritten += rows
+      metrics.deadLetters += deadLetters
+      metrics.rejectedRows += rejectedRows
+    }
+    metrics.batches++
+    if (replay) metrics.replayedBatches++
+    logger.info(
+      {
+        ...where,
+        firstOffset: String(entry.firstOffset),
+        lastOffset: String(entry.lastOffset),
+        messages: messages.length,
+        rows,
+        rejectedRows,
+        deadLetters,
+        replay,
+        alreadyWritten: entry.written,
+        writeMs: Math.round(performance.now() - startedMs),
+      },
+      'kafka batch written',
+    )
+    if (retiredBy === undefined) {
+      pending.splice(0, messages.length)
+      entries = (entries ?? []).filter((known) => known.firstOffset > entry.lastOffset)
+      flow.release(heldRowsOf(messages))
+    }
+    if (retiredBy !== 'rebalance') queueCommit(entry.lastOffset + 1n)
+  }
+
+  const queueCommit = (offset: bigint): void => {
+    committing = committing.then(async () => {
+      try {
+        await options.commit(offset)
+      } catch (error) {
+        // Not fatal: a later commit covers these offsets, and until then a replay finds the
+        // batch marked written in the ledger and only commits it.
+        metrics.commitFailures++
+        logger.warn(
+          { ...where, offset: String(offset), err: toMessage(error) },
+          'kafka offset commit failed',
+        )
+      }
+    })
+  }
+
+  return {
+    async append(fetched) {
+      const firstMessage = fetched.messages[0]
+      if (retiredBy !== undefined || firstMessage === undefined) return
+      // The first fetch after an assignment starts at the committed offset: replay from there.
+      entries ??= await loadEntries(firstMessage.offset)
+      if (retiredBy !== undefined) return
+      for (const message of fetched.messages) {
+        if (message.offset <= consumedThrough) continue
+        pending.push(message)
+        flow.hold(heldRows(message))
+      }
+      if (fetched.lastOffset > consumedThrough) consumedThrough = fetched.lastOffset
+      pump()
+    },
+
+    async retire(reason) {
+      if (retiredBy === undefined) {
+        retiredBy = reason
+        clearTimeout(lingerTimer)
+        wakeSleepers()
+        flow.release(heldRowsOf(pending))
+        pending.length = 0
+      }
+      await writing
+      if (reason === 'shutdown') await committing
+    },
+  }
+}
+
+/** Buffer slots a message takes: its rows, and one for a poison message. */
+function heldRows(message: ConsumedMessage): number {
+  return Math.max(1, message.rows)
+}
+
+function heldRowsOf(messages: readonly ConsumedMessage[]): number {
+  return messages.reduce((sum, message) => sum + heldRows(message), 0)
+}
+
+function countRejectedRows(messages: readonly ConsumedMessage[]): number {
+  return messages.reduce(
+    (sum, message) => sum + (message.decoded.kind === 'rows' ? message.decoded.rejectedRows : 0),
+    0,
+  )
+}

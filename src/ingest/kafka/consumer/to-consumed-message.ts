@@ -1,0 +1,27 @@
+import type { KafkaMessage } from 'kafkajs'
+import type { ConsumedMessage } from '../consumed-message.ts'
+import { decodeMessage, type DecodeOptions } from '../formats/decode-message.ts'
+import type { MessageFormat } from '../formats/message-format.ts'
+
+/**
+ * Decodes a fetched KafkaJS message for its partition's buffer. Only a poison message keeps its
+ * bytes (for the dead letter), copied so that it does not pin the whole fetch response.
+ */
+export function toConsumedMessage(
+  message: KafkaMessage,
+  format: MessageFormat,
+  options: DecodeOptions,
+  receivedAtMs: number,
+): ConsumedMessage {
+  const decoded = decodeMessage(format, message.value, options)
+  const poison = decoded.kind === 'poison'
+  return {
+    offset: BigInt(message.offset),
+    timestampMs: message.timestamp,
+    decoded,
+    rows: poison ? 0 : decoded.rows.length,
+    key: poison && message.key !== null ? Buffer.from(message.key) : null,
+    value: poison && message.value !== null ? Buffer.from(message.value) : null,
+    receivedAtMs,
+  }
+}

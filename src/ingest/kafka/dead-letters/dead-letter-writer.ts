@@ -1,0 +1,78 @@
+import { RhError, toMessage } from '../../../errors.ts'
+import { withRetry } from '../../../store/retry.ts'
+import type { Store } from '../../../store/store-client.ts'
+
+/** A Kafka message that could not be ingested, with its raw bytes and the reason. */
+export interface DeadLetter {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: bigint
+  readonly key: Buffer | null
+  readonly payload: Buffer | null
+  readonly error: string
+  readonly receivedAtMs: number
+}
+
+/**
+ * The row sent for a dead letter. Key and payload are arbitrary bytes, which JSON text cannot
+ * carry, so they travel base64-encoded in the table's insert-only `*_base64` columns and the
+ * columns' DEFAULT expressions (migration 2) store the decoded bytes.
+ */
+export function toDeadLetterRow(letter: DeadLetter): Record<string, string | number> {
+  return {
+    received_at: new Date(letter.receivedAtMs).toISOString().replace('T', ' ').replace('Z', ''),
+    source: 'kafka',
+    topic: letter.topic,
+    partition: letter.partition,
+    offset: letter.offset.toString(),
+    key_base64: letter.key?.toString('base64') ?? '',
+    payload_base64: letter.payload?.toString('base64') ?? '',
+    error: letter.error,
+  }
+}
+
+const COLUMNS = [
+  'received_at',
+  'source',
+  'topic',
+  'partition',
+  'offset',
+  'key_base64',
+  'payload_base64',
+  'error',
+]
+
+/**
+ * Stores dead letters in `dead_letters`, exactly once per `deduplicationToken` as `insertRows`
+ * does for other tables (it cannot be used here: the insert must name the base64 columns).
+ * Throws `RH_STORE_WRITE_FAILED` once retries are exhausted.
+ */
+export async function insertDeadLetters(
+  store: Store,
+  letters: readonly DeadLetter[],
+  deduplicationToken: string,
+): Promise<void> {
+  if (letters.length === 0) return
+  try {
+    await withRetry(() =>
+      store.client.insert({
+        table: `${store.database}.dead_letters`,
+        values: letters.map(toDeadLetterRow),
+        columns: COLUMNS as [string, ...string[]],
+        format: 'JSONEachRow',
+        clickhouse_settings: {
+          insert_deduplication_token: deduplicationToken,
+          insert_deduplicate: 1,
+          async_insert: 0,
+          input_format_skip_unknown_fields: 0,
+        },
+      }),
+    )
+  } catch (error) {
+    throw new RhError(
+      'RH_STORE_WRITE_FAILED',
+      `writing ${letters.length} dead letters failed: ${toMessage(error)}`,
+      { cause: error, retryAfterSeconds: 5 },
+    )
+  }
+}

@@ -1,0 +1,103 @@
+import type { ISocketFactory } from 'kafkajs'
+import type { Config } from '../../config/defaults.ts'
+import { RhError } from '../../errors.ts'
+import { silentLogger, type Logger } from '../../logger.ts'
+import type { MappingOptions } from '../../model/to-span-rows.ts'
+import type { Store } from '../../store/store-client.ts'
+import { createFlowControl } from './consumer/flow-control.ts'
+import { createGroupConsumer, type GroupConsumer } from './consumer/group-consumer.ts'
+import { createPartitionPipeline } from './consumer/partition-pipeline.ts'
+import { parseTopicFormats } from './formats/parse-topic-formats.ts'
+import { createIngestMetrics, type KafkaIngestMetrics } from './ingest-metrics.ts'
+import { createBatchLedger } from './ledger/batch-ledger.ts'
+import { createBatchWriter } from './writer/write-batch.ts'
+
+export type { KafkaIngestMetrics } from './ingest-metrics.ts'
+
+export interface KafkaIngestOptions {
+  /** A migrated store (migration 2 adds the `events` and `kafka_batches` tables). */
+  readonly store: Store
+  readonly config: Config['kafka']
+  /** How OTel attributes become release-health dimensions (`toMappingOptions(config)`). */
+  readonly mapping: MappingOptions
+  readonly logger?: Logger
+  /**
+   * Replaces KafkaJS's socket factory. Tests use it to cut a worker off the network at once,
+   * as if its process had died, while another worker shares the process.
+   */
+  readonly socketFactory?: ISocketFactory
+}
+
+export interface KafkaIngest {
+  /**
+   * Joins the consumer group and starts consuming; resolves once joined. Throws
+   * `RH_KAFKA_UNREACHABLE` when the brokers or topics cannot be reached.
+   */
+  start(): Promise<void>
+  /**
+   * Graceful shutdown: stops fetching, lets the batches being written finish (up to
+   * `kafka.shutdownTimeoutMs`), commits what was written and leaves the group.
+   */
+  stop(): Promise<void>
+  /** Counters since start: messages, rows, dead letters, replays, failures. */
+  metrics(): Readonly<KafkaIngestMetrics>
+}
+
+/**
+ * Kafka ingestion workers: a consumer-group member that writes the configured topics
+ * (`kafka.topics`, `topic:format`) to the same ClickHouse tables as the OTLP receiver, with an
+ * exactly-once effect across crashes, retries and rebalances (see `createPartitionPipeline`).
+ * Poison messages go to `dead_letters` and never stop a partition.
+ *
+ * @throws RhError `RH_CONFIG_INVALID` when no brokers or topics are configured or a topic entry
+ *   is malformed.
+ */
+export function createKafkaIngest(options: KafkaIngestOptions): KafkaIngest {
+  const { store, config, mapping } = options
+  const logger = options.logger ?? silentLogger
+  if (config.brokers.length === 0) {
+    throw new RhError(
+      'RH_CONFIG_INVALID',
+      'config key "kafka.brokers" is empty; set the bootstrap brokers, e.g. RH_KAFKA_BROKERS=kafka:9092',
+    )
+  }
+  const topics = parseTopicFormats(config.topics)
+  if (topics.size === 0) {
+    throw new RhError(
+      'RH_CONFIG_INVALID',
+      'config key "kafka.topics" is empty; name at least one topic:format, e.g. RH_KAFKA_TOPICS=otlp_spans:otlp_proto',
+    )
+  }
+  const metrics = createIngestMetrics()
+  const flow = createFlowControl(config.maxBufferedRows)
+  const ledger = createBatchLedger({ store, groupId: config.groupId })
+  const writeBatch = createBatchWriter(store)
+  const consumer: GroupConsumer = createGroupConsumer({
+    config,
+    topics,
+    decodeOptions: { mapping, maxMessageBytes: config.maxMessageBytes },
+    flow,
+    metrics,
+    logger,
+    ...(options.socketFactory === undefined ? {} : { socketFactory: options.socketFactory }),
+    createPipeline: (topic, partition, commit) =>
+      createPartitionPipeline({
+        groupId: config.groupId,
+        topic,
+        partition,
+        ledger,
+        writeBatch,
+        commit,
+        flow,
+        metrics,
+        logger,
+        maxBatchRows: config.maxBatchRows,
+        maxBatchWaitMs: config.maxBatchWaitMs,
+      }),
+  })
+  return {
+    start: () => consumer.start(),
+    stop: () => consumer.stop(),
+    metrics: () => ({ ...metrics }),
+  }
+}

@@ -1,0 +1,76 @@
+import { insertRows } from '../../../store/insert-rows.ts'
+import type { Store } from '../../../store/store-client.ts'
+import type { ConsumedMessage } from '../consumed-message.ts'
+import { insertDeadLetters, type DeadLetter } from '../dead-letters/dead-letter-writer.ts'
+
+export interface BatchToWrite {
+  readonly topic: string
+  readonly partition: number
+  /** The batch's deduplication token (`toBatchToken`), the same on every attempt and replay. */
+  readonly token: string
+  readonly messages: readonly ConsumedMessage[]
+}
+
+export interface BatchWriteResult {
+  /** Rows stored per table, e.g. `{ spans: 48_210 }`. */
+  readonly rowsByTable: Readonly<Record<string, number>>
+  readonly deadLetters: readonly DeadLetter[]
+}
+
+/** Writes a batch's messages to the store, stored once however often it is called. */
+export type WriteBatch = (batch: BatchToWrite) => Promise<BatchWriteResult>
+
+/**
+ * Writes the rows of a batch's messages, one insert per table, and its poison messages to the
+ * dead letters, each insert carrying the batch's token: an insert ClickHouse already holds is
+ * dropped, so a retried or replayed batch is stored once. Rows keep message order, so a
+ * replay builds the same blocks.
+ */
+export function createBatchWriter(store: Store): WriteBatch {
+  return async (batch) => {
+    const rowsByTable = new Map<string, object[]>()
+    const deadLetters: DeadLetter[] = []
+    for (const message of batch.messages) {
+      const { decoded } = message
+      if (decoded.kind === 'poison') {
+        deadLetters.push({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          key: message.key,
+          payload: message.value,
+          error: decoded.error,
+          receivedAtMs: message.receivedAtMs,
+        })
+        continue
+      }
+      let rows = rowsByTable.get(decoded.table)
+      if (rows === undefined) rowsByTable.set(decoded.table, (rows = []))
+      for (const row of decoded.rows) rows.push(row)
+    }
+    for (const [table, rows] of rowsByTable) {
+      if (process.env.EXPERIMENT_COMPACT === '1') {
+        const columns = Object.keys(rows[0] as object) as [string, ...string[]]
+        await store.client.insert({
+          table: `${store.database}.${table}`,
+          values: rows.map((row) => Object.values(row)),
+          columns,
+          format: 'JSONCompactEachRow',
+          clickhouse_settings: {
+            insert_deduplication_token: batch.token,
+            insert_deduplicate: 1,
+            deduplicate_blocks_in_dependent_materialized_views: 1,
+            async_insert: 0,
+          },
+        })
+      } else await insertRows(store, { table, rows, deduplicationToken: batch.token })
+    }
+    await insertDeadLetters(store, deadLetters, batch.token)
+    return {
+      rowsByTable: Object.fromEntries(
+        [...rowsByTable].map(([table, rows]) => [table, rows.length]),
+      ),
+      deadLetters,
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import { COLORS, lineChart, timelineChart, type ChartMarker } from '../api/ui/charts.js'
+import { html, type SafeHtml } from '../api/ui/html.js'
+import {
+  decisionBadge,
+  describeSelector,
+  formatMs,
+  formatPercent,
+  formatTime,
+  metricsTable,
+  type MetricView,
+} from '../api/ui/verdict-view.js'
+import type { VerdictRecord } from '../store/analyses-repository.ts'
+import type { SeriesPoint } from '../store/series-queries.ts'
+import type { AnalysisReport } from './report-model.ts'
+
+/** One analysis in a report: how its decision evolved, and both cohorts around it. */
+export function renderAnalysisSection(
+  entry: AnalysisReport,
+  window: { fromMs: number; toMs: number; markers: readonly ChartMarker[] },
+): SafeHtml {
+  const { analysis, verdicts } = entry
+  const last = verdicts.at(-1)
+  const markers = [{ tMs: analysis.startMs, label: 'analysis start' }, ...window.markers]
+  const cohortChart = (
+    id: string,
+    title: string,
+    pick: (point: SeriesPoint) => number | null,
+    formatValue: (value: number) => string,
+  ): SafeHtml =>
+    lineChart({
+      id,
+      title,
+      fromMs: window.fromMs,
+      toMs: window.toMs,
+      markers,
+      formatValue,
+      minYMax: id === 'analysis-error-rate' ? 0.001 : 0,
+      series: [
+        { name: 'baseline', color: COLORS.baseline, points: toPoints(entry.baseline, pick) },
+        { name: 'canary', color: COLORS.canary, points: toPoints(entry.canary, pick) },
+      ],
+    })
+  return html`<section class="analysis" data-analysis="${analysis.id}">
+    <h2>
+      Analysis of ${analysis.service}:
+      ${last === undefined ? 'never evaluated' : decisionBadge(last.decision)}
+    </h2>
+    <p>
+      baseline <strong>${describeSelector(analysis.baseline)}</strong> against canary
+      <strong>${describeSelector(analysis.canary)}</strong> in
+      ${analysis.environment || 'every environment'}, from ${formatTime(analysis.startMs)}; id
+      <code>${analysis.id}</code>
+    </p>
+    ${timelineChart({
+      id: 'verdict-history',
+      title: 'Verdict history: the decision at each recorded evaluation',
+      entries: verdicts.map((record) => ({ tMs: record.evaluatedAtMs, decision: record.decision })),
+      fromMs: window.fromMs,
+      toMs: window.toMs,
+      markers: window.markers,
+    })}
+    ${decisionChanges(verdicts)}
+    <div class="charts">
+      ${cohortChart(
+        'analysis-error-rate',
+        'Error rate, baseline and canary',
+        (point) => (point.requests === 0 ? null : point.errors / point.requests),
+        formatPercent,
+      )}
+      ${cohortChart('analysis-latency', 'p95 latency, baseline and canary', (point) => point.p95Ms, formatMs)}
+    </div>
+    ${last === undefined ? '' : lastVerdictMetrics(last)}
+  </section>`
+}
+
+/** Every change of decision with all its reasons: the argument a postmortem needs. */
+function decisionChanges(verdicts: readonly VerdictRecord[]): SafeHtml {
+  const changes = verdicts.filter(
+    (record, index) => index === 0 || verdicts[index - 1]?.decision !== record.decision,
+  )
+  if (changes.length === 0) return html`<p class="empty">No verdict was ever recorded.</p>`
+  return html`<table class="changes">
+    <thead>
+      <tr>
+        <th>from</th>
+        <th>decision</th>
+        <th>reasons</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${changes.map(
+        (record) =>
+          html`<tr>
+            <td>${formatTime(record.evaluatedAtMs)}</td>
+            <td>${decisionBadge(record.decision)}</td>
+            <td>
+              <ul>
+                ${record.reasons.map((reason) => html`<li>${reason}</li>`)}
+              </ul>
+            </td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`
+}
+
+function lastVerdictMetrics(record: VerdictRecord): SafeHtml {
+  const body = record.body as { metrics?: readonly MetricView[] } | null
+  return html`<h3>Metrics at the last verdict (${formatTime(record.evaluatedAtMs)})</h3>
+    ${metricsTable(body?.metrics ?? [])}`
+}
+
+function toPoints(
+  points: readonly SeriesPoint[],
+  pick: (point: SeriesPoint) => number | null,
+): { tMs: number; value: number | null }[] {
+  return points.map((point) => ({ tMs: point.startMs, value: pick(point) }))
+}

@@ -1,0 +1,94 @@
+import type { VerdictRecord } from '../store/analyses-repository.ts'
+import type { ChangePoint, SeriesPoint } from '../store/series-queries.ts'
+import type { AnalysisDefinition } from '../verdicts/analysis-definition.ts'
+
+/** Everything a report shows, gathered once; rendering is a pure function of it. */
+export interface ReportModel {
+  /** What the report covers, as a sentence: "analysis 6f0c… of checkout" or "checkout, …". */
+  readonly scope: string
+  readonly service: string
+  /** Empty: every environment. */
+  readonly environment: string
+  readonly fromMs: number
+  readonly toMs: number
+  readonly generatedAtMs: number
+  readonly version: string
+  /** Releases and flag variants first seen in the window, oldest first. */
+  readonly changes: readonly ChangePoint[]
+  /** The service's requests by release, minute by minute, over the window. */
+  readonly releases: ReadonlyMap<string, readonly SeriesPoint[]>
+  /** Flag variants' series, keyed by `changeKey`, for the flag changes in the window. */
+  readonly flagSeries: ReadonlyMap<string, readonly SeriesPoint[]>
+  readonly analyses: readonly AnalysisReport[]
+}
+
+export interface AnalysisReport {
+  readonly analysis: AnalysisDefinition
+  /** Recorded evaluations, oldest first. */
+  readonly verdicts: readonly VerdictRecord[]
+  readonly baseline: readonly SeriesPoint[]
+  readonly canary: readonly SeriesPoint[]
+}
+
+/** Requests and errors over a stretch of minutes. */
+export interface StretchStats {
+  readonly requests: number
+  readonly errors: number
+  /** null without requests. */
+  readonly errorRate: number | null
+  /** The median of the minutes' p95 latencies: quantiles of minutes cannot be merged exactly. */
+  readonly typicalP95Ms: number | null
+}
+
+/** A stable key for a change, e.g. to find a flag variant's series. */
+export function changeKey(change: ChangePoint): string {
+  return change.kind === 'release'
+    ? `release:${change.release}`
+    : `flag:${change.flagKey}=${change.flagVariant}`
+}
+
+/** What a change is, in a few words: "release 1.5.0" or "flag new-checkout=on". */
+export function describeChange(change: ChangePoint): string {
+  return change.kind === 'release'
+    ? `release ${change.release}`
+    : `flag ${change.flagKey}=${change.flagVariant}`
+}
+
+/** Every release's minutes added up: the service as its users saw it. Latency is left out. */
+export function totalByMinute(
+  releases: ReadonlyMap<string, readonly SeriesPoint[]>,
+): SeriesPoint[] {
+  const byMinute = new Map<number, { requests: number; errors: number }>()
+  for (const points of releases.values()) {
+    for (const point of points) {
+      const total = byMinute.get(point.startMs) ?? { requests: 0, errors: 0 }
+      total.requests += point.requests
+      total.errors += point.errors
+      byMinute.set(point.startMs, total)
+    }
+  }
+  return [...byMinute.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([startMs, total]) => ({ startMs, ...total, p50Ms: null, p95Ms: null, p99Ms: null }))
+}
+
+/** The minutes in [fromMs, toMs) summed up. */
+export function stretchStats(
+  points: readonly SeriesPoint[],
+  fromMs: number,
+  toMs: number,
+): StretchStats {
+  const inside = points.filter((point) => point.startMs >= fromMs && point.startMs < toMs)
+  const requests = inside.reduce((sum, point) => sum + point.requests, 0)
+  const errors = inside.reduce((sum, point) => sum + point.errors, 0)
+  const p95s = inside
+    .map((point) => point.p95Ms)
+    .filter((value): value is number => value !== null)
+    .sort((a, b) => a - b)
+  return {
+    requests,
+    errors,
+    errorRate: requests === 0 ? null : errors / requests,
+    typicalP95Ms: p95s.length === 0 ? null : (p95s[Math.floor((p95s.length - 1) / 2)] ?? null),
+  }
+}

@@ -1,0 +1,121 @@
+import { context, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
+import { resourceFromAttributes } from '@opentelemetry/resources'
+import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
+import { OpenFeature, TypedInMemoryProvider, type Client } from '@openfeature/server-sdk'
+import { SpanEventHook } from '@openfeature/open-telemetry-hooks'
+import type { Scenario } from './scenarios.ts'
+import { toOutcome, variantForUser, type PlannedRequest } from './traffic-model.ts'
+
+/**
+ * A service instrumented the way users instrument theirs: one OpenTelemetry SDK per release
+ * (the release is the resource's `service.version`) exporting OTLP/protobuf, and an
+ * OpenFeature client whose OpenTelemetry hook records each flag evaluation on the active span.
+ * Nothing here knows release-health's internals; it only speaks OTLP.
+ */
+export interface SimulatedService {
+  /** Serves one request: evaluates the flag inside a server span and ends it as the model says. */
+  serve(request: PlannedRequest): Promise<void>
+  /** Exports every span still buffered; resolves once the receiver has accepted them. */
+  flush(): Promise<void>
+  /** Flushes, then shuts the SDKs down. */
+  close(): Promise<void>
+}
+
+export interface SimulatedServiceOptions {
+  readonly scenario: Scenario
+  /** OTLP/HTTP base URL, e.g. http://localhost:4318 */
+  readonly endpoint: string
+}
+
+/** Spans buffered per release; a backfill of 15 minutes at 40 requests/s fits. */
+const MAX_QUEUED_SPANS = 200_000
+
+export async function createSimulatedService(
+  options: SimulatedServiceOptions,
+): Promise<SimulatedService> {
+  const { scenario } = options
+  // The flag hook finds its span through the active context, which needs a context manager.
+  // When the host already registered one (a test, an instrumented app), that one is used.
+  const contextManager = new AsyncLocalStorageContextManager()
+  if (context.setGlobalContextManager(contextManager)) contextManager.enable()
+
+  const providers = new Map<string, NodeTracerProvider>()
+  const tracers = new Map<string, Tracer>()
+  for (const { version } of scenario.releases) {
+    const provider = new NodeTracerProvider({
+      resource: resourceFromAttributes({
+        'service.name': scenario.service,
+        'service.version': version,
+        'deployment.environment.name': scenario.environment,
+      }),
+      spanProcessors: [
+        new BatchSpanProcessor(
+          new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/$/, '')}/v1/traces` }),
+          { maxExportBatchSize: 2_000, maxQueueSize: MAX_QUEUED_SPANS, scheduledDelayMillis: 500 },
+        ),
+      ],
+    })
+    providers.set(version, provider)
+    tracers.set(version, provider.getTracer('release-health-simulate', '1.0.0'))
+  }
+
+  const flags = await createFlagClient(scenario)
+  const flush = async (): Promise<void> => {
+    await Promise.all([...providers.values()].map((provider) => provider.forceFlush()))
+  }
+
+  return {
+    async serve(request) {
+      const tracer = tracers.get(request.release)
+      if (tracer === undefined) throw new Error(`release ${request.release} is not simulated`)
+      const spanOptions = { kind: SpanKind.SERVER, startTime: request.startMs }
+      await tracer.startActiveSpan(request.route, spanOptions, async (span) => {
+        const details = await flags.getBooleanDetails(scenario.flag.key, false, {
+          targetingKey: request.userId,
+        })
+        const variant = details.variant ?? 'off'
+        const outcome = toOutcome(request, scenario.behaviour(request.release, variant))
+        const [method = 'GET', route = '/'] = request.route.split(' ')
+        span.setAttributes({
+          'http.request.method': method,
+          'http.route': route,
+          'http.response.status_code': outcome.httpStatus,
+          'enduser.id': request.userId,
+        })
+        if (outcome.failed) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream dependency timed out' })
+        }
+        span.end(request.startMs + outcome.latencyMs)
+      })
+    },
+    flush,
+    async close() {
+      await flush()
+      await Promise.all([...providers.values()].map((provider) => provider.shutdown()))
+    },
+  }
+}
+
+/**
+ * An OpenFeature client in its own domain, so the simulation never replaces a provider the
+ * host set up. The in-memory provider places each user in a variant by a stable hash.
+ */
+async function createFlagClient(scenario: Scenario): Promise<Client> {
+  const { key, variants } = scenario.flag
+  const domain = `release-health-simulate/${scenario.name}`
+  const provider = new TypedInMemoryProvider({
+    [key]: {
+      variants: Object.fromEntries(Object.keys(variants).map((name) => [name, name === 'on'])),
+      defaultVariant: Object.keys(variants)[0] ?? 'off',
+      disabled: false,
+      contextEvaluator: (evaluation) =>
+        variantForUser(variants, String(evaluation.targetingKey ?? 'anonymous')),
+    },
+  })
+  await OpenFeature.setProviderAndWait(domain, provider)
+  const client = OpenFeature.getClient(domain)
+  client.addHooks(new SpanEventHook())
+  return client
+}

@@ -1,0 +1,201 @@
+import type { CohortSelector } from '../verdicts/analysis-definition.ts'
+import type { Store } from './store-client.ts'
+
+/**
+ * Per-minute time series read from the request rollup, for the built-in page, reports and
+ * anything else that draws a cohort over time. Every value reaches ClickHouse as a bound
+ * parameter; only the validated database name is part of the SQL text.
+ */
+
+/** One cohort over one window: which rollup rows to read. */
+export interface CohortSeriesQuery {
+  readonly service: string
+  /** Empty: every environment. */
+  readonly environment: string
+  readonly selector: CohortSelector
+  /** Inclusive start, exclusive end, epoch milliseconds. */
+  readonly fromMs: number
+  readonly toMs: number
+}
+
+/** A minute of one cohort's requests. Latency quantiles are t-digest estimates. */
+export interface SeriesPoint {
+  /** Start of the minute, epoch milliseconds. */
+  readonly startMs: number
+  readonly requests: number
+  readonly errors: number
+  readonly p50Ms: number | null
+  readonly p95Ms: number | null
+  readonly p99Ms: number | null
+}
+
+/** Where the API reads cohort series; the store implements it, tests may fake it. */
+export interface SeriesSource {
+  /** Minutes that saw requests, ascending; minutes without any are left out. */
+  cohortSeries(query: CohortSeriesQuery): Promise<SeriesPoint[]>
+}
+
+/** A release or flag variant seen for the first time in a window: a change to correlate. */
+export interface ChangePoint {
+  readonly kind: 'release' | 'flag'
+  readonly service: string
+  readonly environment: string
+  /** The release; empty for flag variants. */
+  readonly release: string
+  /** Flag key and variant; empty for releases. */
+  readonly flagKey: string
+  readonly flagVariant: string
+  /** First and last minute with requests, epoch milliseconds. */
+  readonly firstSeenMs: number
+  readonly lastSeenMs: number
+  readonly requests: number
+}
+
+export function createStoreSeriesSource(store: Store): SeriesSource {
+  return { cohortSeries: (query) => queryCohortSeries(store, query) }
+}
+
+/**
+ * The rollup counts every request once under flag ('', '') — the release as a whole — and
+ * once per flag it evaluated, so a cohort with a flag reads that flag's rows and a release
+ * cohort reads the ('', '') rows; either way no request is counted twice.
+ */
+export async function queryCohortSeries(
+  store: Store,
+  query: CohortSeriesQuery,
+): Promise<SeriesPoint[]> {
+  const rows = await select<MinuteRow>(
+    store,
+    `SELECT toUnixTimestamp(minute) * 1000 AS minute_ms,
+            sum(requests) AS requests, sum(errors) AS errors,
+            quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(latency_ms) AS latency
+     FROM ${store.database}.request_rollup_1m
+     WHERE service = {service:String}
+       AND ({environment:String} = '' OR environment = {environment:String})
+       AND ({release:String} = '' OR release = {release:String})
+       AND flag_key = {flagKey:String} AND flag_variant = {flagVariant:String}
+       AND minute >= toDateTime(intDiv({fromMs:Int64}, 1000), 'UTC')
+       AND minute < toDateTime(intDiv({toMs:Int64}, 1000), 'UTC')
+     GROUP BY minute_ms ORDER BY minute_ms`,
+    {
+      service: query.service,
+      environment: query.environment,
+      release: query.selector.release ?? '',
+      flagKey: query.selector.flag?.key ?? '',
+      flagVariant: query.selector.flag?.variant ?? '',
+      fromMs: Math.floor(query.fromMs),
+      toMs: Math.ceil(query.toMs),
+    },
+  )
+  return rows.map(toSeriesPoint)
+}
+
+/** Every release of a service, minute by minute: the whole-service view around changes. */
+export async function queryReleaseSeries(
+  store: Store,
+  query: { service: string; environment: string; fromMs: number; toMs: number },
+): Promise<Map<string, SeriesPoint[]>> {
+  const rows = await select<MinuteRow & { release: string }>(
+    store,
+    `SELECT release, toUnixTimestamp(minute) * 1000 AS minute_ms,
+            sum(requests) AS requests, sum(errors) AS errors,
+            quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(latency_ms) AS latency
+     FROM ${store.database}.request_rollup_1m
+     WHERE service = {service:String}
+       AND ({environment:String} = '' OR environment = {environment:String})
+       AND flag_key = ''
+       AND minute >= toDateTime(intDiv({fromMs:Int64}, 1000), 'UTC')
+       AND minute < toDateTime(intDiv({toMs:Int64}, 1000), 'UTC')
+     GROUP BY release, minute_ms ORDER BY release, minute_ms`,
+    { ...query, fromMs: Math.floor(query.fromMs), toMs: Math.ceil(query.toMs) },
+  )
+  const byRelease = new Map<string, SeriesPoint[]>()
+  for (const row of rows) {
+    const points = byRelease.get(row.release) ?? []
+    points.push(toSeriesPoint(row))
+    byRelease.set(row.release, points)
+  }
+  return byRelease
+}
+
+/**
+ * Releases and flag variants whose first request falls inside the window, oldest first. A
+ * release already serving before the window is not a change of this window, so the first
+ * minute is taken over everything stored, not just the window. A flag variant is one change
+ * whatever releases evaluate it.
+ */
+export async function queryChanges(
+  store: Store,
+  query: { service: string; environment: string; fromMs: number; toMs: number },
+): Promise<ChangePoint[]> {
+  const rows = await select<ChangeRow>(
+    store,
+    `SELECT service, environment, if(flag_key = '', release, '') AS change_release,
+            flag_key, flag_variant,
+            toUnixTimestamp(min(minute)) * 1000 AS first_ms,
+            toUnixTimestamp(max(minute)) * 1000 AS last_ms,
+            sum(requests) AS requests
+     FROM ${store.database}.request_rollup_1m
+     WHERE service = {service:String}
+       AND ({environment:String} = '' OR environment = {environment:String})
+       AND minute < toDateTime(intDiv({toMs:Int64}, 1000), 'UTC')
+     GROUP BY service, environment, change_release, flag_key, flag_variant
+     HAVING first_ms >= {fromMs:Int64}
+     ORDER BY first_ms, flag_key != '', change_release, flag_key, flag_variant`,
+    { ...query, fromMs: Math.floor(query.fromMs), toMs: Math.ceil(query.toMs) },
+  )
+  return rows.map((row) => ({
+    kind: row.flag_key === '' ? 'release' : 'flag',
+    service: row.service,
+    environment: row.environment,
+    release: row.change_release,
+    flagKey: row.flag_key,
+    flagVariant: row.flag_variant,
+    firstSeenMs: Number(row.first_ms),
+    lastSeenMs: Number(row.last_ms),
+    requests: Number(row.requests),
+  }))
+}
+
+interface MinuteRow {
+  minute_ms: string | number
+  requests: string | number
+  errors: string | number
+  /** quantiles 0.5, 0.9, 0.95, 0.99; NaN (JSON null) when the minute has no latency. */
+  latency: (number | null)[]
+}
+
+interface ChangeRow {
+  service: string
+  environment: string
+  change_release: string
+  flag_key: string
+  flag_variant: string
+  first_ms: string | number
+  last_ms: string | number
+  requests: string | number
+}
+
+function toSeriesPoint(row: MinuteRow): SeriesPoint {
+  return {
+    startMs: Number(row.minute_ms),
+    requests: Number(row.requests),
+    errors: Number(row.errors),
+    p50Ms: toFiniteOrNull(row.latency[0]),
+    p95Ms: toFiniteOrNull(row.latency[2]),
+    p99Ms: toFiniteOrNull(row.latency[3]),
+  }
+}
+
+function toFiniteOrNull(value: number | null | undefined): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null
+}
+
+async function select<T>(
+  store: Store,
+  query: string,
+  params: Record<string, unknown>,
+): Promise<T[]> {
+  const result = await store.client.query({ query, query_params: params, format: 'JSONEachRow' })
+  return result.json<T>()
+}

@@ -1,0 +1,98 @@
+import { resourceFromAttributes } from '@opentelemetry/resources'
+import {
+  AggregationTemporality,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type MetricReader,
+} from '@opentelemetry/sdk-metrics'
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http'
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Instruments } from './instruments.ts'
+
+export interface SelfTelemetry {
+  readonly instruments: Instruments
+  /** Writes the Prometheus text exposition of every instrument. */
+  servePrometheus(request: IncomingMessage, response: ServerResponse): void
+  shutdown(): Promise<void>
+}
+
+export interface SelfTelemetryOptions {
+  readonly version: string
+  /** OTLP/HTTP metrics endpoint, e.g. http://collector:4318/v1/metrics; '' = Prometheus only. */
+  readonly otlpEndpoint: string
+  readonly exportIntervalMs: number
+}
+
+const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
+const BATCH_BUCKETS_ROWS = [10, 100, 1000, 5000, 10000, 25000, 50000, 100000]
+
+/** Instruments on an OpenTelemetry MeterProvider, read by Prometheus and optionally OTLP. */
+export function createSelfTelemetry(options: SelfTelemetryOptions): SelfTelemetry {
+  const prometheus = new PrometheusExporter({ preventServerStart: true })
+  const readers: MetricReader[] = [prometheus]
+  if (options.otlpEndpoint !== '') {
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({
+          url: options.otlpEndpoint,
+          temporalityPreference: AggregationTemporality.CUMULATIVE,
+        }),
+        exportIntervalMillis: options.exportIntervalMs,
+      }),
+    )
+  }
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({
+      'service.name': 'release-health',
+      'service.version': options.version,
+    }),
+    readers,
+  })
+  const meter = provider.getMeter('release-health')
+
+  const spans = meter.createCounter('rh.ingest.spans', { description: 'Spans received over OTLP' })
+  const requests = meter.createCounter('rh.ingest.requests', {
+    description: 'OTLP requests answered',
+  })
+  const batchRows = meter.createHistogram('rh.writer.batch.rows', {
+    description: 'Rows per written batch',
+    advice: { explicitBucketBoundaries: BATCH_BUCKETS_ROWS },
+  })
+  const writeDuration = meter.createHistogram('rh.writer.write.duration', {
+    unit: 'ms',
+    description: 'Time to write one batch to ClickHouse',
+    advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS },
+  })
+  const queue = meter.createObservableGauge('rh.writer.queue.rows', {
+    description: 'Rows accepted and not yet written',
+  })
+  const verdicts = meter.createCounter('rh.verdicts', {
+    description: 'Uncached verdict evaluations',
+  })
+  const evaluationDuration = meter.createHistogram('rh.verdict.evaluation.duration', {
+    unit: 'ms',
+    description: 'Time to query cohorts and judge one analysis',
+    advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS },
+  })
+
+  const instruments: Instruments = {
+    spansReceived: (count, outcome) => spans.add(count, { outcome }),
+    otlpRequest: (status) => requests.add(1, { 'http.response.status_code': status }),
+    batchWritten: (rows, writeMs) => {
+      batchRows.record(rows)
+      writeDuration.record(writeMs)
+    },
+    observeQueue: (read) => queue.addCallback((result) => result.observe(read())),
+    verdictEvaluated: (decision, evaluationMs) => {
+      verdicts.add(1, { decision })
+      evaluationDuration.record(evaluationMs)
+    },
+  }
+
+  return {
+    instruments,
+    servePrometheus: (request, response) => prometheus.getMetricsRequestHandler(request, response),
+    shutdown: () => provider.shutdown(),
+  }
+}

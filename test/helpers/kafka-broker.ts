@@ -1,0 +1,244 @@
+/**
+ * A real, single-node Apache Kafka broker (KRaft mode) for tests, benchmarks and local
+ * development, started from the official jars on Maven Central with the machine's Java 17+:
+ *
+ * 1. `mvn dependency:copy-dependencies` copies the jars pinned in kafka/pom.xml into
+ *    .cache/kafka/<digest of the pom>/ (git-ignored), once per pom version.
+ * 2. `kafka.tools.StorageTool format` prepares a fresh log directory in the temp folder.
+ * 3. `kafka.Kafka` starts with generated server.properties on free loopback ports, and the
+ *    broker is ready when a client can describe the cluster.
+ *
+ * Run it directly for development: `node test/helpers/kafka-broker.ts` prints the broker
+ * address and stops the broker on Ctrl-C.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { Kafka, logLevel } from 'kafkajs'
+
+const execFileAsync = promisify(execFile)
+
+const REPO_ROOT = join(import.meta.dirname, '..', '..')
+const POM = join(REPO_ROOT, 'kafka', 'pom.xml')
+const LOG4J_CONFIG = join(REPO_ROOT, 'kafka', 'log4j2.properties')
+const JAR_CACHE = join(REPO_ROOT, '.cache', 'kafka')
+/** Written last into a jar folder, so that a half-copied folder is never used. */
+const COMPLETE_MARKER = '.complete'
+
+export interface KafkaBrokerOptions {
+  /** JVM heap; the broker needs little for tests (default 512 MiB). */
+  readonly heapMb?: number
+  /** How long the broker may take to answer (default 120 s, for a slow first start). */
+  readonly startTimeoutMs?: number
+}
+
+export interface KafkaBroker {
+  /** Bootstrap address, `127.0.0.1:<port>`. */
+  readonly brokers: string
+  /** Kills the broker and deletes its data. */
+  stop(): Promise<void>
+}
+
+/** Starts a throwaway broker; rejects with the end of its log when it does not come up. */
+export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
+  const { heapMb = 512, startTimeoutMs = 120_000 } = options
+  const classpath = join(await ensureKafkaJars(), '*')
+  const dir = mkdtempSync(join(tmpdir(), 'rh-kafka-'))
+  const [brokerPort, controllerPort] = [await freePort(), await freePort()]
+  const propertiesFile = join(dir, 'server.properties')
+  writeFileSync(
+    propertiesFile,
+    toServerProperties({ brokerPort, controllerPort, logDir: join(dir, 'data') }),
+  )
+  const jvm = [
+    `-Xms128m`,
+    `-Xmx${heapMb}m`,
+    '-XX:+UseSerialGC',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`,
+    `-Dkafka.logs.dir=${dir}`,
+    '-cp',
+    classpath,
+  ]
+  const clusterId = randomBytes(16).toString('base64url')
+  await execFileAsync('java', [
+    ...jvm,
+    'kafka.tools.StorageTool',
+    'format',
+    '--cluster-id',
+    clusterId,
+    '--config',
+    propertiesFile,
+  ]).catch((error: unknown) => {
+    throw new Error(`formatting the Kafka storage failed: ${String(error)}`, { cause: error })
+  })
+  const java = spawn('java', [...jvm, 'kafka.Kafka', propertiesFile], { stdio: 'ignore' })
+  const brokers = `127.0.0.1:${brokerPort}`
+  const broker: KafkaBroker = { brokers, stop: () => stopBroker(java, dir) }
+  const killOnExit = (): void => {
+    java.kill('SIGKILL')
+  }
+  process.once('exit', killOnExit)
+  try {
+    await waitUntilReady(brokers, java, startTimeoutMs)
+  } catch (error) {
+    const log = readLogTail(join(dir, 'server.log'))
+    await broker.stop()
+    throw new Error(`the Kafka broker did not start: ${(error as Error).message}\n${log}`, {
+      cause: error,
+    })
+  }
+  return broker
+}
+
+/**
+ * The broker's configuration: combined broker and controller on loopback, single replicas,
+ * and messages up to 20 MiB so that tests can send oversized poison messages.
+ */
+export function toServerProperties(options: {
+  brokerPort: number
+  controllerPort: number
+  logDir: string
+}): string {
+  const { brokerPort, controllerPort, logDir } = options
+  return Object.entries({
+    'process.roles': 'broker,controller',
+    'node.id': '1',
+    'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
+    listeners: `PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${brokerPort}`,
+    'controller.listener.names': 'CONTROLLER',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'log.dirs': logDir,
+    'auto.create.topics.enable': 'false',
+    'num.partitions': '1',
+    'offsets.topic.replication.factor': '1',
+    'offsets.topic.num.partitions': '1',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+    'share.coordinator.state.topic.replication.factor': '1',
+    'share.coordinator.state.topic.min.isr': '1',
+    'group.initial.rebalance.delay.ms': '0',
+    'message.max.bytes': String(20 * 1024 * 1024),
+  })
+    .map(([key, value]) => `${key}=${value}`)
+    .join('\n')
+}
+
+/**
+ * The folder holding the broker's jars, copying them from Maven Central on first use. Runs
+ * that start at the same time each copy into their own folder and the first rename wins.
+ */
+export async function ensureKafkaJars(): Promise<string> {
+  const digest = createHash('sha256').update(readFileSync(POM)).digest('hex').slice(0, 16)
+  const target = join(JAR_CACHE, digest)
+  if (existsSync(join(target, COMPLETE_MARKER))) return target
+  const staging = `${target}.${process.pid}.${randomBytes(4).toString('hex')}`
+  try {
+    await execFileAsync(
+      'mvn',
+      [
+        '-q',
+        '-B',
+        '-f',
+        POM,
+        'dependency:copy-dependencies',
+        '-DincludeScope=runtime',
+        `-DoutputDirectory=${staging}`,
+      ],
+      { maxBuffer: 16 * 1024 * 1024 },
+    )
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true })
+    throw new Error(
+      `fetching the Kafka jars with Maven failed (needs mvn and Maven Central): ${String(error)}`,
+      { cause: error },
+    )
+  }
+  writeFileSync(join(staging, COMPLETE_MARKER), '')
+  try {
+    renameSync(staging, target)
+  } catch {
+    rmSync(staging, { recursive: true, force: true }) // another run got there first
+  }
+  return target
+}
+
+async function waitUntilReady(
+  brokers: string,
+  java: ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
+  const exited = new Promise<never>((_, reject) => {
+    java.once('exit', (code, signal) =>
+      reject(new Error(`the JVM exited (code ${code}, signal ${signal})`)),
+    )
+    java.once('error', reject)
+  })
+  const admin = new Kafka({
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  }).admin()
+  const deadline = Date.now() + timeoutMs
+  try {
+    for (;;) {
+      const attempt = admin.connect().then(() => admin.describeCluster())
+      const outcome = await Promise.race([attempt.then(() => 'ready' as const), exited]).catch(
+        (error: unknown) => {
+          if (java.exitCode !== null || java.signalCode !== null) throw error
+          return 'not yet' as const
+        },
+      )
+      if (outcome === 'ready') return
+      if (Date.now() > deadline) throw new Error(`no answer on ${brokers} within ${timeoutMs} ms`)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined)
+  }
+}
+
+async function stopBroker(java: ChildProcess, dir: string): Promise<void> {
+  if (java.exitCode === null && java.signalCode === null) {
+    const exited = new Promise((resolve) => java.once('exit', resolve))
+    // A throwaway broker needs no controlled shutdown: its data is deleted next.
+    java.kill('SIGKILL')
+    await exited
+  }
+  rmSync(dir, { recursive: true, force: true })
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      )
+    })
+  })
+}
+
+function readLogTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-40).join('\n')
+  } catch {
+    return '(no broker log)'
+  }
+}
+
+if (import.meta.main) {
+  const broker = await startKafkaBroker()
+  console.log(`Kafka broker ready: KAFKA_BROKERS=${broker.brokers} (Ctrl-C stops it)`)
+  process.once('SIGINT', () => void broker.stop().then(() => process.exit(0)))
+}

@@ -1,0 +1,96 @@
+/**
+ * `release-health ingest-kafka` as a real child process, for the tests that kill workers with
+ * SIGKILL. Its pino log lines are parsed to follow its progress.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { createProgram } from '../../src/cli/main.ts'
+import { waitFor } from './store.ts'
+
+const REPO_ROOT = join(import.meta.dirname, '..', '..')
+
+/** The real binary once `ingest-kafka` is registered in main.ts, the command alone until then. */
+const ENTRY = createProgram()
+  .commands.map((command) => command.name())
+  .includes('ingest-kafka')
+  ? join(REPO_ROOT, 'bin', 'release-health.js')
+  : join(REPO_ROOT, 'test', 'helpers', 'kafka-ingest-main.ts')
+
+export interface WorkerProcessOptions {
+  /** `RH_*` settings of the worker, e.g. RH_KAFKA_TOPICS, RH_CLICKHOUSE_DATA_PATH. */
+  readonly env: Readonly<Record<string, string>>
+}
+
+export interface WorkerProcess {
+  /** Batches this process has logged as written. */
+  readonly batchesWritten: number
+  /** Of those, batches replayed from the ledger (cut by an earlier worker). */
+  readonly batchesReplayed: number
+  /** Resolves once the process has logged `count` written batches. */
+  waitForBatches(count: number): Promise<void>
+  /** SIGKILL: no shutdown code runs, nothing is committed or left. Resolves on exit. */
+  kill(): Promise<void>
+  /** SIGTERM, the graceful shutdown. Resolves with the exit code. */
+  terminate(): Promise<number | null>
+  /** stderr and the last log lines, for failure messages. */
+  describe(): string
+}
+
+export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [ENTRY, 'ingest-kafka', '--log-level', 'info'],
+    { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let batchesWritten = 0
+  let batchesReplayed = 0
+  const lines: string[] = []
+  let stderr = ''
+  let partial = ''
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    const text = partial + chunk
+    const complete = text.split('\n')
+    partial = complete.pop() ?? ''
+    for (const line of complete) {
+      lines.push(line)
+      if (lines.length > 50) lines.shift()
+      if (!line.includes('"msg":"kafka batch written"')) continue
+      batchesWritten++
+      if (line.includes('"replay":true')) batchesReplayed++
+    }
+  })
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4_000)
+  })
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  )
+  const describe = (): string => `stderr:\n${stderr}\nlast log lines:\n${lines.join('\n')}`
+
+  return {
+    get batchesWritten() {
+      return batchesWritten
+    },
+    get batchesReplayed() {
+      return batchesReplayed
+    },
+    async waitForBatches(count) {
+      await waitFor(
+        () => {
+          if (child.exitCode !== null) throw new Error(`the worker exited early\n${describe()}`)
+          return batchesWritten >= count ? true : undefined
+        },
+        { what: `${count} batches written by the worker`, timeoutMs: 60_000, intervalMs: 20 },
+      )
+    },
+    async kill() {
+      child.kill('SIGKILL')
+      await exited
+    },
+    async terminate() {
+      child.kill('SIGTERM')
+      return exited
+    },
+    describe,
+  }
+}

@@ -1,0 +1,122 @@
+import { inject } from 'vitest'
+import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs'
+import { DEFAULT_CONFIG, type Config } from '../../src/config/defaults.ts'
+import { uniqueName } from './store.ts'
+
+/** Bootstrap brokers of the test broker (test/setup/kafka-global-setup.ts); [] when none. */
+export function testBrokers(): string[] {
+  const brokers = inject('kafkaBrokers')
+  return brokers === '' ? [] : brokers.split(',')
+}
+
+/** True when the Kafka tests must skip, with the reason printed once per file. */
+export function kafkaUnavailable(): boolean {
+  if (testBrokers().length > 0) return false
+  console.warn(`skipping Kafka tests: ${inject('kafkaUnavailableReason')}`)
+  return true
+}
+
+/** The `kafka` config section for a test: its own topic(s) and group, quick to rebalance. */
+export function testKafkaConfig(
+  topics: Readonly<Record<string, string>>,
+  overrides: Partial<Config['kafka']> = {},
+): Config['kafka'] {
+  return {
+    ...DEFAULT_CONFIG.kafka,
+    brokers: testBrokers(),
+    topics: Object.entries(topics).map(([topic, format]) => `${topic}:${format}`),
+    groupId: uniqueName('rh_group'),
+    maxBatchWaitMs: 100,
+    sessionTimeoutMs: 6_000,
+    heartbeatIntervalMs: 500,
+    ...overrides,
+  }
+}
+
+export interface TestKafka {
+  readonly admin: Admin
+  readonly producer: Producer
+  /** Creates a topic with a unique name and returns the name. */
+  createTopic(prefix: string, partitions?: number): Promise<string>
+  /** Offset after the last message of each partition, by partition. */
+  endOffsets(topic: string): Promise<Map<number, bigint>>
+  /** The group's committed offset of each partition (-1 when none). */
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, bigint>>
+  /** True once the group has committed every partition up to its end. */
+  isFullyCommitted(groupId: string, topic: string): Promise<boolean>
+  close(): Promise<void>
+}
+
+/** An admin client and a producer on the test broker. */
+export async function connectTestKafka(): Promise<TestKafka> {
+  const kafka = new Kafka({
+    clientId: 'release-health-tests',
+    brokers: testBrokers(),
+    logLevel: logLevel.NOTHING,
+  })
+  const admin = kafka.admin()
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
+  await admin.connect()
+  await producer.connect()
+  const endOffsets = async (topic: string): Promise<Map<number, bigint>> => {
+    const offsets = await admin.fetchTopicOffsets(topic)
+    return new Map(offsets.map(({ partition, high }) => [partition, BigInt(high)]))
+  }
+  const committedOffsets = async (groupId: string, topic: string): Promise<Map<number, bigint>> => {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] })
+    return new Map(
+      (committed?.partitions ?? []).map(({ partition, offset }) => [partition, BigInt(offset)]),
+    )
+  }
+  return {
+    admin,
+    producer,
+    async createTopic(prefix, partitions = 1) {
+      const topic = uniqueName(prefix)
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: partitions }],
+        waitForLeaders: true,
+      })
+      return topic
+    },
+    endOffsets,
+    committedOffsets,
+    async isFullyCommitted(groupId, topic) {
+      const [ends, committed] = await Promise.all([
+        endOffsets(topic),
+        committedOffsets(groupId, topic),
+      ])
+      return [...ends].every(([partition, end]) => end === 0n || committed.get(partition) === end)
+    },
+    async close() {
+      await producer.disconnect()
+      await admin.disconnect()
+    },
+  }
+}
+
+export interface ReleaseEventSpec {
+  readonly id: string
+  /** RFC 3339; defaults to now (a fixed date would fall out of the tables' TTL one day). */
+  readonly timestamp?: string
+  readonly release?: string
+  readonly flags?: Readonly<Record<string, string>>
+  readonly outcome?: 'success' | 'failure'
+  readonly value?: number
+}
+
+/** A valid `json` release event (docs/kafka-json-events.md); `attributes.id` identifies it. */
+export function releaseEvent(spec: ReleaseEventSpec): string {
+  return JSON.stringify({
+    schemaVersion: 1,
+    timestamp: spec.timestamp ?? new Date().toISOString(),
+    service: 'checkout',
+    environment: 'production',
+    release: spec.release ?? '1.5.0',
+    flags: spec.flags ?? {},
+    name: 'checkout.completed',
+    value: spec.value ?? 182.5,
+    outcome: spec.outcome ?? 'success',
+    attributes: { id: spec.id, region: 'eu-west-1' },
+  })
+}

@@ -1,0 +1,291 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunningApp } from '../../../src/app.ts'
+import { startTestApp } from '../../helpers/app.ts'
+import { ALL, expandGrafanaSql, type VariableState } from '../../helpers/grafana-macros.ts'
+import {
+  allPanels,
+  loadDashboards,
+  variableSql,
+  type Dashboard,
+  type Panel,
+} from './dashboard-files.ts'
+import { createClock, recordVerdicts, simulate, type SimulatedAnalysis } from './simulated-data.ts'
+
+/**
+ * Runs every dashboard query as Grafana and the ClickHouse plugin would send it — macros and
+ * variables expanded by the test helper — against the embedded engine, over traffic from the
+ * simulator, and checks the columns each panel is built on.
+ */
+
+/** The columns each panel's visualisation and transformations are configured for. */
+const EXPECTED_COLUMNS: Record<string, Record<string, string[]>> = {
+  'rh-release-health': {
+    'Releases in flight': [
+      'release',
+      'first_seen',
+      'last_seen',
+      'request_count',
+      'error_rate',
+      'traffic_share',
+    ],
+    'Flag variants in flight': [
+      'flag',
+      'variant',
+      'releases',
+      'first_seen',
+      'request_count',
+      'error_rate',
+    ],
+    'Error rate by release': ['time', 'release', 'error_rate'],
+    'Latency quantiles by release': ['time', 'cohort', 'latency_ms'],
+    'Error rate by variant of $flag': ['time', 'variant', 'error_rate'],
+    'p95 latency by variant of $flag': ['time', 'variant', 'p95_ms'],
+    'Requests per second by release': ['time', 'release', 'requests_per_second'],
+    'Error budget burn rate by release': ['time', 'release', 'burn_rate'],
+    'Analyses of $service and their latest verdict': [
+      'analysis',
+      'environment',
+      'baseline',
+      'canary',
+      'started',
+      'evaluated_at',
+      'decision',
+      'reason',
+    ],
+  },
+  'rh-canary-analysis': {
+    'Latest verdict': ['decision', 'last_evaluated_at'],
+    'Why: the reasons of the latest verdict': ['reason'],
+    'Baseline vs canary per metric': [
+      'metric',
+      'decision',
+      'baseline',
+      'canary',
+      'effect',
+      'interval_low',
+      'interval_high',
+      'tolerance',
+      'p_value',
+      'baseline_n',
+      'canary_n',
+    ],
+    'Error rate: baseline vs canary': ['time', 'cohort', 'error_rate'],
+    'p95 latency: baseline vs canary': ['time', 'cohort', 'p95_ms'],
+    'Requests per second: baseline vs canary': ['time', 'cohort', 'requests_per_second'],
+    'Effect per metric with its interval, over time': [
+      'time',
+      'metric',
+      'effect',
+      'interval_low',
+      'interval_high',
+    ],
+    'Verdict timeline': ['time', 'decision'],
+    'Decision changes': ['time', 'decision', 'reasons', 'requester'],
+  },
+  'rh-release-correlation': {
+    'Error rate of $service': ['time', 'error_rate'],
+    'Latency of $service': ['time', 'p50_ms', 'p95_ms', 'p99_ms'],
+    'Which release served most requests': ['time', 'release'],
+    'Traffic share by release': ['time', 'release', 'request_count'],
+    'Traffic share by flag variant': ['time', 'variant', 'request_count'],
+    'Changes and what followed': [
+      'time',
+      'kind',
+      'change',
+      'error_rate_before',
+      'error_rate_after',
+    ],
+  },
+}
+
+/** Grafana annotations are read from these columns. */
+const ANNOTATION_COLUMNS = ['time', 'text', 'tags']
+
+interface QueryResult {
+  meta: { name: string; type: string }[]
+  data: Record<string, unknown>[]
+}
+
+const dashboards = loadDashboards()
+const clock = createClock()
+let app: RunningApp
+let badRelease: SimulatedAnalysis
+let badFlag: SimulatedAnalysis
+
+beforeAll(async () => {
+  app = await startTestApp({}, { now: clock.now })
+  badRelease = await simulate(app, 'bad-release')
+  badFlag = await simulate(app, 'bad-flag')
+  // A verdict history with a change in it: continue before the minimum duration, then rollback.
+  for (const { analysisId, startMs } of [badRelease, badFlag]) {
+    await recordVerdicts(app, clock, analysisId, [startMs + 60_000, startMs + 2 * 60_000])
+    await recordVerdicts(app, clock, analysisId, [Date.now()])
+  }
+}, 180_000)
+
+afterAll(async () => {
+  await app?.stop()
+})
+
+async function run(sql: string): Promise<QueryResult> {
+  const result = await app.store.client.query({ query: sql, format: 'JSON' })
+  return result.json() as Promise<QueryResult>
+}
+
+/**
+ * The dashboard's variables as a user would set them: each query variable's options come
+ * from its own query (so those run too), in the order Grafana resolves them.
+ */
+async function resolveVariables(
+  dashboard: Dashboard,
+  chosen: Record<string, string>,
+): Promise<Record<string, VariableState>> {
+  const nowMs = Date.now()
+  const variables: Record<string, VariableState> = { database: { current: app.store.database } }
+  for (const variable of dashboard.templating.list) {
+    if (variable.type === 'custom') {
+      variables[variable.name] = { current: String(variable.current?.value ?? '') }
+    }
+    if (variable.type !== 'query') continue
+    const sql = expandGrafanaSql(variableSql(variable), {
+      fromMs: nowMs - 3 * 3_600_000,
+      toMs: nowMs,
+      intervalSeconds: 60,
+      variables,
+    })
+    const options = (await run(sql)).data.map((row) => String(Object.values(row)[0]))
+    const current = chosen[variable.name] ?? (variable.includeAll === true ? ALL : options[0])
+    expect(options, `options of $${variable.name}`).toEqual(
+      current === ALL ? expect.any(Array) : expect.arrayContaining([current]),
+    )
+    variables[variable.name] = { current: current ?? '', options }
+  }
+  return variables
+}
+
+async function runPanel(panel: Panel, variables: Record<string, VariableState>) {
+  const [target] = panel.targets ?? []
+  const nowMs = Date.now()
+  const sql = expandGrafanaSql(target?.rawSql ?? '', {
+    fromMs: nowMs - 3 * 3_600_000,
+    toMs: nowMs,
+    intervalSeconds: 60,
+    variables,
+  })
+  return run(sql)
+}
+
+const SETTINGS: Record<string, () => Record<string, string>> = {
+  'rh-release-health': () => ({ service: 'checkout', flag: 'new-payment-form' }),
+  'rh-canary-analysis': () => ({ analysis: badFlag.analysisId }),
+  'rh-release-correlation': () => ({ service: 'search' }),
+}
+
+describe.each(dashboards.map((dashboard) => [dashboard.title, dashboard] as const))(
+  'the %s dashboard over simulated traffic',
+  (_title, dashboard: Dashboard) => {
+    let variables: Record<string, VariableState>
+    beforeAll(async () => {
+      variables = await resolveVariables(dashboard, SETTINGS[dashboard.uid]?.() ?? {})
+    })
+
+    it('has an expectation for every panel', () => {
+      expect(
+        allPanels(dashboard)
+          .map((panel) => panel.title)
+          .sort(),
+      ).toEqual(Object.keys(EXPECTED_COLUMNS[dashboard.uid] ?? {}).sort())
+    })
+
+    it.each(allPanels(dashboard).map((panel) => [panel.title, panel] as const))(
+      'answers "%s" with rows of the columns the panel expects',
+      async (title, panel: Panel) => {
+        const result = await runPanel(panel, variables)
+        expect(result.meta.map((column) => column.name)).toEqual(
+          EXPECTED_COLUMNS[dashboard.uid]?.[title],
+        )
+        expect(result.data.length).toBeGreaterThan(0)
+        if (panel.targets?.[0]?.queryType === 'timeSeries') {
+          expect(result.meta[0]?.type).toMatch(/^DateTime/)
+        }
+      },
+    )
+
+    it.each(
+      dashboard.annotations.list
+        .filter((annotation) => annotation.target !== undefined)
+        .map((annotation) => [annotation.name, annotation] as const),
+    )('answers the "%s" annotation with time, text and tags', async (_name, annotation) => {
+      const nowMs = Date.now()
+      const sql = expandGrafanaSql(annotation.target?.rawSql ?? '', {
+        fromMs: nowMs - 3 * 3_600_000,
+        toMs: nowMs,
+        intervalSeconds: 60,
+        variables,
+      })
+      const result = await run(sql)
+      expect(result.meta.map((column) => column.name)).toEqual(
+        expect.arrayContaining(ANNOTATION_COLUMNS),
+      )
+      expect(result.data.length).toBeGreaterThan(0)
+    })
+  },
+)
+
+describe('what the panels show', () => {
+  function panelOf(uid: string, title: string): { dashboard: Dashboard; panel: Panel } {
+    const dashboard = dashboards.find((candidate) => candidate.uid === uid)
+    const panel = dashboard && allPanels(dashboard).find((candidate) => candidate.title === title)
+    if (dashboard === undefined || panel === undefined) throw new Error(`no panel ${title}`)
+    return { dashboard, panel }
+  }
+
+  async function rowsOf(uid: string, title: string, chosen: Record<string, string>) {
+    const { dashboard, panel } = panelOf(uid, title)
+    return (await runPanel(panel, await resolveVariables(dashboard, chosen))).data
+  }
+
+  it('lists both checkout releases in flight, with traffic shares adding up to one', async () => {
+    const rows = await rowsOf('rh-release-health', 'Releases in flight', { service: 'checkout' })
+    expect(rows.map((row) => row.release).sort()).toEqual(['1.4.2', '1.5.0'])
+    const shares = rows.map((row) => Number(row.traffic_share))
+    expect(shares.reduce((sum, share) => sum + share, 0)).toBeCloseTo(1, 6)
+  })
+
+  it('narrows the release panels to the releases chosen', async () => {
+    const rows = await rowsOf('rh-release-health', 'Error rate by release', {
+      service: 'checkout',
+      release: '1.5.0',
+    })
+    expect(new Set(rows.map((row) => row.release))).toEqual(new Set(['1.5.0']))
+  })
+
+  it('reads each cohort of a flag analysis from its own flag rows: the canary fails more', async () => {
+    const rows = await rowsOf('rh-canary-analysis', 'Error rate: baseline vs canary', {
+      analysis: badFlag.analysisId,
+    })
+    const mean = (cohort: string): number => {
+      const values = rows
+        .filter((row) => row.cohort === cohort)
+        .map((row) => Number(row.error_rate))
+      return values.reduce((sum, value) => sum + value, 0) / values.length
+    }
+    expect(mean('canary')).toBeGreaterThan(3 * mean('baseline'))
+  })
+
+  it('shows the decision changing from continue to rollback', async () => {
+    const rows = await rowsOf('rh-canary-analysis', 'Decision changes', {
+      analysis: badRelease.analysisId,
+    })
+    expect(rows.map((row) => row.decision)).toEqual(['continue', 'rollback'])
+  })
+
+  it('finds the flag variants of search as changes in the correlation table', async () => {
+    const rows = await rowsOf('rh-release-correlation', 'Changes and what followed', {
+      service: 'search',
+    })
+    expect(rows.map((row) => row.change)).toEqual(
+      expect.arrayContaining(['3.1.0', 'semantic-ranking=on', 'semantic-ranking=off']),
+    )
+  })
+})

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
+import { createKafkaIngest } from '../../../src/ingest/kafka/index.ts'
+import { toMappingOptions } from '../../../src/model/to-span-rows.ts'
+import type { Store } from '../../../src/store/store-client.ts'
+import { createFaultyStore, type InsertFault } from '../../helpers/kafka-faults.ts'
+import { expectedChecksum, produceStream, storedChecksum } from '../../helpers/kafka-streams.ts'
+import {
+  connectTestKafka,
+  kafkaUnavailable,
+  testKafkaConfig,
+  type TestKafka,
+} from '../../helpers/kafka.ts'
+import { createMigratedTestStore, uniqueName, waitFor } from '../../helpers/store.ts'
+
+const mapping = toMappingOptions(DEFAULT_CONFIG)
+const PARTITIONS = 2
+const EVENTS = 3_000
+
+describe.skipIf(kafkaUnavailable())('Kafka ingestion when ClickHouse writes fail', () => {
+  let store: Store
+  let kafka: TestKafka
+  beforeAll(async () => {
+    store = await createMigratedTestStore()
+    kafka = await connectTestKafka()
+  })
+  afterAll(async () => {
+    await kafka?.close()
+    await store?.close()
+  })
+
+  const trials: readonly InsertFault[][] = [
+    ['after-write', 'before-write'],
+    ['before-write', 'after-write'],
+    ['after-write'],
+  ]
+  trials.forEach((faults, trial) => {
+    it(`commits nothing while writes fail (${faults.join(', then ')}), then stores every event once (trial ${trial + 1})`, async () => {
+      const topic = await kafka.createTopic('failing_writes', PARTITIONS)
+      const prefix = `${uniqueName('fail')}-`
+      await produceStream(kafka.producer, {
+        topic,
+        partitions: PARTITIONS,
+        prefix,
+        count: EVENTS,
+        batchSize: 500,
+        intervalMs: 0,
+      })
+      const faulty = createFaultyStore(store, 'events')
+      const config = testKafkaConfig({ [topic]: 'json' }, { maxBatchRows: 400 })
+      const ingest = createKafkaIngest({ store: faulty.store, config, mapping })
+      faulty.inject(faults[0]!)
+      await ingest.start()
+      try {
+        for (const fault of faults) {
+          faulty.inject(fault)
+          const failedBefore = ingest.metrics().writeFailures
+          await waitFor(
+            () => (ingest.metrics().writeFailures >= failedBefore + 2 ? true : undefined),
+            { what: `two failed batch writes with ${fault}` },
+          )
+          const committed = await kafka.committedOffsets(config.groupId, topic)
+          expect([...committed.values()].every((offset) => offset < 0n)).toBe(true)
+        }
+        faulty.inject('none')
+        await waitFor(
+          async () => ((await kafka.isFullyCommitted(config.groupId, topic)) ? true : undefined),
+          { what: `all of ${topic} committed`, timeoutMs: 60_000 },
+        )
+      } finally {
+        await ingest.stop()
+      }
+
+      expect(faulty.failedInserts).toBeGreaterThanOrEqual(2 * faults.length)
+      expect(await storedChecksum(store, prefix)).toEqual(
+        await expectedChecksum(store, prefix, EVENTS),
+      )
+    })
+  })
+})

@@ -1,0 +1,135 @@
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { insertRows } from '../../../src/store/insert-rows.ts'
+import { queryLatencySample, queryMinuteCounts } from '../../../src/store/cohort-queries.ts'
+import type { Store } from '../../../src/store/store-client.ts'
+import type { CohortQuery, CohortSelector } from '../../../src/verdicts/analysis-definition.ts'
+import { createMigratedTestStore, queryRows } from '../../helpers/store.ts'
+
+const BASE_MS = Date.UTC(2026, 10, 20, 10, 0, 0)
+const SPAN_COUNT = 3_000
+let store: Store
+
+beforeAll(async () => {
+  store = await createMigratedTestStore()
+  // Spans over 30 minutes at irregular offsets, two releases, two environments, a flag.
+  const rows = Array.from({ length: SPAN_COUNT }, (_, index) => {
+    const offsetMs = Math.floor((index * 7_919) % (30 * 60_000)) + (index % 997)
+    return {
+      timestamp: (BigInt(BASE_MS + offsetMs) * 1_000_000n).toString(),
+      service: 'cart',
+      environment: index % 3 === 0 ? 'staging' : 'production',
+      release: index % 2 === 0 ? '1.0' : '1.1',
+      flags: index % 5 === 0 ? {} : { 'fast-cart': index % 4 === 0 ? 'on' : 'off' },
+      name: 'GET /cart',
+      kind: 'server',
+      status_code: 'unset',
+      status_message: '',
+      http_status_code: 200,
+      http_route: '/cart',
+      is_error: index % 13 === 0 ? 1 : 0,
+      is_entry: index % 11 === 0 ? 0 : 1,
+      duration_ns: String(1_000_000 + index * 1_000),
+      trace_id: index.toString(16).padStart(32, '0'),
+      span_id: index.toString(16).padStart(16, '0'),
+      parent_span_id: '',
+      resource_attributes: {},
+      span_attributes: {},
+    }
+  })
+  await insertRows(store, { table: 'spans', rows, deduplicationToken: 'cohort-queries' })
+})
+afterAll(() => store.close())
+
+/** The same counts straight from raw spans, the obviously right way. */
+async function rawTotals(query: CohortQuery): Promise<{ requests: number; errors: number }> {
+  const conditions = [
+    "service = 'cart'",
+    'is_entry = 1',
+    'toUnixTimestamp64Milli(timestamp) >= {from:Int64}',
+    'toUnixTimestamp64Milli(timestamp) < {to:Int64}',
+  ]
+  if (query.environment !== '') conditions.push('environment = {env:String}')
+  if (query.selector.release !== undefined) conditions.push('release = {release:String}')
+  if (query.selector.flag !== undefined) conditions.push("flags['fast-cart'] = {variant:String}")
+  const [row] = await queryRows<{ requests: string; errors: string }>(
+    store,
+    `SELECT count() AS requests, sum(is_error) AS errors FROM ${store.database}.spans WHERE ${conditions.join(' AND ')}`,
+    {
+      from: query.fromMs,
+      to: query.toMs,
+      env: query.environment,
+      release: query.selector.release ?? '',
+      variant: query.selector.flag?.variant ?? '',
+    },
+  )
+  return { requests: Number(row?.requests), errors: Number(row?.errors) }
+}
+
+const selectors: fc.Arbitrary<CohortSelector> = fc.oneof(
+  fc.constantFrom('1.0', '1.1').map((release) => ({ release })),
+  fc.constantFrom('on', 'off').map((variant) => ({ flag: { key: 'fast-cart', variant } })),
+  fc
+    .tuple(fc.constantFrom('1.0', '1.1'), fc.constantFrom('on', 'off'))
+    .map(([release, variant]) => ({ release, flag: { key: 'fast-cart', variant } })),
+)
+
+describe('queryMinuteCounts', () => {
+  it('adds up to exactly the raw counts for any window, cohort and environment', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: -120_000, max: 32 * 60_000 }),
+        fc.integer({ min: 0, max: 32 * 60_000 }),
+        selectors,
+        fc.constantFrom('', 'production', 'staging'),
+        async (fromOffsetMs, lengthMs, selector, environment) => {
+          const query: CohortQuery = {
+            service: 'cart',
+            environment,
+            selector,
+            fromMs: BASE_MS + fromOffsetMs,
+            toMs: BASE_MS + fromOffsetMs + lengthMs,
+            maxLatencySamples: 100,
+          }
+          const minutes = await queryMinuteCounts(store, query)
+          const total = minutes.reduce(
+            (sum, minute) => ({
+              requests: sum.requests + minute.requests,
+              errors: sum.errors + minute.errors,
+            }),
+            { requests: 0, errors: 0 },
+          )
+          expect(total).toEqual(await rawTotals(query))
+          expect(minutes.map((minute) => minute.startMs)).toEqual(
+            [...minutes.map((minute) => minute.startMs)].sort((a, b) => a - b),
+          )
+        },
+      ),
+      { numRuns: 40 },
+    )
+  })
+})
+
+describe('queryLatencySample', () => {
+  const query: CohortQuery = {
+    service: 'cart',
+    environment: '',
+    selector: { release: '1.0' },
+    fromMs: BASE_MS,
+    toMs: BASE_MS + 31 * 60_000,
+    maxLatencySamples: 200,
+  }
+
+  it('returns at most the bound, and the same sample every time', async () => {
+    const first = await queryLatencySample(store, query, 1_500)
+    expect(first.length).toBeLessThanOrEqual(200)
+    expect(first.length).toBeGreaterThan(100)
+    expect(await queryLatencySample(store, query, 1_500)).toEqual(first)
+  })
+
+  it('returns every latency when the cohort is smaller than the bound', async () => {
+    const all = await queryLatencySample(store, { ...query, maxLatencySamples: 10_000 }, 1_500)
+    const { requests } = await rawTotals(query)
+    expect(all).toHaveLength(requests)
+  })
+})

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
+import { decodeMessage } from '../../../src/ingest/kafka/formats/decode-message.ts'
+import { toMappingOptions } from '../../../src/model/to-span-rows.ts'
+import { buildTracePayload } from '../../helpers/otel-payloads.ts'
+
+const OPTIONS = { mapping: toMappingOptions(DEFAULT_CONFIG), maxMessageBytes: 10_000 }
+const EVENT = JSON.stringify({
+  schemaVersion: 1,
+  timestamp: '2026-11-22T10:00:00Z',
+  service: 'checkout',
+  name: 'login',
+  outcome: 'success',
+})
+const PAYLOAD = buildTracePayload({
+  service: 'checkout',
+  release: '1.5.0',
+  spans: [
+    { name: 'GET /', kind: 'server' },
+    { name: 'SELECT', kind: 'client', parentIndex: 0 },
+  ],
+})
+
+describe('decodeMessage', () => {
+  it('decodes a json release event to one events row', () => {
+    expect(decodeMessage('json', Buffer.from(EVENT), OPTIONS)).toMatchObject({
+      kind: 'rows',
+      table: 'events',
+      rows: [{ service: 'checkout', name: 'login', outcome: 'success' }],
+      rejectedRows: 0,
+    })
+  })
+
+  it.each([
+    ['otlp_proto', Buffer.from(PAYLOAD.protobuf)],
+    ['otlp_json', Buffer.from(PAYLOAD.json)],
+  ] as const)('decodes an %s trace payload to spans rows', (format, value) => {
+    const decoded = decodeMessage(format, value, OPTIONS)
+    expect(decoded).toMatchObject({ kind: 'rows', table: 'spans', rejectedRows: 0 })
+    expect(decoded.kind === 'rows' ? decoded.rows.map((row) => row.release) : []).toEqual([
+      '1.5.0',
+      '1.5.0',
+    ])
+  })
+
+  it.each([
+    ['json', null, 'json: the message has no value'],
+    ['json', Buffer.alloc(0), 'json: the message has no value'],
+    ['json', Buffer.from('{"schemaVersion":'), /^json: the message is not valid JSON/],
+    ['json', Buffer.from([0x22, 0xff, 0x22]), 'json: the message is not valid UTF-8'],
+    ['json', Buffer.from('{"schemaVersion":1}'), /^json: timestamp must be/],
+    ['otlp_proto', Buffer.from(PAYLOAD.protobuf).subarray(0, 30), /^otlp_proto: /],
+    ['otlp_json', Buffer.from('[1,2,3]'), /^otlp_json: /],
+    [
+      'json',
+      Buffer.alloc(10_001, 0x20),
+      /has 10001 bytes, more than kafka.maxMessageBytes \(10000\)/,
+    ],
+  ] as const)('makes a %s message %j a poison message with the reason', (format, value, reason) => {
+    const decoded = decodeMessage(format, value, OPTIONS)
+    expect(decoded.kind).toBe('poison')
+    expect(decoded.kind === 'poison' ? decoded.error : '').toMatch(reason)
+  })
+})
