@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Scenario } from './scenarios.ts'
-import { createSimulatedService } from './simulated-service.ts'
+import { assertReceiverAccepts, createSimulatedService } from './simulated-service.ts'
 import { createRandom, planRequest, spreadStartTimes } from './traffic-model.ts'
 import type { VerdictApiClient, VerdictSummary } from './verdict-api-client.ts'
 
@@ -52,6 +52,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const emit = options.onEvent ?? (() => undefined)
   const random = createRandom(options.seed ?? 1)
   await api.assertReady()
+  await assertReceiverAccepts(options.endpoint)
 
   const backfillEndMs = now()
   // Whole minutes, so the analysis starts where the rollup's first minute starts.

@@ -5,6 +5,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources'
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
 import { OpenFeature, TypedInMemoryProvider, type Client } from '@openfeature/server-sdk'
 import { SpanEventHook } from '@openfeature/open-telemetry-hooks'
+import { RhError } from '../errors.ts'
 import type { Scenario } from './scenarios.ts'
 import { toOutcome, variantForUser, type PlannedRequest } from './traffic-model.ts'
 
@@ -95,6 +96,31 @@ export async function createSimulatedService(
       await flush()
       await Promise.all([...providers.values()].map((provider) => provider.shutdown()))
     },
+  }
+}
+
+/**
+ * Fails with a clear message when nothing accepts OTLP at the endpoint: the SDK would only
+ * drop the spans and log to its diagnostics, and the verdict would wait for data forever.
+ */
+export async function assertReceiverAccepts(endpoint: string): Promise<void> {
+  const url = `${endpoint.replace(/\/$/, '')}/v1/traces`
+  // An empty export request: valid OTLP, and it stores nothing.
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  }).catch((error: unknown) => {
+    throw new RhError(
+      'RH_CONFIG_INVALID',
+      `no OTLP/HTTP receiver answers at ${url} (${String(error)}); pass --endpoint`,
+    )
+  })
+  if (response.status !== 200) {
+    throw new RhError(
+      'RH_CONFIG_INVALID',
+      `the OTLP receiver at ${url} refused a test export: HTTP ${response.status}`,
+    )
   }
 }
 

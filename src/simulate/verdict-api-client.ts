@@ -1,3 +1,4 @@
+import { RhError } from '../errors.ts'
 import type { CohortSelector } from '../verdicts/analysis-definition.ts'
 
 /** The part of release-health's HTTP API a simulation uses, as a rollout controller would. */
@@ -26,12 +27,16 @@ export function createVerdictApiClient(apiUrl: string): VerdictApiClient {
   return {
     async assertReady() {
       const response = await fetch(`${base}/readyz`).catch((error: unknown) => {
-        throw new Error(
+        throw new RhError(
+          'RH_CONFIG_INVALID',
           `no release-health API answers at ${base} (${String(error)}); start it with \`npm start\` or pass --api`,
         )
       })
       if (response.status !== 200) {
-        throw new Error(`release-health at ${base} is not ready: ${await response.text()}`)
+        throw new RhError(
+          'RH_CONFIG_INVALID',
+          `release-health at ${base} is not ready: ${await response.text()}`,
+        )
       }
     },
 

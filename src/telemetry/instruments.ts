@@ -1,19 +1,20 @@
 /**
- * What release-health measures about itself. Stages call these; the OpenTelemetry-backed
+ * What release-health measures about itself. Members are plain functions (no `this`), so they
+ * can be passed around as callbacks. Stages call these; the OpenTelemetry-backed
  * implementation (`otel-instruments.ts`) exports them, and the no-op default keeps stages and
  * tests free of any metrics SDK.
  */
 export interface Instruments {
   /** Spans received over OTLP, by outcome. */
-  spansReceived(count: number, outcome: 'accepted' | 'rejected'): void
+  readonly spansReceived: (count: number, outcome: 'accepted' | 'rejected') => void
   /** One answered OTLP request, by HTTP status. */
-  otlpRequest(status: number): void
+  readonly otlpRequest: (status: number) => void
   /** One written batch: its rows and how long the write took. */
-  batchWritten(rows: number, writeMs: number): void
+  readonly batchWritten: (rows: number, writeMs: number) => void
   /** Rows accepted and not yet written, read when metrics are collected. */
-  observeQueue(read: () => number): void
+  readonly observeQueue: (read: () => number) => void
   /** One uncached verdict evaluation. */
-  verdictEvaluated(decision: string, evaluationMs: number): void
+  readonly verdictEvaluated: (decision: string, evaluationMs: number) => void
 }
 
 const ignore = (): void => undefined

@@ -13,8 +13,8 @@ import type { Instruments } from './instruments.ts'
 export interface SelfTelemetry {
   readonly instruments: Instruments
   /** Writes the Prometheus text exposition of every instrument. */
-  servePrometheus(request: IncomingMessage, response: ServerResponse): void
-  shutdown(): Promise<void>
+  readonly servePrometheus: (request: IncomingMessage, response: ServerResponse) => void
+  readonly shutdown: () => Promise<void>
 }
 
 export interface SelfTelemetryOptions {

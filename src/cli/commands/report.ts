@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { Command, InvalidArgumentError } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { RhError } from '../../errors.ts'
 import { loadAnalysisReport, loadServiceReport } from '../../report/load-report.ts'
 import { renderReport } from '../../report/render-report.ts'
@@ -26,7 +26,9 @@ export function createReportCommand(): Command {
     )
     .option('--analysis <id>', 'report on one analysis')
     .option('--service <name>', 'report on a service over --from..--to')
-    .option('--environment <name>', 'with --service: one environment (default: all)', '')
+    .addOption(
+      new Option('--environment <name>', 'with --service: one environment').default('', 'all'),
+    )
     .option(
       '--from <time>',
       'with --service: start, RFC 3339 (e.g. 2026-11-22T10:00:00Z)',
@@ -90,7 +92,8 @@ function toServiceQuery(
     service: flags.service,
     environment: flags.environment,
     fromMs: flags.from,
-    toMs: flags.to ?? nowMs,
+    // Up to the last complete minute: a partial one would look like a drop in traffic.
+    toMs: flags.to ?? Math.floor(nowMs / 60_000) * 60_000,
   }
 }
 

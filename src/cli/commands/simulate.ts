@@ -26,17 +26,18 @@ export function createSimulateCommand(): Command {
     )
     .option('--endpoint <url>', 'OTLP/HTTP receiver', 'http://localhost:4318')
     .option('--api <url>', 'release-health API', 'http://localhost:8080')
-    .option(
-      '--duration <duration>',
-      'live traffic after the backfill, e.g. 10m; 0 = backfill only',
-      parseDurationMs,
-      10 * 60_000,
+    .addOption(
+      new Option('--duration <duration>', 'live traffic after the backfill; 0 = backfill only')
+        .argParser(parseDurationMs)
+        .default(10 * 60_000, '10m'),
     )
-    .option(
-      '--backfill <duration>',
-      'history sent first with past timestamps, so a verdict appears at once',
-      parseDurationMs,
-      15 * 60_000,
+    .addOption(
+      new Option(
+        '--backfill <duration>',
+        'history sent first with past timestamps, so a verdict appears at once',
+      )
+        .argParser(parseDurationMs)
+        .default(15 * 60_000, '15m'),
     )
     .option('--rate <n>', 'requests per second (default: the scenario’s)', parsePositiveNumber)
     .option('--seed <n>', 'seed of the traffic generator: same seed, same traffic', parseSeed, 1)

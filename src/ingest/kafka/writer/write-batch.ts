@@ -1,7 +1,9 @@
-import { insertRows } from '../../../store/insert-rows.ts'
 import type { Store } from '../../../store/store-client.ts'
 import type { ConsumedMessage } from '../consumed-message.ts'
 import { insertDeadLetters, type DeadLetter } from '../dead-letters/dead-letter-writer.ts'
+import type { MessageRows } from '../formats/message-format.ts'
+import { insertCompactRows } from './insert-compact-rows.ts'
+import { TABLE_COLUMNS } from './table-columns.ts'
 
 export interface BatchToWrite {
   readonly topic: string
@@ -28,7 +30,7 @@ export type WriteBatch = (batch: BatchToWrite) => Promise<BatchWriteResult>
  */
 export function createBatchWriter(store: Store): WriteBatch {
   return async (batch) => {
-    const rowsByTable = new Map<string, object[]>()
+    const rowsByTable = new Map<MessageRows['table'], MessageRows['rows'][number][]>()
     const deadLetters: DeadLetter[] = []
     for (const message of batch.messages) {
       const { decoded } = message
@@ -49,21 +51,12 @@ export function createBatchWriter(store: Store): WriteBatch {
       for (const row of decoded.rows) rows.push(row)
     }
     for (const [table, rows] of rowsByTable) {
-      if (process.env.EXPERIMENT_COMPACT === '1') {
-        const columns = Object.keys(rows[0] as object) as [string, ...string[]]
-        await store.client.insert({
-          table: `${store.database}.${table}`,
-          values: rows.map((row) => Object.values(row)),
-          columns,
-          format: 'JSONCompactEachRow',
-          clickhouse_settings: {
-            insert_deduplication_token: batch.token,
-            insert_deduplicate: 1,
-            deduplicate_blocks_in_dependent_materialized_views: 1,
-            async_insert: 0,
-          },
-        })
-      } else await insertRows(store, { table, rows, deduplicationToken: batch.token })
+      await insertCompactRows(store, {
+        table,
+        columns: TABLE_COLUMNS[table],
+        rows,
+        deduplicationToken: batch.token,
+      })
     }
     await insertDeadLetters(store, deadLetters, batch.token)
     return {
