@@ -83,11 +83,11 @@ export function requireScopes(
   defaultScope: Scope,
 ): void {
   if (tokens.length === 0) return
-  app.addHook('onRequest', async (request: FastifyRequest) => {
+  app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
     const config = request.routeOptions.config as { public?: boolean; scope?: Scope } | undefined
-    if (config?.public === true) return
+    if (config?.public === true) return done()
     const failure = authorize(tokens, request.headers.authorization, config?.scope ?? defaultScope)
-    if (failure !== undefined) throw failure
+    done(failure)
   })
 }
 
