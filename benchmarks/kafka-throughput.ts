@@ -11,6 +11,9 @@
  * are in ClickHouse, so that is the time until all events are stored. Finally stop the worker
  * with SIGTERM and count the stored rows, which must equal EVENTS.
  *
+ * For reference, a bare KafkaJS consumer then reads the same topic without decoding or
+ * writing anything: the ceiling KafkaJS itself puts on a worker on this machine.
+ *
  * With PROFILE=1 the worker runs with --cpu-prof and the script prints where its JavaScript
  * thread spent its time, by package (the embedded engine's own threads are not in it: compare
  * with the process CPU time printed next to it).
@@ -215,6 +218,34 @@ async function runWorker(
   }
 }
 
+/** Seconds a bare KafkaJS consumer (no decoding, no writes) takes to read the whole topic. */
+async function consumeOnly(kafka: Kafka, topic: string, messages: number): Promise<number> {
+  const consumer = kafka.consumer({
+    groupId: `bench-bare-${Date.now()}`,
+    maxBytesPerPartition: DEFAULT_CONFIG.kafka.fetchMaxBytesPerPartition,
+    maxBytes: 4 * DEFAULT_CONFIG.kafka.fetchMaxBytesPerPartition,
+  })
+  await consumer.connect()
+  await consumer.subscribe({ topics: [topic], fromBeginning: true })
+  let seen = 0
+  let startedMs = 0
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatch: ({ batch }) => {
+        if (seen === 0) startedMs = performance.now()
+        seen += batch.messages.length
+        if (seen >= messages) resolve()
+        return Promise.resolve()
+      },
+    })
+  })
+  await done
+  const seconds = (performance.now() - startedMs) / 1000
+  await consumer.disconnect()
+  return seconds
+}
+
 /** CPU seconds (all threads) and peak resident memory of a running process, from /proc. */
 function processUsage(pid: number): { cpuSeconds: number; peakRssMb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
@@ -270,7 +301,7 @@ function toBucket({ url, functionName }: ProfileNode['callFrame']): string {
 
 async function main(): Promise<void> {
   const broker = process.env.KAFKA_BROKERS ? undefined : await startKafkaBroker({ heapMb: 1024 })
-  const brokers = process.env.KAFKA_BROKERS ?? (broker?.brokers as string)
+  const brokers = process.env.KAFKA_BROKERS ?? broker?.brokers
   const kafka = new Kafka({
     clientId: 'kafka-bench',
     brokers: [brokers],
@@ -300,6 +331,10 @@ async function main(): Promise<void> {
           `${run.totalSeconds.toFixed(1)} s from process start => ${Math.round(EVENTS / run.totalSeconds)} events/s; ` +
           `${run.fromFirstBatchSeconds.toFixed(1)} s from the first batch written => ${Math.round(EVENTS / run.fromFirstBatchSeconds)} events/s; ` +
           `worker CPU ${run.cpuSeconds.toFixed(1)} s (all threads), peak RSS ${run.peakRssMb} MB`,
+      )
+      const bareSeconds = await consumeOnly(kafka, topic, produced.messages)
+      console.log(
+        `${format}: bare KafkaJS consumer, same topic: ${bareSeconds.toFixed(1)} s => ${Math.round(produced.messages / bareSeconds)} messages/s, ${Math.round(EVENTS / bareSeconds)} events/s`,
       )
       if (run.profileDir !== undefined) {
         console.log(

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { isRhError } from '../errors.ts'
 import { createIngestKafkaCommand } from './commands/ingest-kafka.ts'
+import { createJudgeCommand } from './commands/judge.ts'
 import { createMigrateCommand } from './commands/migrate.ts'
 import { createReportCommand } from './commands/report.ts'
 import { createServeCommand } from './commands/serve.ts'
@@ -19,6 +20,7 @@ export function createProgram(): Command {
     .addCommand(createServeCommand())
     .addCommand(createMigrateCommand())
     .addCommand(createIngestKafkaCommand())
+    .addCommand(createJudgeCommand())
     .addCommand(createSimulateCommand())
     .addCommand(createReportCommand())
     .showHelpAfterError()

@@ -27,8 +27,12 @@ export interface CohortQuery {
   /** Inclusive start, exclusive end, epoch milliseconds. */
   readonly fromMs: number
   readonly toMs: number
-  /** Latency samples returned at most (a deterministic, uniform subset beyond that). */
-  readonly maxLatencySamples: number
+  /**
+   * Latency samples taken from each complete minute at most (a deterministic subset beyond
+   * that). A complete minute's sample never changes, so the sample only grows as the
+   * analysis runs, which the judge's sequential latency rule relies on.
+   */
+  readonly latencySamplesPerMinute: number
 }
 
 /** A sentence naming a cohort, for reasons and logs. */

@@ -30,7 +30,10 @@ export interface VerdictServiceOptions {
   readonly cohorts: CohortSource
   readonly now: () => number
   readonly logger?: Logger
-  /** Latency samples pulled per cohort at most. */
+  /**
+   * Latency samples per cohort at most over an analysis' whole maximum duration; spread
+   * evenly over its minutes (see `CohortQuery.latencySamplesPerMinute`).
+   */
   readonly maxLatencySamples?: number
   /** How long a computed verdict is served again for the same analysis and watermark. */
   readonly cacheMs?: number
@@ -58,7 +61,9 @@ export interface VerdictService {
   ): Promise<VerdictDocument | undefined>
 }
 
-const DEFAULT_MAX_LATENCY_SAMPLES = 20_000
+const DEFAULT_MAX_LATENCY_SAMPLES = 30_000
+/** Even a very long analysis samples this many latencies per minute and cohort. */
+const MIN_SAMPLES_PER_MINUTE = 50
 const DEFAULT_CACHE_MS = 2_000
 const MAX_CACHED_VERDICTS = 10_000
 const MINUTE_MS = 60_000
@@ -141,7 +146,10 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
       environment: analysis.environment,
       fromMs: analysis.startMs,
       toMs,
-      maxLatencySamples,
+      latencySamplesPerMinute: Math.max(
+        MIN_SAMPLES_PER_MINUTE,
+        Math.ceil(maxLatencySamples / Math.ceil(policy.analysis.maxDurationSeconds / 60)),
+      ),
     }
     const [baseline, canary] = await Promise.all([
       options.cohorts.fetchCohort({ ...query, selector: analysis.baseline }),

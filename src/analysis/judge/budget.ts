@@ -28,7 +28,10 @@ export interface BudgetInput {
  * The guard trips on a pair when the canary burns at or above the limit on both windows, as the
  * workbook's alert does, and the long window also holds anytime-valid evidence of it
  * ({@link logBurnEValue} against the union-bound threshold {@link logBurnThreshold}), so that
- * noise in a small window cannot roll a healthy canary back.
+ * noise in a small window cannot roll a healthy canary back, and the baseline does not burn at
+ * that limit over the long window too: when the whole service burns (an incident upstream),
+ * rolling the canary back saves no budget and blames the release, so the guard only blocks
+ * promotion; a canary that is worse than such a baseline is caught by the comparison.
  */
 export function assessBudget(input: BudgetInput): BudgetReport {
   const { policy } = input
@@ -104,6 +107,7 @@ function assessWindow(input: BudgetInput, window: BurnWindow): BurnWindowReport 
     logE !== null &&
     counted &&
     logE >= logBurnThreshold(startMinutes, policy.budget.windows.length, input.alphaGuard)
+  const baselineBurning = baseline.long !== null && baseline.long >= window.burnRate
   const burning =
     canary.long !== null &&
     canary.short !== null &&
@@ -116,7 +120,8 @@ function assessWindow(input: BudgetInput, window: BurnWindow): BurnWindowReport 
     canary: { longBurnRate: canary.long, shortBurnRate: canary.short },
     baseline: { longBurnRate: baseline.long, shortBurnRate: baseline.short },
     eValue: toEValue(logE),
-    tripped: policy.budget.guard && burning && evident,
+    baselineBurning,
+    tripped: policy.budget.guard && burning && evident && !baselineBurning,
   }
 }
 

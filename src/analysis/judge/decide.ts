@@ -129,7 +129,10 @@ function findBlockers(input: DecideInput): Blockers {
     if (!window.tripped && isBurning(window)) {
       promotable = false
       reasons.push(
-        `the canary burns its error budget at ${formatNumber(window.canary.longBurnRate)}× over ${formatDuration(window.longSeconds)} and ${formatNumber(window.canary.shortBurnRate)}× over ${formatDuration(window.shortSeconds)}, at or above the ${formatNumber(window.burnRateLimit)}× limit; no promotion while it does`,
+        `the canary burns its error budget at ${formatNumber(window.canary.longBurnRate)}× over ${formatDuration(window.longSeconds)} and ${formatNumber(window.canary.shortBurnRate)}× over ${formatDuration(window.shortSeconds)}, at or above the ${formatNumber(window.burnRateLimit)}× limit; no promotion while it does` +
+          (window.baselineBurning
+            ? ` (the baseline burns at ${formatNumber(window.baseline.longBurnRate)}× too, so the whole service is burning, not the canary alone: no rollback on the budget)`
+            : ''),
       )
     }
   }

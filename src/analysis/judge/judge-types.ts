@@ -109,6 +109,8 @@ export interface BurnWindowReport {
   readonly baseline: { readonly longBurnRate: number | null; readonly shortBurnRate: number | null }
   /** Evidence the canary burns faster than the limit over the long window. */
   readonly eValue: number | null
+  /** The baseline burns at or above the limit over the long window too: not the canary's doing. */
+  readonly baselineBurning: boolean
   readonly tripped: boolean
 }
 

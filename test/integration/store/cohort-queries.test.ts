@@ -89,7 +89,7 @@ describe('queryMinuteCounts', () => {
             selector,
             fromMs: BASE_MS + fromOffsetMs,
             toMs: BASE_MS + fromOffsetMs + lengthMs,
-            maxLatencySamples: 100,
+            latencySamplesPerMinute: 100,
           }
           const minutes = await queryMinuteCounts(store, query)
           const total = minutes.reduce(
@@ -117,18 +117,40 @@ describe('queryLatencySample', () => {
     selector: { release: '1.0' },
     fromMs: BASE_MS,
     toMs: BASE_MS + 31 * 60_000,
-    maxLatencySamples: 200,
+    latencySamplesPerMinute: 20,
   }
 
-  it('returns at most the bound, and the same sample every time', async () => {
-    const first = await queryLatencySample(store, query, 1_500)
-    expect(first.length).toBeLessThanOrEqual(200)
-    expect(first.length).toBeGreaterThan(100)
-    expect(await queryLatencySample(store, query, 1_500)).toEqual(first)
+  it('takes at most the quota from each minute, and the same sample every time', async () => {
+    const sample = await queryLatencySample(store, query)
+    expect(sample.length).toBeLessThanOrEqual(20 * 31)
+    expect(sample.length).toBeGreaterThan(20 * 25)
+    expect(await queryLatencySample(store, query)).toEqual(sample)
   })
 
-  it('returns every latency when the cohort is smaller than the bound', async () => {
-    const all = await queryLatencySample(store, { ...query, maxLatencySamples: 10_000 }, 1_500)
+  it('only grows as the window grows, so each look contains the looks before it', async () => {
+    const counts = (values: number[]) =>
+      values.reduce(
+        (map, value) => map.set(value, (map.get(value) ?? 0) + 1),
+        new Map<number, number>(),
+      )
+    let previous = new Map<number, number>()
+    for (let minutes = 1; minutes <= 31; minutes += 5) {
+      const current = counts(
+        await queryLatencySample(store, { ...query, toMs: BASE_MS + minutes * 60_000 + 30_000 }),
+      )
+      for (const [value, count] of previous)
+        expect(current.get(value) ?? 0).toBeGreaterThanOrEqual(count)
+      previous = current
+    }
+  })
+
+  it('leaves out the minute in progress', async () => {
+    const halfMinute = await queryLatencySample(store, { ...query, toMs: BASE_MS + 30_000 })
+    expect(halfMinute).toEqual([])
+  })
+
+  it('returns every latency of a cohort quieter than the quota', async () => {
+    const all = await queryLatencySample(store, { ...query, latencySamplesPerMinute: 10_000 })
     const { requests } = await rawTotals(query)
     expect(all).toHaveLength(requests)
   })
