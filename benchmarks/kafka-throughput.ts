@@ -11,8 +11,9 @@
  * are in ClickHouse, so that is the time until all events are stored. Finally stop the worker
  * with SIGTERM and count the stored rows, which must equal EVENTS.
  *
- * For reference, a bare KafkaJS consumer then reads the same topic without decoding or
- * writing anything: the ceiling KafkaJS itself puts on a worker on this machine.
+ * For reference, each stage is then measured alone: a bare KafkaJS consumer reads the same
+ * topic without decoding or writing (the ceiling KafkaJS puts on a worker), and STAGE_ROWS
+ * rows are decoded and mapped, then inserted into a fresh embedded store, in this process.
  *
  * With PROFILE=1 the worker runs with --cpu-prof and the script prints where its JavaScript
  * thread spent its time, by package (the embedded engine's own threads are not in it: compare
@@ -23,21 +24,29 @@
  *      PROFILE (0), KAFKA_BROKERS (start a broker).
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs'
 import { DEFAULT_CONFIG } from '../src/config/defaults.ts'
 import { createProgram } from '../src/cli/main.ts'
+import { decodeMessage } from '../src/ingest/kafka/formats/decode-message.ts'
+import type { MessageFormat } from '../src/ingest/kafka/formats/message-format.ts'
+import { insertCompactRows } from '../src/ingest/kafka/writer/insert-compact-rows.ts'
+import { TABLE_COLUMNS } from '../src/ingest/kafka/writer/table-columns.ts'
+import { toMappingOptions } from '../src/model/to-span-rows.ts'
+import { migrate } from '../src/store/migrate.ts'
 import { createStore } from '../src/store/store-client.ts'
 import { startKafkaBroker } from '../test/helpers/kafka-broker.ts'
+import { processUsage, summarizeProfile } from './kafka-process-usage.ts'
 import { buildTracePayload, type PayloadSpanSpec } from '../test/helpers/otel-payloads.ts'
 
 const EVENTS = Number(process.env.EVENTS ?? 1_000_000)
 const PARTITIONS = Number(process.env.PARTITIONS ?? 4)
 const SPANS_PER_MESSAGE = Number(process.env.SPANS_PER_MESSAGE ?? 200)
-const FORMATS = (process.env.FORMATS ?? 'json,otlp_proto').split(',')
+const FORMATS = (process.env.FORMATS ?? 'json,otlp_proto').split(',') as MessageFormat[]
 const PROFILE = process.env.PROFILE === '1'
+const STAGE_ROWS = 200_000
 const REPO_ROOT = join(import.meta.dirname, '..')
 const ENTRY = createProgram()
   .commands.map((command) => command.name())
@@ -60,6 +69,22 @@ interface Run {
   readonly profileDir: string | undefined
 }
 
+/** The `json` message of event `n`: a release event as docs/kafka-json-events.md defines it. */
+function jsonEvent(n: number, timestamp: string): string {
+  return JSON.stringify({
+    schemaVersion: 1,
+    timestamp,
+    service: 'checkout',
+    environment: 'production',
+    release: n % 2 === 0 ? '1.4.2' : '1.5.0',
+    flags: { 'new-checkout': n % 4 === 0 ? 'on' : 'off' },
+    name: 'checkout.completed',
+    value: (n * 7919) % 5_000,
+    outcome: n % 50 === 0 ? 'failure' : 'success',
+    attributes: { id: `bench-${n}`, region: 'eu-west-1', tenant: String(n % 97) },
+  })
+}
+
 async function produceJson(producer: Producer, topic: string): Promise<Produced> {
   const timestamp = new Date().toISOString()
   let bytes = 0
@@ -67,18 +92,7 @@ async function produceJson(producer: Producer, topic: string): Promise<Produced>
   for (let start = 0; start < EVENTS; start += chunk) {
     const messages = []
     for (let n = start; n < Math.min(start + chunk, EVENTS); n++) {
-      const value = JSON.stringify({
-        schemaVersion: 1,
-        timestamp,
-        service: 'checkout',
-        environment: 'production',
-        release: n % 2 === 0 ? '1.4.2' : '1.5.0',
-        flags: { 'new-checkout': n % 4 === 0 ? 'on' : 'off' },
-        name: 'checkout.completed',
-        value: (n * 7919) % 5_000,
-        outcome: n % 50 === 0 ? 'failure' : 'success',
-        attributes: { id: `bench-${n}`, region: 'eu-west-1', tenant: String(n % 97) },
-      })
+      const value = jsonEvent(n, timestamp)
       bytes += value.length
       messages.push({ partition: n % PARTITIONS, value })
     }
@@ -127,8 +141,10 @@ function otlpPayloads(count: number): Buffer[] {
   })
 }
 
+const OTLP_PAYLOADS = otlpPayloads(16)
+
 async function produceOtlp(producer: Producer, topic: string): Promise<Produced> {
-  const payloads = otlpPayloads(16)
+  const payloads = OTLP_PAYLOADS
   const messages = Math.ceil(EVENTS / SPANS_PER_MESSAGE)
   let bytes = 0
   const chunk = 100
@@ -148,7 +164,12 @@ async function isFullyCommitted(admin: Admin, groupId: string, topic: string): P
   const [ends, [committed]] = await Promise.all([
     admin.fetchTopicOffsets(topic),
     admin.fetchOffsets({ groupId, topics: [topic] }),
-  ])
+  ]).catch((error: unknown) => {
+    // A passing broker state (the group coordinator loading, say) means "not yet".
+    if ((error as { retriable?: unknown }).retriable === true) return [[], [undefined]] as const
+    throw error
+  })
+  if (ends.length === 0) return false
   const byPartition = new Map(committed?.partitions.map((p) => [p.partition, p.offset]))
   return ends.every(({ partition, high }) => byPartition.get(partition) === high)
 }
@@ -246,62 +267,52 @@ async function consumeOnly(kafka: Kafka, topic: string, messages: number): Promi
   return seconds
 }
 
-/** CPU seconds (all threads) and peak resident memory of a running process, from /proc. */
-function processUsage(pid: number): { cpuSeconds: number; peakRssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const ticks = Number(fields[11]) + Number(fields[12])
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return { cpuSeconds: ticks / 100, peakRssMb: Math.round(peakKb / 1024) }
-}
-
-const TOP_BUCKETS = 14
-
-interface ProfileNode {
-  id: number
-  callFrame: { url: string; functionName: string }
-}
-
-/** Self time of the worker's JavaScript thread by package, from its .cpuprofile. */
-function summarizeProfile(dir: string): string {
-  const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'))
-  if (file === undefined) return '  (no profile written)'
-  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
-    nodes: ProfileNode[]
-    samples: number[]
-    timeDeltas: number[]
+/**
+ * The two stages after KafkaJS, each alone in this process on STAGE_ROWS rows: decoding and
+ * mapping messages (JavaScript), and inserting the rows in batches of `kafka.maxBatchRows`
+ * into a fresh embedded store (the engine's own threads).
+ */
+async function stageRates(format: MessageFormat): Promise<{ decode: number; insert: number }> {
+  const timestamp = new Date().toISOString()
+  const values =
+    format === 'json'
+      ? Array.from({ length: STAGE_ROWS }, (_, n) => Buffer.from(jsonEvent(n, timestamp)))
+      : Array.from(
+          { length: STAGE_ROWS / SPANS_PER_MESSAGE },
+          (_, m) => OTLP_PAYLOADS[m % OTLP_PAYLOADS.length] as Buffer,
+        )
+  const options = { mapping: toMappingOptions(DEFAULT_CONFIG), maxMessageBytes: Infinity }
+  const decodeStartedMs = performance.now()
+  const rows: object[] = []
+  for (const value of values) {
+    const decoded = decodeMessage(format, value, options)
+    if (decoded.kind === 'rows') for (const row of decoded.rows) rows.push(row)
   }
-  const bucketOf = new Map(profile.nodes.map((node) => [node.id, toBucket(node.callFrame)]))
-  const micros = new Map<string, number>()
-  profile.samples.forEach((id, index) => {
-    const bucket = bucketOf.get(id) ?? 'other'
-    micros.set(bucket, (micros.get(bucket) ?? 0) + (profile.timeDeltas[index] ?? 0))
-  })
-  const total = [...micros.values()].reduce((sum, value) => sum + value, 0)
-  const sorted = [...micros].sort((a, b) => b[1] - a[1])
-  const rest = sorted.slice(TOP_BUCKETS).reduce((sum, [, value]) => sum + value, 0)
-  return [...sorted.slice(0, TOP_BUCKETS), ['everything else', rest] as const]
-    .map(([bucket, value]) => `  ${((100 * value) / total).toFixed(1).padStart(5)} %  ${bucket}`)
-    .join('\n')
-}
-
-function toBucket({ url, functionName }: ProfileNode['callFrame']): string {
-  if (url === '') {
-    if (functionName === '(idle)') return '(idle: waiting for the broker or the engine)'
-    if (functionName === '(garbage collector)') return '(garbage collector)'
-    return `${functionName || '(native)'}`
+  const decodeSeconds = (performance.now() - decodeStartedMs) / 1000
+  const dataPath = mkdtempSync(join(tmpdir(), 'rh-kafka-bench-stage-'))
+  const store = createStore({ ...DEFAULT_CONFIG.clickhouse, dataPath, database: 'stage' })
+  await migrate({ store, ttlDays: DEFAULT_CONFIG.clickhouse.ttlDays })
+  const table = format === 'json' ? 'events' : 'spans'
+  const batchRows = DEFAULT_CONFIG.kafka.maxBatchRows
+  const insertStartedMs = performance.now()
+  for (let start = 0; start < rows.length; start += batchRows) {
+    await insertCompactRows(store, {
+      table,
+      columns: TABLE_COLUMNS[table],
+      rows: rows.slice(start, start + batchRows),
+      deduplicationToken: `stage-${start}`,
+    })
   }
-  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
-  if (match !== null) return match[1] as string
-  if (url.startsWith('node:')) return 'node: built-ins'
-  const source = /\/(src\/[^/]+(?:\/[^/]+)?)\//.exec(url)
-  return source === null ? url : (source[1] as string)
+  const insertSeconds = (performance.now() - insertStartedMs) / 1000
+  await store.close()
+  rmSync(dataPath, { recursive: true, force: true })
+  return { decode: rows.length / decodeSeconds, insert: rows.length / insertSeconds }
 }
 
 async function main(): Promise<void> {
-  const broker = process.env.KAFKA_BROKERS ? undefined : await startKafkaBroker({ heapMb: 1024 })
-  const brokers = process.env.KAFKA_BROKERS ?? broker?.brokers
+  const external = process.env.KAFKA_BROKERS ?? ''
+  const broker = external === '' ? await startKafkaBroker({ heapMb: 1024 }) : undefined
+  const brokers = broker?.brokers ?? external
   const kafka = new Kafka({
     clientId: 'kafka-bench',
     brokers: [brokers],
@@ -335,6 +346,10 @@ async function main(): Promise<void> {
       const bareSeconds = await consumeOnly(kafka, topic, produced.messages)
       console.log(
         `${format}: bare KafkaJS consumer, same topic: ${bareSeconds.toFixed(1)} s => ${Math.round(produced.messages / bareSeconds)} messages/s, ${Math.round(EVENTS / bareSeconds)} events/s`,
+      )
+      const stages = await stageRates(format)
+      console.log(
+        `${format}: stages alone on ${STAGE_ROWS} rows: decode + map ${Math.round(stages.decode)} events/s, embedded-store insert ${Math.round(stages.insert)} events/s`,
       )
       if (run.profileDir !== undefined) {
         console.log(

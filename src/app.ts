@@ -14,6 +14,7 @@ import { assertReachable, createStore, type Store } from './store/store-client.t
 import { createStoreCohortSource } from './store/store-cohort-source.ts'
 import { createStoreSeriesSource } from './store/series-queries.ts'
 import { createVerdictService } from './verdicts/verdict-service.ts'
+import { createPolicyTemplates, NO_TEMPLATES } from './verdicts/policy-templates.ts'
 
 export interface StartAppOptions {
   readonly config: Config
@@ -54,6 +55,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const { instruments } = telemetry
   const store = createStore(config.clickhouse)
   const servers: FastifyInstance[] = []
+  const closers: (() => void)[] = []
   try {
     await assertReachable(store)
     await migrate({ store, ttlDays: config.clickhouse.ttlDays, logger })
@@ -90,12 +92,18 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       logger.info({ url: otlpHttpUrl }, 'OTLP/HTTP receiver listening (POST /v1/traces)')
     }
 
+    const templates =
+      config.policies.dir === ''
+        ? NO_TEMPLATES
+        : createPolicyTemplates({ dir: config.policies.dir, logger })
+    closers.push(() => templates.close())
     const verdicts = createVerdictService({
       repository: createAnalysesRepository(store),
       cohorts: createStoreCohortSource(store, logger),
       now,
       logger,
       cacheMs: config.api.verdictCacheMs,
+      templates,
       instruments,
     })
     const api = await createApiServer({
@@ -128,6 +136,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         await receiver?.close()
         await writer.close()
         await api.close()
+        for (const close of closers) close()
         await store.close()
         await telemetry.shutdown()
         logger.info({}, 'stopped')
@@ -135,6 +144,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     return { store, otlpHttpUrl, apiUrl, stop }
   } catch (error) {
     await Promise.allSettled(servers.map((server) => server.close()))
+    for (const close of closers) close()
     await store.close()
     await telemetry.shutdown()
     throw error

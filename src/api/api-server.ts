@@ -149,6 +149,31 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     },
   )
 
+  app.put(
+    '/api/v1/analyses/:id/policy',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Change the policy from now on (a new version; history is kept)',
+        params: idParams,
+        body: { type: 'object', description: 'Judge policy; {} = defaults' },
+        response: {
+          200: {
+            type: 'object',
+            properties: { id: { type: 'string' }, version: { type: 'integer' } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string }
+      const analysis = await options.verdicts.updatePolicy(id, request.body)
+      if (analysis === undefined) throw notFound(id)
+      return { id: analysis.id, version: analysis.version }
+    },
+  )
+
   app.get(
     '/api/v1/analyses/:id/verdicts',
     {

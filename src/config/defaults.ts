@@ -38,6 +38,10 @@ export const DEFAULT_CONFIG = {
     /** Rows waiting or being written beyond which ingest answers 429 with Retry-After. */
     maxQueuedRows: 400_000,
   },
+  policies: {
+    /** Directory of analysis templates per service (YAML), reloaded on change; '' = none. */
+    dir: '',
+  },
   telemetry: {
     /** OTLP/HTTP endpoint for release-health's own metrics, e.g. http://collector:4318/v1/metrics; '' = off (Prometheus text stays at /metrics). */
     otlpMetricsEndpoint: '',

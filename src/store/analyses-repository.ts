@@ -17,8 +17,11 @@ export interface VerdictRecord {
 
 export interface AnalysesRepository {
   save(analysis: AnalysisDefinition): Promise<void>
-  /** The newest version of an analysis, or undefined when there is none. */
-  find(id: string): Promise<AnalysisDefinition | undefined>
+  /**
+   * The newest version of an analysis, or the version in force at `atMs` (the newest created
+   * at or before it; the first when all are later), or undefined when there is none.
+   */
+  find(id: string, atMs?: number): Promise<AnalysisDefinition | undefined>
   /** Newest analyses first (latest version of each), optionally of one service. */
   list(options: { service?: string; limit: number }): Promise<AnalysisDefinition[]>
   recordVerdict(record: VerdictRecord): Promise<void>
@@ -59,10 +62,13 @@ export function createAnalysesRepository(store: Store): AnalysesRepository {
       })
     },
 
-    async find(id) {
+    async find(id, atMs) {
       const result = await store.client.query({
-        query: `SELECT * FROM ${db}.analyses WHERE id = {id:String} ORDER BY version DESC LIMIT 1`,
-        query_params: { id },
+        query: `SELECT * FROM ${db}.analyses
+                WHERE id = {id:String}
+                  AND (version = 1 OR created_at <= fromUnixTimestamp64Milli({atMs:Int64}, 'UTC'))
+                ORDER BY version DESC LIMIT 1`,
+        query_params: { id, atMs: Math.floor(atMs ?? Number.MAX_SAFE_INTEGER) },
         format: 'JSONEachRow',
       })
       const [row] = await result.json<AnalysisRow>()
@@ -71,9 +77,11 @@ export function createAnalysesRepository(store: Store): AnalysesRepository {
 
     async list({ service, limit }) {
       const result = await store.client.query({
-        query: `SELECT * FROM ${db}.analyses FINAL
-                WHERE {service:String} = '' OR service = {service:String}
-                ORDER BY created_at DESC, id LIMIT {limit:UInt32}`,
+        query: `SELECT * FROM (
+                  SELECT * FROM ${db}.analyses
+                  WHERE {service:String} = '' OR service = {service:String}
+                  ORDER BY id, version DESC LIMIT 1 BY id
+                ) ORDER BY start_time DESC, id LIMIT {limit:UInt32}`,
         query_params: { service: service ?? '', limit },
         format: 'JSONEachRow',
       })

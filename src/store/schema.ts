@@ -107,8 +107,8 @@ export const MIGRATIONS: readonly Migration[] = [
         start_time DateTime64(3, 'UTC'),
         policy String
       )
-      ENGINE = ReplacingMergeTree(version)
-      ORDER BY id`,
+      ENGINE = ReplacingMergeTree
+      ORDER BY (id, version)`,
       `CREATE TABLE IF NOT EXISTS {db}.verdicts (
         analysis_id String,
         evaluated_at DateTime64(3, 'UTC'),

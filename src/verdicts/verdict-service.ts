@@ -6,6 +6,7 @@ import type { AnalysesRepository, VerdictRecord } from '../store/analyses-reposi
 import type { AnalysisDefinition, CohortSelector } from './analysis-definition.ts'
 import type { CohortSource } from './cohort-source.ts'
 import { createVerdictCache } from './verdict-cache.ts'
+import { NO_TEMPLATES, type PolicyTemplates } from './policy-templates.ts'
 import { noopInstruments, type Instruments } from '../telemetry/instruments.ts'
 
 export interface NewAnalysis {
@@ -15,6 +16,7 @@ export interface NewAnalysis {
   readonly canary: CohortSelector
   /** RFC 3339; omitted = now. */
   readonly startTime?: string
+  /** Omitted: the service's policy template, or the defaults. */
   readonly policy?: unknown
 }
 
@@ -38,6 +40,7 @@ export interface VerdictServiceOptions {
   /** How long a computed verdict is served again for the same analysis and watermark. */
   readonly cacheMs?: number
   readonly instruments?: Instruments
+  readonly templates?: PolicyTemplates
 }
 
 /** Who asked for a verdict: controllers' requests are always recorded in the audit trail. */
@@ -51,6 +54,11 @@ export interface VerdictService {
   create(input: NewAnalysis, options?: { id?: string }): Promise<AnalysisDefinition>
   /** undefined when no analysis has this id. */
   find(id: string): Promise<AnalysisDefinition | undefined>
+  /**
+   * Replaces the policy from now on, as a new version; earlier verdicts and replays before now
+   * keep the version they were judged with. undefined when no analysis has this id.
+   */
+  updatePolicy(id: string, policy: unknown): Promise<AnalysisDefinition | undefined>
   list(options: { service?: string; limit: number }): Promise<AnalysisDefinition[]>
   /** Recorded evaluations, newest first; undefined when no analysis has this id. */
   history(id: string, limit: number): Promise<VerdictRecord[] | undefined>
@@ -71,6 +79,7 @@ const MINUTE_MS = 60_000
 export function createVerdictService(options: VerdictServiceOptions): VerdictService {
   const logger = options.logger ?? silentLogger
   const instruments = options.instruments ?? noopInstruments
+  const templates = options.templates ?? NO_TEMPLATES
   const maxLatencySamples = options.maxLatencySamples ?? DEFAULT_MAX_LATENCY_SAMPLES
   const cache = createVerdictCache<
     { readonly analysis: AnalysisDefinition; readonly document: VerdictDocument } | undefined
@@ -83,19 +92,21 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
 
   return {
     async create(input, createOptions = {}) {
-      parsePolicy(input.policy ?? {})
+      const environment = input.environment ?? ''
+      const policy = input.policy ?? templates.find(input.service, environment) ?? {}
+      parsePolicy(policy)
       validateSelectors(input.baseline, input.canary)
       const analysis: AnalysisDefinition = {
         id: createOptions.id ?? randomUUID(),
         version: 1,
         createdAtMs: options.now(),
         service: input.service,
-        environment: input.environment ?? '',
+        environment,
         baseline: input.baseline,
         canary: input.canary,
         startMs:
           input.startTime === undefined ? options.now() : parseTime('startTime', input.startTime),
-        policy: input.policy ?? {},
+        policy,
       }
       await options.repository.save(analysis)
       logger.info({ analysisId: analysis.id, service: analysis.service }, 'analysis created')
@@ -103,6 +114,16 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
     },
 
     find: (id) => options.repository.find(id),
+
+    async updatePolicy(id, policy) {
+      parsePolicy(policy)
+      const current = await options.repository.find(id)
+      if (current === undefined) return undefined
+      const next = { ...current, version: current.version + 1, createdAtMs: options.now(), policy }
+      await options.repository.save(next)
+      logger.info({ analysisId: id, version: next.version }, 'analysis policy changed')
+      return next
+    },
 
     list: (listOptions) => options.repository.list(listOptions),
 
@@ -123,7 +144,7 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
       // expiry covers late spans for minutes already complete and a new policy version.
       const watermark = atMs === undefined ? Math.floor(nowMs / MINUTE_MS) : `at${atMs}`
       const evaluation = await cache.get(`${id}:${watermark}`, nowMs, async () => {
-        const analysis = await options.repository.find(id)
+        const analysis = await options.repository.find(id, atMs)
         if (analysis === undefined) return undefined
         return { analysis, document: await compute(analysis, atMs ?? nowMs) }
       })

@@ -69,8 +69,8 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     ...jvm,
     'kafka.tools.StorageTool',
     'format',
-    '--cluster-id',
-    clusterId,
+    // One argument: a base64url id may start with '-', which would read as an option.
+    `--cluster-id=${clusterId}`,
     '--config',
     propertiesFile,
   ]).catch((error: unknown) => {

@@ -82,11 +82,17 @@ export async function connectTestKafka(): Promise<TestKafka> {
     endOffsets,
     committedOffsets,
     async isFullyCommitted(groupId, topic) {
-      const [ends, committed] = await Promise.all([
-        endOffsets(topic),
-        committedOffsets(groupId, topic),
-      ])
-      return [...ends].every(([partition, end]) => end === 0n || committed.get(partition) === end)
+      try {
+        const [ends, committed] = await Promise.all([
+          endOffsets(topic),
+          committedOffsets(groupId, topic),
+        ])
+        return [...ends].every(([partition, end]) => end === 0n || committed.get(partition) === end)
+      } catch (error) {
+        // A passing broker state (the group coordinator loading, say) means "not yet".
+        if ((error as { retriable?: unknown }).retriable === true) return false
+        throw error
+      }
     },
     async close() {
       await producer.disconnect()
