@@ -29,7 +29,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs'
 import { DEFAULT_CONFIG } from '../src/config/defaults.ts'
-import { createProgram } from '../src/cli/main.ts'
 import { decodeMessage } from '../src/ingest/kafka/formats/decode-message.ts'
 import type { MessageFormat } from '../src/ingest/kafka/formats/message-format.ts'
 import { insertCompactRows } from '../src/ingest/kafka/writer/insert-compact-rows.ts'
@@ -48,11 +47,7 @@ const FORMATS = (process.env.FORMATS ?? 'json,otlp_proto').split(',') as Message
 const PROFILE = process.env.PROFILE === '1'
 const STAGE_ROWS = 200_000
 const REPO_ROOT = join(import.meta.dirname, '..')
-const ENTRY = createProgram()
-  .commands.map((command) => command.name())
-  .includes('ingest-kafka')
-  ? join(REPO_ROOT, 'bin', 'release-health.js')
-  : join(REPO_ROOT, 'test', 'helpers', 'kafka-ingest-main.ts')
+const BIN = join(REPO_ROOT, 'bin', 'release-health.js')
 
 interface Produced {
   readonly topic: string
@@ -188,7 +183,7 @@ async function runWorker(
     process.execPath,
     [
       ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
-      ENTRY,
+      BIN,
       'ingest-kafka',
       '--log-level',
       'info',

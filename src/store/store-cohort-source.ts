@@ -16,7 +16,7 @@ export function createStoreCohortSource(store: Store, logger: Logger): CohortSou
           requests += minute.requests
           errors += minute.errors
         }
-        const latencyMs = await queryLatencySample(store, query)
+        const latencyMs = await queryLatencySample(store, query, minutes)
         return { ok: true, data: { requests, errors, latencyMs, minutes } }
       } catch (error) {
         logger.warn({ err: toMessage(error), service: query.service }, 'cohort query failed')

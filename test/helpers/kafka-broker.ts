@@ -74,6 +74,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     '--config',
     propertiesFile,
   ]).catch((error: unknown) => {
+    rmSync(dir, { recursive: true, force: true })
     throw new Error(`formatting the Kafka storage failed: ${String(error)}`, { cause: error })
   })
   const java = spawn('java', [...jvm, 'kafka.Kafka', propertiesFile], { stdio: 'ignore' })

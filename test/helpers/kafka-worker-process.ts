@@ -4,17 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import { createProgram } from '../../src/cli/main.ts'
 import { waitFor } from './store.ts'
 
-const REPO_ROOT = join(import.meta.dirname, '..', '..')
-
-/** The real binary once `ingest-kafka` is registered in main.ts, the command alone until then. */
-const ENTRY = createProgram()
-  .commands.map((command) => command.name())
-  .includes('ingest-kafka')
-  ? join(REPO_ROOT, 'bin', 'release-health.js')
-  : join(REPO_ROOT, 'test', 'helpers', 'kafka-ingest-main.ts')
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'release-health.js')
 
 export interface WorkerProcessOptions {
   /** `RH_*` settings of the worker, e.g. RH_KAFKA_TOPICS, RH_CLICKHOUSE_DATA_PATH. */
@@ -39,7 +31,7 @@ export interface WorkerProcess {
 export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess {
   const child: ChildProcess = spawn(
     process.execPath,
-    [ENTRY, 'ingest-kafka', '--log-level', 'info'],
+    [BIN, 'ingest-kafka', '--log-level', 'info'],
     { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let batchesWritten = 0

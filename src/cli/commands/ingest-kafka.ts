@@ -40,14 +40,15 @@ export function createIngestKafkaCommand(): Command {
       const signal = waitForShutdownSignal()
       const store = createStore(config.clickhouse)
       try {
-        await assertReachable(store)
-        await migrate({ store, ttlDays: config.clickhouse.ttlDays, logger })
+        // Created first: it checks the kafka settings before any migration runs.
         const ingest = createKafkaIngest({
           store,
           config: config.kafka,
           mapping: toMappingOptions(config),
           logger,
         })
+        await assertReachable(store)
+        await migrate({ store, ttlDays: config.clickhouse.ttlDays, logger })
         await ingest.start()
         logger.info(
           {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -35,7 +35,10 @@ describe.skipIf(kafkaUnavailable())('Kafka worker processes killed with SIGKILL'
   beforeAll(async () => {
     kafka = await connectTestKafka()
   })
-  afterAll(() => kafka?.close())
+  afterAll(async () => {
+    await kafka?.close()
+    rmSync(dataPath, { recursive: true, force: true })
+  })
 
   for (const { seed } of TRIALS) {
     it(`stores every streamed event exactly once after ${KILLS_PER_TRIAL} kills at random moments and a restart (seed ${seed})`, async () => {

@@ -11,7 +11,8 @@ import {
   testKafkaConfig,
   type TestKafka,
 } from '../../helpers/kafka.ts'
-import { createMigratedTestStore, uniqueName, waitFor } from '../../helpers/store.ts'
+import { buildTracePayload } from '../../helpers/otel-payloads.ts'
+import { createMigratedTestStore, queryRows, uniqueName, waitFor } from '../../helpers/store.ts'
 
 const mapping = toMappingOptions(DEFAULT_CONFIG)
 const PARTITIONS = 2
@@ -76,5 +77,53 @@ describe.skipIf(kafkaUnavailable())('Kafka ingestion when ClickHouse writes fail
         await expectedChecksum(store, prefix, EVENTS),
       )
     })
+  })
+
+  it('counts spans whose write was applied but reported failed once, in the spans table and in the per-minute rollup', async () => {
+    const topic = await kafka.createTopic('failing_spans')
+    const release = uniqueName('rollup')
+    const startTimeUnixNano = BigInt(Date.now()) * 1_000_000n
+    const payload = buildTracePayload({
+      service: 'checkout',
+      release,
+      spans: [
+        { name: 'GET /cart', kind: 'server', startTimeUnixNano, flags: { 'new-cart': 'on' } },
+        { name: 'GET /cart', kind: 'server', startTimeUnixNano, error: 'boom' },
+      ],
+    })
+    await kafka.producer.send({ topic, messages: [{ value: Buffer.from(payload.protobuf) }] })
+    const faulty = createFaultyStore(store, 'spans')
+    const config = testKafkaConfig({ [topic]: 'otlp_proto' })
+    const ingest = createKafkaIngest({ store: faulty.store, config, mapping })
+    faulty.inject('after-write')
+    await ingest.start()
+    try {
+      await waitFor(() => (ingest.metrics().writeFailures >= 2 ? true : undefined))
+      faulty.inject('none')
+      await waitFor(
+        async () => ((await kafka.isFullyCommitted(config.groupId, topic)) ? true : undefined),
+        { what: `all of ${topic} committed` },
+      )
+    } finally {
+      await ingest.stop()
+    }
+
+    const [spans] = await queryRows<{ n: string }>(
+      store,
+      `SELECT count() AS n FROM ${store.database}.spans WHERE release = {release:String}`,
+      { release },
+    )
+    expect(spans?.n).toBe('2')
+    const rollup = await queryRows(
+      store,
+      `SELECT flag_key, flag_variant, toString(sum(requests)) AS requests, toString(sum(errors)) AS errors
+       FROM ${store.database}.request_rollup_1m WHERE release = {release:String}
+       GROUP BY flag_key, flag_variant ORDER BY flag_key`,
+      { release },
+    )
+    expect(rollup).toEqual([
+      { flag_key: '', flag_variant: '', requests: '2', errors: '1' },
+      { flag_key: 'new-cart', flag_variant: 'on', requests: '1', errors: '0' },
+    ])
   })
 })

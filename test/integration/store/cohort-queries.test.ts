@@ -120,14 +120,27 @@ describe('queryLatencySample', () => {
     latencySamplesPerMinute: 20,
   }
 
+  it('takes the quota from each minute when thinning, and no more', async () => {
+    const thin = { ...query, latencySamplesPerMinute: 3 }
+    const sample = await queryLatencySample(store, thin, await queryMinuteCounts(store, thin))
+    expect(sample.length).toBeLessThanOrEqual(3 * 31)
+    expect(sample.length).toBeGreaterThanOrEqual(3 * 29)
+  })
+
   it('takes at most the quota from each minute, and the same sample every time', async () => {
-    const sample = await queryLatencySample(store, query)
+    const sample = await queryLatencySample(store, query, await queryMinuteCounts(store, query))
     expect(sample.length).toBeLessThanOrEqual(20 * 31)
     expect(sample.length).toBeGreaterThan(20 * 25)
-    expect(await queryLatencySample(store, query)).toEqual(sample)
+    expect(await queryLatencySample(store, query, await queryMinuteCounts(store, query))).toEqual(
+      sample,
+    )
   })
 
   it('only grows as the window grows, so each look contains the looks before it', async () => {
+    const look = (minutes: number): CohortQuery => ({
+      ...query,
+      toMs: BASE_MS + minutes * 60_000 + 30_000,
+    })
     const counts = (values: number[]) =>
       values.reduce(
         (map, value) => map.set(value, (map.get(value) ?? 0) + 1),
@@ -136,7 +149,11 @@ describe('queryLatencySample', () => {
     let previous = new Map<number, number>()
     for (let minutes = 1; minutes <= 31; minutes += 5) {
       const current = counts(
-        await queryLatencySample(store, { ...query, toMs: BASE_MS + minutes * 60_000 + 30_000 }),
+        await queryLatencySample(
+          store,
+          look(minutes),
+          await queryMinuteCounts(store, look(minutes)),
+        ),
       )
       for (const [value, count] of previous)
         expect(current.get(value) ?? 0).toBeGreaterThanOrEqual(count)
@@ -145,12 +162,14 @@ describe('queryLatencySample', () => {
   })
 
   it('leaves out the minute in progress', async () => {
-    const halfMinute = await queryLatencySample(store, { ...query, toMs: BASE_MS + 30_000 })
+    const look = { ...query, toMs: BASE_MS + 30_000 }
+    const halfMinute = await queryLatencySample(store, look, await queryMinuteCounts(store, look))
     expect(halfMinute).toEqual([])
   })
 
   it('returns every latency of a cohort quieter than the quota', async () => {
-    const all = await queryLatencySample(store, { ...query, latencySamplesPerMinute: 10_000 })
+    const quiet = { ...query, latencySamplesPerMinute: 10_000 }
+    const all = await queryLatencySample(store, quiet, await queryMinuteCounts(store, quiet))
     const { requests } = await rawTotals(query)
     expect(all).toHaveLength(requests)
   })

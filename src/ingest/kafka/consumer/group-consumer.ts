@@ -1,11 +1,4 @@
-import {
-  Kafka,
-  logLevel,
-  type Consumer,
-  type EachBatchPayload,
-  type ISocketFactory,
-  type LogEntry,
-} from 'kafkajs'
+import { Kafka, logLevel, type Consumer, type EachBatchPayload, type ISocketFactory } from 'kafkajs'
 import type { Config } from '../../../config/defaults.ts'
 import { RhError, toMessage } from '../../../errors.ts'
 import type { Logger } from '../../../logger.ts'
@@ -13,6 +6,7 @@ import type { DecodeOptions } from '../formats/decode-message.ts'
 import type { MessageFormat } from '../formats/message-format.ts'
 import type { KafkaIngestMetrics } from '../ingest-metrics.ts'
 import type { FlowControl } from './flow-control.ts'
+import { toKafkaLog } from './kafka-log.ts'
 import type { PartitionPipeline } from './partition-pipeline.ts'
 import { toConsumedMessage } from './to-consumed-message.ts'
 
@@ -144,6 +138,7 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
       sessionTimeout: config.sessionTimeoutMs,
       heartbeatInterval: config.heartbeatIntervalMs,
       maxBytesPerPartition: config.fetchMaxBytesPerPartition,
+      // A fetch may return several partitions' worth: room for four at the per-partition limit.
       maxBytes: Math.max(config.fetchMaxBytesPerPartition * 4, 10 * 1024 * 1024),
       maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
       allowAutoTopicCreation: false,
@@ -274,22 +269,5 @@ async function settleWithin(
     return await Promise.race([work.then(() => 'settled' as const), timeout])
   } finally {
     clearTimeout(timer)
-  }
-}
-
-/**
- * KafkaJS logs through the worker's logger. Its errors are mostly connection errors it retries
- * on its own, so they are warnings here; the worker logs real failures itself.
- */
-function toKafkaLog(logger: Logger): (entry: LogEntry) => void {
-  return ({ namespace, level, log }) => {
-    // KafkaJS adds its own timestamp and logger name; the worker's logger has both.
-    const { message, ...fields }: Record<string, unknown> = log
-    delete fields.timestamp
-    delete fields.logger
-    const fieldsWithSource = { kafkajs: namespace, ...fields }
-    if (level === logLevel.ERROR || level === logLevel.WARN)
-      logger.warn(fieldsWithSource, String(message))
-    else logger.debug(fieldsWithSource, String(message))
   }
 }

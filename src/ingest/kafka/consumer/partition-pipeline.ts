@@ -54,6 +54,11 @@ export interface PartitionPipeline {
  * 3. Write the rows and dead letters with the batch's token, then mark the entry written.
  * 4. Commit the offset after the batch, only now that its rows are stored.
  *
+ * Why a ledger: a token made of the offset range alone is not enough. A worker taking over a
+ * partition cuts batches where its own fetches and timers fall, so a batch the dead worker
+ * wrote but did not commit would come back with other boundaries, another token, and be
+ * stored twice. The ledger makes the boundaries durable before any row is written.
+ *
  * Why this is exactly-once: every write of the messages starting at a given offset uses the
  * range and token of the one ledger entry that starts there, and a worker that takes over a
  * partition starts at the committed offset, which is always an entry boundary, and replays the
@@ -63,6 +68,10 @@ export interface PartitionPipeline {
  * window is sized in migration 2 to outlast any replay). Entries already marked written are
  * only committed. A failed write is retried with the same token until it succeeds; nothing is
  * committed meanwhile, and fetching pauses once the buffer is full (`FlowControl`).
+ *
+ * The chain of boundaries starts at a committed offset. Before a group's first commit, two
+ * workers that start one partition at different offsets (the log start moved by retention in
+ * between) may cut it differently; `planNextBatch` ignores an entry it cannot start at.
  */
 export function createPartitionPipeline(options: PartitionPipelineOptions): PartitionPipeline {
   const { groupId, topic, partition, ledger, flow, metrics, logger } = options
