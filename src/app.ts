@@ -3,12 +3,15 @@ import type { Config } from './config/defaults.ts'
 import { silentLogger, type Logger } from './logger.ts'
 import { createApiServer } from './api/api-server.ts'
 import { createSelfTelemetry } from './telemetry/otel-instruments.ts'
+import { createKafkaIngest, type KafkaIngest } from './ingest/kafka/index.ts'
+import { toMappingOptions } from './model/to-span-rows.ts'
 import { parseTokens } from './api/auth.ts'
 import { createOtlpHttpReceiver } from './ingest/otlp/http-receiver.ts'
 import type { SpanRow } from './model/span-row.ts'
 import { createAnalysesRepository } from './store/analyses-repository.ts'
 import { createBatchWriter } from './store/batch-writer.ts'
-import { insertRows } from './store/insert-rows.ts'
+import { insertCompactRows } from './store/insert-rows.ts'
+import { TABLE_COLUMNS } from './store/table-columns.ts'
 import { isSchemaCurrent, migrate } from './store/migrate.ts'
 import { assertReachable, createStore, type Store } from './store/store-client.ts'
 import { createStoreCohortSource } from './store/store-cohort-source.ts'
@@ -62,7 +65,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
 
     const writer = createBatchWriter<SpanRow>({
       writeBatch: (rows, deduplicationToken) =>
-        insertRows(store, { table: 'spans', rows, deduplicationToken }),
+        insertCompactRows(store, {
+          table: 'spans',
+          columns: TABLE_COLUMNS.spans,
+          rows,
+          deduplicationToken,
+        }),
       maxBatchRows: config.writer.maxBatchRows,
       flushIntervalMs: config.writer.flushIntervalMs,
       maxQueuedRows: config.writer.maxQueuedRows,
@@ -76,7 +84,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     if (config.otlp.http.enabled) {
       receiver = createOtlpHttpReceiver({
         writer,
-        mapping: { ...config.mapping, maxAttributesPerSpan: config.otlp.maxAttributesPerSpan },
+        mapping: toMappingOptions(config),
         maxBodyBytes: config.otlp.http.maxBodyBytes,
         retentionDays: config.clickhouse.ttlDays,
         tokens,
@@ -125,6 +133,23 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port })
     logger.info({ url: apiUrl, store: store.location }, 'API listening')
 
+    let kafka: KafkaIngest | undefined
+    if (config.kafka.brokers.length > 0) {
+      kafka = createKafkaIngest({
+        store,
+        config: config.kafka,
+        mapping: toMappingOptions(config),
+        logger,
+      })
+      await kafka.start()
+      const ingest = kafka
+      instruments.observeCounters('rh.kafka', () => ingest.metrics())
+      logger.info(
+        { brokers: config.kafka.brokers, topics: config.kafka.topics },
+        'Kafka workers consuming',
+      )
+    }
+
     let stopping: Promise<void> | undefined
     const stop = (): Promise<void> =>
       (stopping ??= (async () => {
@@ -132,6 +157,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         // Order matters: the receiver's close waits for in-flight requests, which wait for
         // their rows to be written, so the writer drains first; once no request can arrive,
         // the writer closes with nothing left behind.
+        // Kafka first: it commits only what it has written, so stopping it loses nothing.
+        await kafka?.stop()
         writer.drain()
         await receiver?.close()
         await writer.close()

@@ -16,12 +16,21 @@ export interface Store {
 }
 
 /**
- * Settings that make the embedded engine and a server answer alike: 64-bit integers come back
- * as JSON strings (a server's default, chDB's is numbers, which lose precision past 2^53).
+ * Settings sent with every request, so that the embedded engine and a server behave alike:
+ * - 64-bit integers come back as JSON strings (a server's default; chDB's is numbers, which
+ *   lose precision past 2^53);
+ * - every setting some request varies has an explicit value on every request, because chDB
+ *   applies a request's settings as SET statements that persist in its session: without this
+ *   an insert would inherit the previous insert's deduplication token and be dropped.
  */
 const COMMON_SETTINGS = {
   output_format_json_quote_64bit_integers: 1,
   date_time_output_format: 'iso',
+  insert_deduplication_token: '',
+  insert_deduplicate: 1,
+  deduplicate_blocks_in_dependent_materialized_views: 1,
+  async_insert: 0,
+  input_format_skip_unknown_fields: 0,
 } as const
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/

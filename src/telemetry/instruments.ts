@@ -13,6 +13,11 @@ export interface Instruments {
   readonly batchWritten: (rows: number, writeMs: number) => void
   /** Rows accepted and not yet written, read when metrics are collected. */
   readonly observeQueue: (read: () => number) => void
+  /**
+   * Monotonic counters kept elsewhere (the Kafka workers'), read at collection and exported
+   * as `<prefix>.<name>`; the names are fixed by the first read.
+   */
+  readonly observeCounters: (prefix: string, read: () => Readonly<Record<string, number>>) => void
   /** One uncached verdict evaluation. */
   readonly verdictEvaluated: (decision: string, evaluationMs: number) => void
 }
@@ -24,5 +29,6 @@ export const noopInstruments: Instruments = {
   otlpRequest: ignore,
   batchWritten: ignore,
   observeQueue: ignore,
+  observeCounters: ignore,
   verdictEvaluated: ignore,
 }

@@ -24,6 +24,10 @@ export interface SelfTelemetryOptions {
   readonly exportIntervalMs: number
 }
 
+function toSnakeCase(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()
+}
+
 const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
 const BATCH_BUCKETS_ROWS = [10, 100, 1000, 5000, 10000, 25000, 50000, 100000]
 
@@ -84,6 +88,13 @@ export function createSelfTelemetry(options: SelfTelemetryOptions): SelfTelemetr
       writeDuration.record(writeMs)
     },
     observeQueue: (read) => queue.addCallback((result) => result.observe(read())),
+    observeCounters: (prefix, read) => {
+      for (const name of Object.keys(read())) {
+        meter
+          .createObservableCounter(`${prefix}.${toSnakeCase(name)}`)
+          .addCallback((result) => result.observe(read()[name] ?? 0))
+      }
+    },
     verdictEvaluated: (decision, evaluationMs) => {
       verdicts.add(1, { decision })
       evaluationDuration.record(evaluationMs)

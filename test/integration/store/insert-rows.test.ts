@@ -66,6 +66,25 @@ describe('insertRows', () => {
     ])
   })
 
+  it('does not carry a deduplication token over to a later insert without one', async () => {
+    // chDB keeps a request's settings for the rest of its session unless they are reset.
+    await insertRows(store, {
+      table: 'spans',
+      rows: [spanRow({ release: 'leak' })],
+      deduplicationToken: 'leak-1',
+    })
+    await store.client.insert({
+      table: `${store.database}.spans`,
+      values: [spanRow({ release: 'leak', name: 'other' })],
+      format: 'JSONEachRow',
+    })
+    const [row] = await queryRows<{ n: string }>(
+      store,
+      `SELECT count() AS n FROM ${store.database}.spans WHERE release = 'leak'`,
+    )
+    expect(row?.n).toBe('2')
+  })
+
   it('keeps nanosecond timestamps and 64-bit durations exact', async () => {
     await insertRows(store, {
       table: 'spans',

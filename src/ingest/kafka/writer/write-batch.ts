@@ -2,8 +2,8 @@ import type { Store } from '../../../store/store-client.ts'
 import type { ConsumedMessage } from '../consumed-message.ts'
 import { insertDeadLetters, type DeadLetter } from '../dead-letters/dead-letter-writer.ts'
 import type { MessageRows } from '../formats/message-format.ts'
-import { insertCompactRows } from './insert-compact-rows.ts'
-import { TABLE_COLUMNS } from './table-columns.ts'
+import { insertCompactRows } from '../../../store/insert-rows.ts'
+import { TABLE_COLUMNS } from '../../../store/table-columns.ts'
 
 export interface BatchToWrite {
   readonly topic: string

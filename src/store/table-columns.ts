@@ -1,8 +1,8 @@
-import type { EventRow } from '../../../model/event-row.ts'
-import type { SpanRow } from '../../../model/span-row.ts'
+import type { EventRow } from '../model/event-row.ts'
+import type { SpanRow } from '../model/span-row.ts'
 
 /**
- * The columns of each table the Kafka writer fills, in the order its compact rows list them.
+ * The columns of each table written in compact rows, in the order its compact rows list them.
  * The checks below fail type checking when a row type gains a field missing here, so that a
  * new field is never dropped silently.
  */
