@@ -167,6 +167,35 @@ describe('request validation', () => {
   })
 })
 
+describe('policy versions over HTTP', () => {
+  it('changes the policy as a new version with the admin scope, and answers 404 for an unknown analysis', async () => {
+    const created = (await (
+      await createAnalysis({
+        service: 'versions',
+        baseline: { release: '1' },
+        canary: { release: '2' },
+      })
+    ).json()) as { id: string }
+    const put = (id: string, token: string, body: object) =>
+      api(`/api/v1/analyses/${id}/policy`, {
+        method: 'PUT',
+        token,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    expect((await put(created.id, READ, { alpha: 0.05 })).status).toBe(403)
+    expect((await put(created.id, ADMIN, { alpha: 7 })).status).toBe(400)
+    const changed = await put(created.id, ADMIN, { alpha: 0.05 })
+    expect(changed.status).toBe(200)
+    expect(await changed.json()).toEqual({ id: created.id, version: 2 })
+    const analysis = (await (
+      await api(`/api/v1/analyses/${created.id}`, { token: READ })
+    ).json()) as { version: number; policy: unknown }
+    expect(analysis).toMatchObject({ version: 2, policy: { alpha: 0.05 } })
+    expect((await put('no-such-analysis', ADMIN, {})).status).toBe(404)
+  })
+})
+
 describe('self-instrumentation', () => {
   it('exposes ingest, writer and verdict metrics as Prometheus text to read tokens', async () => {
     await sendTraffic(app, {
