@@ -103,7 +103,7 @@ async function queryRollupMinutes(
   toMs: number,
 ): Promise<MinuteCounts[]> {
   const filter = toRollupFilter(query, fromMs, toMs)
-  const rows = await select<{ minute_s: string; requests: string; errors: string }>(
+  const rows = await select<MinuteRow>(
     store,
     `SELECT toUnixTimestamp(minute) AS minute_s, sum(requests) AS requests, sum(errors) AS errors
      FROM ${store.database}.request_rollup_1m
@@ -111,11 +111,7 @@ async function queryRollupMinutes(
      GROUP BY minute_s ORDER BY minute_s`,
     filter.params,
   )
-  return rows.map((row) => ({
-    startMs: Number(row.minute_s) * 1000,
-    requests: Number(row.requests),
-    errors: Number(row.errors),
-  }))
+  return rows.map(toMinuteCounts)
 }
 
 async function queryRawMinutes(
@@ -126,7 +122,7 @@ async function queryRawMinutes(
 ): Promise<MinuteCounts[]> {
   if (toMs <= fromMs) return []
   const filter = toSpansFilter(query, fromMs, toMs)
-  const rows = await select<{ minute_s: string; requests: string; errors: string }>(
+  const rows = await select<MinuteRow>(
     store,
     `SELECT toUnixTimestamp(toStartOfMinute(timestamp)) AS minute_s,
             count() AS requests, sum(is_error) AS errors
@@ -135,11 +131,21 @@ async function queryRawMinutes(
      GROUP BY minute_s ORDER BY minute_s`,
     filter.params,
   )
-  return rows.map((row) => ({
+  return rows.map(toMinuteCounts)
+}
+
+interface MinuteRow {
+  readonly minute_s: string
+  readonly requests: string
+  readonly errors: string
+}
+
+function toMinuteCounts(row: MinuteRow): MinuteCounts {
+  return {
     startMs: Number(row.minute_s) * 1000,
     requests: Number(row.requests),
     errors: Number(row.errors),
-  }))
+  }
 }
 
 /** Adds up counts that fall in the same minute, ascending by minute. */
