@@ -13,7 +13,6 @@ export const DEFAULT_CONFIG = {
   },
   otlp: {
     http: { enabled: true, host: '0.0.0.0', port: 4318, maxBodyBytes: 16 * 1024 * 1024 },
-    grpc: { enabled: false, host: '0.0.0.0', port: 4317 },
     /** A span (or resource) with more attributes than this is rejected as absurd (partial success). */
     maxAttributesPerSpan: 512,
   },
