@@ -17,21 +17,10 @@ import {
   type JudgeInput,
 } from '../src/analysis/index.ts'
 import { logRateRatioEValue, toRateRatioData } from '../src/analysis/sequential/rate-ratio.ts'
+import { createRandom } from '../src/simulate/seeded-random.ts'
 
 const SAMPLES = 100_000
 const MINUTES = 120
-
-/** A deterministic generator (mulberry32), so that every run measures the same data. */
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /**
  * A cohort as the store returns it: latencies in hash order (unsorted), per-minute counts whose

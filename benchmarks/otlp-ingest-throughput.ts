@@ -14,7 +14,6 @@
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'node:http'
@@ -28,6 +27,7 @@ import {
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
 import { DEFAULT_CONFIG } from '../src/config/defaults.ts'
 import { createStore } from '../src/store/store-client.ts'
+import { freePort } from '../test/helpers/free-port.ts'
 
 const DURATION_S = Number(process.env.DURATION_S ?? 40)
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8)
@@ -71,15 +71,6 @@ function buildPayloads(): Uint8Array[] {
     )
   }
   return payloads
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 function post(agent: Agent, port: number, body: Uint8Array): Promise<number> {

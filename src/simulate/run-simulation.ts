@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Scenario } from './scenarios.ts'
 import { assertReceiverAccepts, createSimulatedService } from './simulated-service.ts'
-import { createRandom, planRequest, spreadStartTimes } from './traffic-model.ts'
+import { createRandom } from './seeded-random.ts'
+import { planRequest, spreadStartTimes } from './traffic-model.ts'
 import type { VerdictApiClient, VerdictSummary } from './verdict-api-client.ts'
 
 export interface SimulationOptions {

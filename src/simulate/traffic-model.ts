@@ -23,21 +23,6 @@ const USERS = 5_000
 /** Spread of log latency: p95 is about 1.8 times the median, p99 about 2.3 times. */
 const LATENCY_SIGMA = 0.35
 
-/**
- * A small seeded generator (mulberry32), so that a scenario replays the same traffic for the
- * same seed: tests and demos are reproducible.
- */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
-
 /** Plans the next request at `startMs`: its release by traffic share, its route and user. */
 export function planRequest(
   scenario: Scenario,

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { waitFor } from './store.ts'
+import { freePort } from './free-port.ts'
 
 const BIN = fileURLToPath(new URL('../../bin/release-health.js', import.meta.url))
 
@@ -13,16 +13,6 @@ export interface ServeProcess {
   output(): string
   /** Resolves with the exit code once the process has ended. */
   readonly exited: Promise<number | null>
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
 }
 
 /** Runs `release-health <args>` as a real process with Node 24 (the PATH of npm scripts). */
