@@ -1,5 +1,6 @@
 import type { AnalysisDefinition, CohortSelector } from '../verdicts/analysis-definition.ts'
 import { insertRows } from './insert-rows.ts'
+import { selectRows } from './select-rows.ts'
 import type { Store } from './store-client.ts'
 
 /** One recorded evaluation of an analysis: the audit trail controllers and analysts read. */
@@ -63,29 +64,28 @@ export function createAnalysesRepository(store: Store): AnalysesRepository {
     },
 
     async find(id, atMs) {
-      const result = await store.client.query({
-        query: `SELECT * FROM ${db}.analyses
+      const [row] = await selectRows<AnalysisRow>(
+        store,
+        `SELECT * FROM ${db}.analyses
                 WHERE id = {id:String}
                   AND (version = 1 OR created_at <= fromUnixTimestamp64Milli({atMs:Int64}, 'UTC'))
                 ORDER BY version DESC LIMIT 1`,
-        query_params: { id, atMs: Math.floor(atMs ?? Number.MAX_SAFE_INTEGER) },
-        format: 'JSONEachRow',
-      })
-      const [row] = await result.json<AnalysisRow>()
+        { id, atMs: Math.floor(atMs ?? Number.MAX_SAFE_INTEGER) },
+      )
       return row === undefined ? undefined : fromAnalysisRow(row)
     },
 
     async list({ service, limit }) {
-      const result = await store.client.query({
-        query: `SELECT * FROM (
+      const rows = await selectRows<AnalysisRow>(
+        store,
+        `SELECT * FROM (
                   SELECT * FROM ${db}.analyses
                   WHERE {service:String} = '' OR service = {service:String}
                   ORDER BY id, version DESC LIMIT 1 BY id
                 ) ORDER BY start_time DESC, id LIMIT {limit:UInt32}`,
-        query_params: { service: service ?? '', limit },
-        format: 'JSONEachRow',
-      })
-      return (await result.json<AnalysisRow>()).map(fromAnalysisRow)
+        { service: service ?? '', limit },
+      )
+      return rows.map(fromAnalysisRow)
     },
 
     async recordVerdict(record) {
@@ -108,13 +108,12 @@ export function createAnalysesRepository(store: Store): AnalysesRepository {
     },
 
     async listVerdicts(analysisId, limit) {
-      const result = await store.client.query({
-        query: `SELECT * FROM ${db}.verdicts WHERE analysis_id = {id:String}
+      const rows = await selectRows<VerdictRow>(
+        store,
+        `SELECT * FROM ${db}.verdicts WHERE analysis_id = {id:String}
                 ORDER BY evaluated_at DESC, recorded_at DESC LIMIT {limit:UInt32}`,
-        query_params: { id: analysisId, limit },
-        format: 'JSONEachRow',
-      })
-      const rows = await result.json<VerdictRow>()
+        { id: analysisId, limit },
+      )
       return rows.map((row) => ({
         analysisId: row.analysis_id,
         evaluatedAtMs: Date.parse(row.evaluated_at),

@@ -1,5 +1,6 @@
 import type { CohortQuery } from '../verdicts/analysis-definition.ts'
 import type { Store } from './store-client.ts'
+import { selectRows } from './select-rows.ts'
 
 /**
  * Aggregate queries for one cohort. Every value reaches ClickHouse as a bound parameter; the
@@ -103,7 +104,7 @@ async function queryRollupMinutes(
   toMs: number,
 ): Promise<MinuteCounts[]> {
   const filter = toRollupFilter(query, fromMs, toMs)
-  const rows = await select<MinuteRow>(
+  const rows = await selectRows<MinuteRow>(
     store,
     `SELECT toUnixTimestamp(minute) AS minute_s, sum(requests) AS requests, sum(errors) AS errors
      FROM ${store.database}.request_rollup_1m
@@ -122,7 +123,7 @@ async function queryRawMinutes(
 ): Promise<MinuteCounts[]> {
   if (toMs <= fromMs) return []
   const filter = toSpansFilter(query, fromMs, toMs)
-  const rows = await select<MinuteRow>(
+  const rows = await selectRows<MinuteRow>(
     store,
     `SELECT toUnixTimestamp(toStartOfMinute(timestamp)) AS minute_s,
             count() AS requests, sum(is_error) AS errors
@@ -182,7 +183,7 @@ export async function queryLatencySample(
   const complete = minutes.filter((minute) => minute.startMs < completeToMs && minute.requests > 0)
   if (complete.length === 0) return []
   const filter = toSpansFilter(query, query.fromMs, completeToMs)
-  const rows = await select<{ latency_ms: number }>(
+  const rows = await selectRows<{ latency_ms: number }>(
     store,
     `SELECT duration_ns / 1e6 AS latency_ms
      FROM ${store.database}.spans
@@ -218,13 +219,4 @@ export function hashLimit(fraction: number): string {
   if (fraction >= 1) return max.toString()
   const scaled = BigInt(Math.floor(fraction * 2 ** 53))
   return ((max * scaled) >> 53n).toString()
-}
-
-async function select<T>(
-  store: Store,
-  query: string,
-  params: Record<string, unknown>,
-): Promise<T[]> {
-  const result = await store.client.query({ query, query_params: params, format: 'JSONEachRow' })
-  return result.json<T>()
 }

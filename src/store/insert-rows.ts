@@ -30,7 +30,7 @@ export async function insertRows(store: Store, options: InsertRowsOptions): Prom
   await insertWithRetry(store, options, () =>
     store.client.insert({
       table: `${store.database}.${options.table}`,
-      values: options.rows as object[],
+      values: options.rows,
       format: 'JSONEachRow',
       clickhouse_settings: insertSettings(options.deduplicationToken),
     }),

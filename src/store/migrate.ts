@@ -2,6 +2,7 @@ import { RhError, toMessage } from '../errors.ts'
 import { silentLogger, type Logger } from '../logger.ts'
 import { MIGRATIONS, ttlStatements, type Migration } from './schema.ts'
 import type { Store } from './store-client.ts'
+import { selectRows } from './select-rows.ts'
 
 export interface MigrateOptions {
   readonly store: Store
@@ -48,11 +49,10 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 
 /** Versions recorded as applied, ascending. */
 export async function appliedVersions(store: Store): Promise<number[]> {
-  const result = await store.client.query({
-    query: `SELECT DISTINCT version FROM ${store.database}.schema_migrations ORDER BY version`,
-    format: 'JSONEachRow',
-  })
-  const rows = await result.json<{ version: number | string }>()
+  const rows = await selectRows<{ version: number | string }>(
+    store,
+    `SELECT DISTINCT version FROM ${store.database}.schema_migrations ORDER BY version`,
+  )
   return rows.map((row) => Number(row.version))
 }
 
@@ -84,13 +84,11 @@ async function applyTtl(store: Store, ttlDays: number): Promise<string[]> {
 }
 
 async function createTableQuery(store: Store, table: string): Promise<string> {
-  const result = await store.client.query({
-    query:
-      'SELECT create_table_query FROM system.tables WHERE database = {db:String} AND name = {table:String}',
-    query_params: { db: store.database, table },
-    format: 'JSONEachRow',
-  })
-  const rows = await result.json<{ create_table_query: string }>()
+  const rows = await selectRows<{ create_table_query: string }>(
+    store,
+    'SELECT create_table_query FROM system.tables WHERE database = {db:String} AND name = {table:String}',
+    { db: store.database, table },
+  )
   return rows[0]?.create_table_query ?? ''
 }
 

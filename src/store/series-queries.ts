@@ -1,5 +1,6 @@
 import type { CohortSelector } from '../verdicts/analysis-definition.ts'
 import type { Store } from './store-client.ts'
+import { selectRows } from './select-rows.ts'
 
 /**
  * Per-minute time series read from the request rollup, for the built-in page, reports and
@@ -64,7 +65,7 @@ export async function queryCohortSeries(
   store: Store,
   query: CohortSeriesQuery,
 ): Promise<SeriesPoint[]> {
-  const rows = await select<MinuteRow>(
+  const rows = await selectRows<MinuteRow>(
     store,
     `SELECT toUnixTimestamp(minute) * 1000 AS minute_ms,
             sum(requests) AS requests, sum(errors) AS errors,
@@ -95,7 +96,7 @@ export async function queryReleaseSeries(
   store: Store,
   query: { service: string; environment: string; fromMs: number; toMs: number },
 ): Promise<Map<string, SeriesPoint[]>> {
-  const rows = await select<MinuteRow & { release: string }>(
+  const rows = await selectRows<MinuteRow & { release: string }>(
     store,
     `SELECT release, toUnixTimestamp(minute) * 1000 AS minute_ms,
             sum(requests) AS requests, sum(errors) AS errors,
@@ -128,7 +129,7 @@ export async function queryChanges(
   store: Store,
   query: { service: string; environment: string; fromMs: number; toMs: number },
 ): Promise<ChangePoint[]> {
-  const rows = await select<ChangeRow>(
+  const rows = await selectRows<ChangeRow>(
     store,
     `SELECT service, environment, if(flag_key = '', release, '') AS change_release,
             flag_key, flag_variant,
@@ -189,13 +190,4 @@ function toSeriesPoint(row: MinuteRow): SeriesPoint {
 
 function toFiniteOrNull(value: number | null | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null
-}
-
-async function select<T>(
-  store: Store,
-  query: string,
-  params: Record<string, unknown>,
-): Promise<T[]> {
-  const result = await store.client.query({ query, query_params: params, format: 'JSONEachRow' })
-  return result.json<T>()
 }

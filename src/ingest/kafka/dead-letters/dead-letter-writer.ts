@@ -1,5 +1,4 @@
-import { RhError, toMessage } from '../../../errors.ts'
-import { withRetry } from '../../../store/retry.ts'
+import { insertCompactRows } from '../../../store/insert-rows.ts'
 import type { Store } from '../../../store/store-client.ts'
 
 /** A Kafka message that could not be ingested, with its raw bytes and the reason. */
@@ -43,36 +42,18 @@ const COLUMNS = [
 ]
 
 /**
- * Stores dead letters in `dead_letters`, exactly once per `deduplicationToken` as `insertRows`
- * does for other tables (it cannot be used here: the insert must name the base64 columns).
- * Throws `RH_STORE_WRITE_FAILED` once retries are exhausted.
+ * Stores dead letters in `dead_letters`, exactly once per `deduplicationToken`. Throws
+ * `RH_STORE_WRITE_FAILED` once retries are exhausted.
  */
 export async function insertDeadLetters(
   store: Store,
   letters: readonly DeadLetter[],
   deduplicationToken: string,
 ): Promise<void> {
-  if (letters.length === 0) return
-  try {
-    await withRetry(() =>
-      store.client.insert({
-        table: `${store.database}.dead_letters`,
-        values: letters.map(toDeadLetterRow),
-        columns: COLUMNS as [string, ...string[]],
-        format: 'JSONEachRow',
-        clickhouse_settings: {
-          insert_deduplication_token: deduplicationToken,
-          insert_deduplicate: 1,
-          async_insert: 0,
-          input_format_skip_unknown_fields: 0,
-        },
-      }),
-    )
-  } catch (error) {
-    throw new RhError(
-      'RH_STORE_WRITE_FAILED',
-      `writing ${letters.length} dead letters failed: ${toMessage(error)}`,
-      { cause: error, retryAfterSeconds: 5 },
-    )
-  }
+  await insertCompactRows(store, {
+    table: 'dead_letters',
+    columns: COLUMNS,
+    rows: letters.map(toDeadLetterRow),
+    deduplicationToken,
+  })
 }
