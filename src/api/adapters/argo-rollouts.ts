@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { RhError } from '../../errors.ts'
-import type { CohortSelector } from '../../verdicts/analysis-definition.ts'
 import type { VerdictService } from '../../verdicts/verdict-service.ts'
+import { findOrCreateAnalysis, toAnalysisId } from './controller-analysis.ts'
 
 /**
  * The verdict for Argo Rollouts' `web` metric provider, which can only GET a URL built from
@@ -52,18 +51,7 @@ export function registerArgoRolloutsRoutes(app: FastifyInstance, verdicts: Verdi
     async (request) => {
       const query = request.query as ArgoQuery
       const id = argoAnalysisId(query)
-      if ((await verdicts.find(id)) === undefined) {
-        await verdicts.create(
-          {
-            service: query.service,
-            ...(query.environment === undefined ? {} : { environment: query.environment }),
-            baseline: toSelector(query, 'baseline'),
-            canary: toSelector(query, 'canary'),
-            ...(query.startTime === undefined ? {} : { startTime: query.startTime }),
-          },
-          { id },
-        )
-      }
+      await findOrCreateAnalysis(verdicts, id, query, 'querystring')
       const verdict = await verdicts.evaluate(id, {
         requester: { name: query.requester, isController: true },
       })
@@ -86,22 +74,5 @@ export function argoAnalysisId(query: Omit<ArgoQuery, 'requester'>): string {
     query.canaryVariant ?? '',
     query.startTime ?? '',
   ])
-  return 'argo-' + createHash('sha256').update(key).digest('hex').slice(0, 24)
-}
-
-function toSelector(query: ArgoQuery, cohort: 'baseline' | 'canary'): CohortSelector {
-  const release = query[`${cohort}Release`]
-  const variant = query[`${cohort}Variant`]
-  if (release === undefined && (query.flagKey === undefined || variant === undefined)) {
-    throw new RhError(
-      'RH_API_INVALID_REQUEST',
-      `querystring must name the ${cohort} cohort: ${cohort}Release, or flagKey with ${cohort}Variant`,
-    )
-  }
-  return {
-    ...(release === undefined ? {} : { release }),
-    ...(query.flagKey === undefined || variant === undefined
-      ? {}
-      : { flag: { key: query.flagKey, variant } }),
-  }
+  return toAnalysisId('argo', key)
 }

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { RhError } from '../../errors.ts'
 import { authorize, type TokenEntry } from '../auth.ts'
+import { findOrCreateAnalysis, toAnalysisId } from './controller-analysis.ts'
 import type { Decision } from '../../analysis/index.ts'
-import type { CohortSelector } from '../../verdicts/analysis-definition.ts'
 import type { VerdictDocument, VerdictService } from '../../verdicts/verdict-service.ts'
 
 /**
@@ -80,7 +79,7 @@ export function registerFlaggerRoutes(
           const failure = authorize(tokens, header, 'read')
           if (failure !== undefined) throw failure
         }
-        const id = await findOrCreateAnalysis(verdicts, payload)
+        const id = await analysisIdFor(verdicts, payload)
         const verdict = await verdicts.evaluate(id, {
           requester: { name: `flagger/${hook}`, isController: true },
         })
@@ -104,52 +103,22 @@ function toAnswer(hook: FlaggerHook, verdict: VerdictDocument, go: boolean): obj
   }
 }
 
-async function findOrCreateAnalysis(
-  verdicts: VerdictService,
-  payload: FlaggerPayload,
-): Promise<string> {
+async function analysisIdFor(verdicts: VerdictService, payload: FlaggerPayload): Promise<string> {
   const metadata = payload.metadata ?? {}
   if (metadata.analysisId !== undefined) return metadata.analysisId
   const id = flaggerAnalysisId(payload)
-  if ((await verdicts.find(id)) !== undefined) return id
-  const service = metadata.service ?? payload.name
-  await verdicts.create(
-    {
-      service,
-      ...(metadata.environment === undefined ? {} : { environment: metadata.environment }),
-      baseline: toSelector(metadata, 'baseline'),
-      canary: toSelector(metadata, 'canary'),
-      ...(metadata.startTime === undefined ? {} : { startTime: metadata.startTime }),
-      ...(metadata.policy === undefined ? {} : { policy: parsePolicyMetadata(metadata.policy) }),
-    },
-    { id },
-  )
+  const policy = metadata.policy === undefined ? undefined : parsePolicyMetadata(metadata.policy)
+  const fields = { ...metadata, service: metadata.service ?? payload.name }
+  await findOrCreateAnalysis(verdicts, id, fields, 'Flagger metadata (or its analysisId)', policy)
   return id
 }
 
 /** One analysis per canary revision: the same on every replica. */
 export function flaggerAnalysisId(payload: FlaggerPayload): string {
-  const revision = `flagger:${payload.namespace}/${payload.name}:${payload.checksum ?? ''}`
-  return 'flagger-' + createHash('sha256').update(revision).digest('hex').slice(0, 24)
-}
-
-function toSelector(
-  metadata: Readonly<Record<string, string>>,
-  cohort: 'baseline' | 'canary',
-): CohortSelector {
-  const release = metadata[`${cohort}Release`]
-  const variant = metadata[`${cohort}Variant`]
-  const flagKey = metadata.flagKey
-  if (release === undefined && (flagKey === undefined || variant === undefined)) {
-    throw new RhError(
-      'RH_API_INVALID_REQUEST',
-      `Flagger metadata must name the analysis (analysisId) or the ${cohort} cohort (${cohort}Release, or flagKey with ${cohort}Variant)`,
-    )
-  }
-  return {
-    ...(release === undefined ? {} : { release }),
-    ...(flagKey === undefined || variant === undefined ? {} : { flag: { key: flagKey, variant } }),
-  }
+  return toAnalysisId(
+    'flagger',
+    `flagger:${payload.namespace}/${payload.name}:${payload.checksum ?? ''}`,
+  )
 }
 
 function parsePolicyMetadata(text: string): unknown {
