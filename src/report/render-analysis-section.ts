@@ -2,6 +2,7 @@ import { COLORS, lineChart, timelineChart, type ChartMarker } from '../api/ui/ch
 import { html, type SafeHtml } from '../api/ui/html.js'
 import {
   decisionBadge,
+  decisionChanges,
   describeSelector,
   formatMs,
   formatPercent,
@@ -59,7 +60,7 @@ export function renderAnalysisSection(
       toMs: window.toMs,
       markers: window.markers,
     })}
-    ${decisionChanges(verdicts)}
+    ${decisionChangesTable(verdicts)}
     <div class="charts">
       ${cohortChart(
         'analysis-error-rate',
@@ -74,10 +75,8 @@ export function renderAnalysisSection(
 }
 
 /** Every change of decision with all its reasons: the argument a postmortem needs. */
-function decisionChanges(verdicts: readonly VerdictRecord[]): SafeHtml {
-  const changes = verdicts.filter(
-    (record, index) => index === 0 || verdicts[index - 1]?.decision !== record.decision,
-  )
+function decisionChangesTable(verdicts: readonly VerdictRecord[]): SafeHtml {
+  const changes = decisionChanges(verdicts)
   if (changes.length === 0) return html`<p class="empty">No verdict was ever recorded.</p>`
   return html`<table class="changes">
     <thead>

@@ -5,6 +5,7 @@ import { COLORS, lineChart, timelineChart } from './charts.js'
 import { html } from './html.js'
 import {
   decisionBadge,
+  decisionChanges,
   describeSelector,
   formatMs,
   formatPercent,
@@ -98,7 +99,7 @@ export function renderAnalysisPage({ analysis, verdict, history, series }) {
         fromMs: startMs,
         toMs: Math.max(evaluatedMs, entries.at(-1)?.tMs ?? startMs),
       })}
-      ${decisionChanges(entries)}
+      ${decisionChangesTable(entries)}
     </section>
     <section aria-labelledby="metrics-heading">
       <h2 id="metrics-heading">Metrics</h2>
@@ -136,10 +137,8 @@ function toPoints(cohort, pick) {
 }
 
 /** Only the evaluations where the decision changed: the story, without the polling noise. */
-function decisionChanges(entries) {
-  const changes = entries.filter(
-    (entry, index) => index === 0 || entries[index - 1].decision !== entry.decision,
-  )
+function decisionChangesTable(entries) {
+  const changes = decisionChanges(entries)
   if (changes.length === 0) return ''
   return html`<table class="changes">
     <thead>

@@ -28,3 +28,6 @@ export declare function describeSelector(selector: SelectorView): string
 export declare function formatPercent(value: number | null): string
 export declare function formatMs(value: number | null): string
 export declare function formatTime(ms: number): string
+export declare function decisionChanges<T extends { readonly decision: string }>(
+  entries: readonly T[],
+): T[]

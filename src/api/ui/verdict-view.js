@@ -128,3 +128,10 @@ function formatNumber(value) {
 function isNumber(value) {
   return typeof value === 'number' && Number.isFinite(value)
 }
+
+/** The entries where the decision changed (and the first): the story without polling noise. */
+export function decisionChanges(entries) {
+  return entries.filter(
+    (entry, index) => index === 0 || entries[index - 1].decision !== entry.decision,
+  )
+}
