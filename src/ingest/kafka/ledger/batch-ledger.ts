@@ -3,6 +3,7 @@ import { insertRows } from '../../../store/insert-rows.ts'
 import type { Store } from '../../../store/store-client.ts'
 import { toBatchToken, toClaimToken, toWrittenToken, type BatchRange } from './batch-token.ts'
 import type { LedgerEntry } from './plan-next-batch.ts'
+import { selectRows } from '../../../store/select-rows.ts'
 
 /**
  * The write-ahead ledger of one consumer group's Kafka batches, in the `kafka_batches` table.
@@ -57,18 +58,13 @@ export function createBatchLedger(options: { store: Store; groupId: string }): B
       ORDER BY first_offset`
     let records: EntryRecord[]
     try {
-      const result = await store.client.query({
-        query,
-        query_params: {
-          group: groupId,
-          topic,
-          partition,
-          from: fromOffset.toString(),
-          to: toOffset.toString(),
-        },
-        format: 'JSONEachRow',
+      records = await selectRows<EntryRecord>(store, query, {
+        group: groupId,
+        topic,
+        partition,
+        from: fromOffset.toString(),
+        to: toOffset.toString(),
       })
-      records = await result.json<EntryRecord>()
     } catch (error) {
       throw new RhError(
         'RH_STORE_QUERY_FAILED',
