@@ -2,8 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { closeConnectionsOnShutdown } from '../http/close-connections-on-shutdown.ts'
 import swagger from '@fastify/swagger'
-import { isRhError, RhError, toMessage } from '../errors.ts'
+import { RhError, toMessage } from '../errors.ts'
 import { requireScopes, type TokenEntry } from './auth.ts'
+import { toApiError } from './api-errors.ts'
 import { registerArgoRolloutsRoutes } from './adapters/argo-rollouts.ts'
 import { registerFlaggerRoutes } from './adapters/flagger.ts'
 import { registerUiRoutes } from './routes/ui-routes.ts'
@@ -275,33 +276,6 @@ function toRequester(query: { requester?: string }, userAgent: string | undefine
 
 function notFound(id: string): RhError {
   return new RhError('RH_API_NOT_FOUND', `no analysis with id ${JSON.stringify(id)}`)
-}
-
-function toApiError(error: unknown): RhError {
-  if (isRhError(error)) return error
-  const fastifyError = error as {
-    validation?: unknown
-    statusCode?: number
-    code?: string
-    message?: string
-  }
-  if (fastifyError.validation !== undefined) {
-    return new RhError(
-      'RH_API_INVALID_REQUEST',
-      `invalid request: ${fastifyError.message ?? 'validation failed'}`,
-    )
-  }
-  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
-    return new RhError(
-      fastifyError.statusCode === 404 ? 'RH_API_NOT_FOUND' : 'RH_API_INVALID_REQUEST',
-      toMessage(error),
-    )
-  }
-  return new RhError(
-    'RH_STORE_QUERY_FAILED',
-    `the request could not be completed: ${toMessage(error)}`,
-    { retryAfterSeconds: 5 },
-  )
 }
 
 function toAnalysisBody(analysis: AnalysisDefinition): Record<string, unknown> {

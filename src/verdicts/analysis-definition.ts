@@ -34,11 +34,3 @@ export interface CohortQuery {
    */
   readonly latencySamplesPerMinute: number
 }
-
-/** A sentence naming a cohort, for reasons and logs. */
-export function describeCohort(selector: CohortSelector): string {
-  const parts: string[] = []
-  if (selector.release !== undefined) parts.push(`release ${selector.release}`)
-  if (selector.flag !== undefined) parts.push(`flag ${selector.flag.key}=${selector.flag.variant}`)
-  return parts.join(', ') || 'all traffic'
-}
