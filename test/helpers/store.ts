@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { DEFAULT_CONFIG } from '../../src/config/defaults.ts'
 import { createStore, type Store } from '../../src/store/store-client.ts'
 import { migrate } from '../../src/store/migrate.ts'
+import { selectRows } from '../../src/store/select-rows.ts'
 
 /** A name unique to this test run, for databases and topics. */
 export function uniqueName(prefix: string): string {
@@ -39,14 +40,7 @@ export async function createMigratedTestStore(): Promise<Store> {
 }
 
 /** Runs a query with bound parameters and returns its rows. */
-export async function queryRows<T>(
-  store: Store,
-  query: string,
-  params: Record<string, unknown> = {},
-): Promise<T[]> {
-  const result = await store.client.query({ query, query_params: params, format: 'JSONEachRow' })
-  return result.json<T>()
-}
+export const queryRows = selectRows
 
 /** Polls `check` until it returns a value other than undefined, or fails after the deadline. */
 export async function waitFor<T>(
