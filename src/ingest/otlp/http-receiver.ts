@@ -2,14 +2,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { closeConnectionsOnShutdown } from '../../http/close-connections-on-shutdown.ts'
 import { requireScopes, type TokenEntry } from '../../api/auth.ts'
 import { isRhError, RhError, toMessage } from '../../errors.ts'
-import { noopInstruments, type Instruments } from '../../telemetry/instruments.ts'
+import { noopInstruments } from '../../telemetry/instruments.ts'
 import { silentLogger, type Logger } from '../../logger.ts'
-import type { BatchWriter } from '../../store/batch-writer.ts'
-import type { SpanRow } from '../../model/span-row.ts'
-import { splitExpired } from '../../model/retention.ts'
-import { toSpanRows, type MappingOptions } from '../../model/to-span-rows.ts'
-import { decodeTraceRequestJson } from './decode-json.ts'
-import { decodeTraceRequestProtobuf } from './decode-protobuf.ts'
+import { createOtlpIngest, type OtlpIngestOptions } from './otlp-ingest.ts'
 import {
   encodeExportResponse,
   encodeStatus,
@@ -17,20 +12,13 @@ import {
   toGrpcCode,
   type OtlpEncoding,
 } from './encode-response.ts'
-import { decodeContentEncoding, toUtf8 } from './read-body.ts'
+import { decodeContentEncoding } from './read-body.ts'
 
-export interface OtlpHttpReceiverOptions {
-  readonly writer: BatchWriter<SpanRow>
-  readonly mapping: MappingOptions
+export interface OtlpHttpReceiverOptions extends OtlpIngestOptions {
   /** Largest body accepted, compressed or inflated. */
   readonly maxBodyBytes: number
-  /** Spans older than this are rejected: the store would drop them (clickhouse.ttlDays). */
-  readonly retentionDays: number
   /** Bearer tokens; empty = authentication off. Requests need the `ingest` scope. */
   readonly tokens?: readonly TokenEntry[]
-  readonly instruments?: Instruments
-  readonly now?: () => number
-  readonly logger?: Logger
 }
 
 /**
@@ -40,8 +28,8 @@ export interface OtlpHttpReceiverOptions {
  */
 export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): FastifyInstance {
   const logger = options.logger ?? silentLogger
-  const now = options.now ?? Date.now
   const instruments = options.instruments ?? noopInstruments
+  const ingest = createOtlpIngest(options)
   const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false })
 
   closeConnectionsOnShutdown(app)
@@ -81,30 +69,11 @@ export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): Fastif
       request.headers['content-encoding'],
       options.maxBodyBytes,
     )
-    const traces =
-      encoding === 'json' ? decodeTraceRequestJson(toUtf8(body)) : decodeTraceRequestProtobuf(body)
-    const mapped = toSpanRows(traces, options.mapping)
-    const { kept: rows, expired } = splitExpired(mapped.rows, {
-      nowMs: now(),
-      ttlDays: options.retentionDays,
-    })
-    const rejected = mapped.rejected + expired
-    const rejectionMessage =
-      mapped.rejectionMessage ??
-      (expired > 0
-        ? `${expired} spans are older than the ${options.retentionDays}-day retention (clickhouse.ttlDays) and would be dropped by the store`
-        : undefined)
-    await options.writer.write(rows)
-    instruments.spansReceived(rows.length, 'accepted')
-    if (rejected > 0) instruments.spansReceived(rejected, 'rejected')
-    if (rejected > 0) {
-      logger.warn(
-        { accepted: rows.length, rejected, reason: rejectionMessage },
-        'otlp spans rejected',
-      )
-    }
+    const outcome = await ingest.exportTraces(body, encoding)
     const partial =
-      rejected > 0 ? { rejectedSpans: rejected, errorMessage: rejectionMessage ?? '' } : undefined
+      outcome.rejected > 0
+        ? { rejectedSpans: outcome.rejected, errorMessage: outcome.rejectionMessage ?? '' }
+        : undefined
     return reply
       .code(200)
       .type(OTLP_CONTENT_TYPES[encoding])

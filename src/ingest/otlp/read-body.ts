@@ -39,7 +39,7 @@ export async function decodeContentEncoding(
 }
 
 /** UTF-8 text of a JSON body; invalid UTF-8 is refused rather than silently replaced. */
-export function toUtf8(body: Buffer): string {
+export function toUtf8(body: Uint8Array): string {
   try {
     return strictUtf8.decode(body)
   } catch {
