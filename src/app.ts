@@ -7,10 +7,10 @@ import { createKafkaIngest, type KafkaIngest } from './ingest/kafka/index.ts'
 import { toMappingOptions } from './model/to-span-rows.ts'
 import { parseTokens } from './api/auth.ts'
 import { createOtlpHttpReceiver } from './ingest/otlp/http-receiver.ts'
-import type { SpanRow } from './model/span-row.ts'
 import { createAnalysesRepository } from './store/analyses-repository.ts'
 import { createBatchWriter } from './store/batch-writer.ts'
-import { insertCompactRows } from './store/insert-rows.ts'
+import { insertEncoded } from './store/insert-rows.ts'
+import { encodeSpansBlock, type SpansChunk } from './store/spans-block.ts'
 import { TABLE_COLUMNS } from './store/table-columns.ts'
 import { isSchemaCurrent, migrate } from './store/migrate.ts'
 import { assertReachable, createStore, type Store } from './store/store-client.ts'
@@ -63,14 +63,17 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     await assertReachable(store)
     await migrate({ store, ttlDays: config.clickhouse.ttlDays, logger })
 
-    const writer = createBatchWriter<SpanRow>({
-      writeBatch: (rows, deduplicationToken) =>
-        insertCompactRows(store, {
+    const writer = createBatchWriter<SpansChunk>({
+      writeBatch: (chunks, deduplicationToken) =>
+        insertEncoded(store, {
           table: 'spans',
           columns: TABLE_COLUMNS.spans,
-          rows,
+          format: 'Native',
+          body: encodeSpansBlock(chunks),
+          rows: chunks.reduce((sum, chunk) => sum + chunk.rows, 0),
           deduplicationToken,
         }),
+      rowsOf: (chunk) => chunk.rows,
       maxBatchRows: config.writer.maxBatchRows,
       flushIntervalMs: config.writer.flushIntervalMs,
       maxQueuedRows: config.writer.maxQueuedRows,

@@ -8,6 +8,8 @@ export const ERRORS = {
   RH_INGEST_UNDECODABLE: { status: 400, retriable: false },
   RH_INGEST_TOO_LARGE: { status: 413, retriable: false },
   RH_INGEST_SATURATED: { status: 429, retriable: true },
+  /** The store refused the request's own rows (a value no column can hold): retrying cannot help. */
+  RH_INGEST_REFUSED_BY_STORE: { status: 400, retriable: false },
   RH_INGEST_SHUTTING_DOWN: { status: 503, retriable: true },
   RH_STORE_UNREACHABLE: { status: 503, retriable: true },
   RH_STORE_WRITE_FAILED: { status: 503, retriable: true },

@@ -1,5 +1,4 @@
 import { isKeyValueList, type AnyValue, type KeyValue } from '../ingest/otlp/otlp-types.ts'
-import { setEntry, type StringRecord } from './string-record.ts'
 
 /**
  * The string form of an OTLP AnyValue, for string-only stores such as ClickHouse
@@ -23,16 +22,6 @@ export function anyValueToString(value: AnyValue): string {
   if (value === null) return ''
   if (value instanceof Uint8Array) return toBase64(value)
   return toJson(value)
-}
-
-/**
- * Flattens attributes to a string map; a key that repeats keeps its last value. Read it with
- * `getEntry` (see `string-record.ts`).
- */
-export function keyValuesToRecord(keyValues: readonly KeyValue[]): StringRecord {
-  const record: StringRecord = {}
-  for (const { key, value } of keyValues) setEntry(record, key, anyValueToString(value))
-  return record
 }
 
 /** The value of the last attribute named `key`, as a string; undefined when absent. */

@@ -1,58 +1,78 @@
 import { randomUUID } from 'node:crypto'
-import { RhError, toMessage } from '../errors.ts'
+import { RhError, isRhError, toMessage } from '../errors.ts'
 import { silentLogger, type Logger } from '../logger.ts'
+import { isDataRefusal } from './retry.ts'
 
-export interface BatchWriterOptions<Row> {
-  /** Writes one batch durably; rejects when it could not (after its own retries). */
-  readonly writeBatch: (rows: readonly Row[], deduplicationToken: string) => Promise<void>
+export interface BatchWriterOptions<Item> {
+  /**
+   * Writes one batch durably (after its own retries of passing failures); rejects when it
+   * could not. A batch whose token was seen before must not be stored twice.
+   */
+  readonly writeBatch: (items: readonly Item[], deduplicationToken: string) => Promise<void>
+  /** Rows an item holds: batches are sized, and the queue bounded, in rows. */
+  readonly rowsOf: (item: Item) => number
   readonly maxBatchRows: number
   readonly flushIntervalMs: number
   /** Rows waiting or in flight beyond which `write` refuses with RH_INGEST_SATURATED. */
   readonly maxQueuedRows: number
+  /**
+   * Whether a failed batch was refused for its data (so that splitting it finds the item at
+   * fault) rather than for the store's state. Default: `isDataRefusal` (store error codes).
+   */
+  readonly isDataError?: (error: unknown) => boolean
   readonly logger?: Logger
   /** Told of every written batch, for metrics. */
   readonly onBatchWritten?: (rows: number, writeMs: number) => void
 }
 
-export interface BatchWriter<Row> {
+export interface BatchWriter<Item> {
   /**
-   * Resolves once `rows` are durably written, as part of a group-commit batch with the rows of
-   * concurrent callers; rejects if that batch failed, or at once when saturated or closing.
+   * Resolves once `item` is durably written, as part of a group-commit batch with the items of
+   * concurrent callers; rejects if it could not be, or at once when saturated or closing.
    */
-  write(rows: readonly Row[]): Promise<void>
+  write(item: Item): Promise<void>
   /** Rows accepted and not yet written. */
   readonly queuedRows: number
+  /** Whether `rows` more rows would be refused as saturating the queue right now. */
+  isSaturated(rows: number): boolean
   /**
-   * Shutdown, phase one: write what is pending now and every later row at once, without
+   * Shutdown, phase one: write what is pending now and every later item at once, without
    * waiting for the flush interval, so in-flight requests finish quickly.
    */
   drain(): void
-  /** Writes everything accepted so far, refuses new rows, and resolves when all is written. */
+  /** Writes everything accepted so far, refuses new items, and resolves when all is written. */
   close(): Promise<void>
 }
 
-interface Waiter {
+interface Pending<Item> {
+  readonly item: Item
+  readonly rows: number
   readonly resolve: () => void
   readonly reject: (error: unknown) => void
 }
 
-interface PendingWaiter extends Waiter {
-  readonly rows: number
-}
-
 /** Seconds a saturated client is asked to wait: about one flush cycle of a full queue. */
 const SATURATED_RETRY_AFTER_SECONDS = 1
+/** Seconds a client is asked to wait when the store failed a batch for a passing reason. */
+const STORE_RETRY_AFTER_SECONDS = 5
 
 /**
- * Group commit: callers' rows accumulate into one pending batch, written when it reaches
- * `maxBatchRows` or `flushIntervalMs` after its first row. One batch is written at a time, so
- * ClickHouse sees few large inserts; callers wait for their batch, so an acknowledgement means
- * the rows are stored.
+ * Group commit: callers' items (one request's rows each) accumulate into one pending batch,
+ * written when it reaches `maxBatchRows` or `flushIntervalMs` after its first item. One batch
+ * is written at a time, so ClickHouse sees few large inserts; callers wait for their batch, so
+ * an acknowledgement means the rows are stored. An item is never split across batches.
+ *
+ * One caller's bad data fails that caller only: when the store refuses a batch for its data,
+ * the batch is split in halves (each with a token derived from the batch's, so a retry stays
+ * deduplicated) until the items at fault stand alone; the others are written and acknowledged.
+ * Error messages never carry another caller's data: a shared batch's failure is reported by
+ * its kind only, and the store's own message only to the one caller it concerns.
  */
-export function createBatchWriter<Row>(options: BatchWriterOptions<Row>): BatchWriter<Row> {
+export function createBatchWriter<Item>(options: BatchWriterOptions<Item>): BatchWriter<Item> {
   const logger = options.logger ?? silentLogger
-  const pendingRows: Row[] = []
-  let pendingWaiters: PendingWaiter[] = []
+  const isDataError = options.isDataError ?? isDataRefusal
+  let pending: Pending<Item>[] = []
+  let pendingRows = 0
   let inFlightRows = 0
   let timer: NodeJS.Timeout | undefined
   let writing: Promise<void> | undefined
@@ -60,7 +80,7 @@ export function createBatchWriter<Row>(options: BatchWriterOptions<Row>): BatchW
   let draining = false
 
   const scheduleFlush = (): void => {
-    if (pendingRows.length >= options.maxBatchRows || draining) {
+    if (pendingRows >= options.maxBatchRows || draining || closing) {
       startWrite()
     } else if (timer === undefined) {
       timer = setTimeout(() => {
@@ -71,103 +91,149 @@ export function createBatchWriter<Row>(options: BatchWriterOptions<Row>): BatchW
   }
 
   const startWrite = (): void => {
-    if (writing !== undefined || pendingRows.length === 0) return
+    if (writing !== undefined || pending.length === 0) return
     if (timer !== undefined) {
       clearTimeout(timer)
       timer = undefined
     }
-    const rows = pendingRows.splice(0, options.maxBatchRows)
-    const { covered, straddling } = takeWaitersOfBatch()
-    inFlightRows = rows.length
-    writing = writeOne(rows, covered, straddling).finally(() => {
+    const batch = takeBatch()
+    inFlightRows = sumRows(batch)
+    writing = writeAll(batch).finally(() => {
       writing = undefined
       inFlightRows = 0
-      if (pendingRows.length > 0) {
-        if (pendingRows.length >= options.maxBatchRows || closing || draining) startWrite()
-        else scheduleFlush()
-      }
+      if (pending.length > 0) scheduleFlush()
     })
   }
 
-  /**
-   * Splits the waiters between the batch just taken and the rows still pending. A caller whose
-   * rows straddle both stays pending (it is acknowledged with its last row) but is also failed
-   * if this batch fails, so a half-written request is never acknowledged.
-   */
-  const takeWaitersOfBatch = (): { covered: Waiter[]; straddling: Waiter[] } => {
-    const covered: Waiter[] = []
-    const kept: PendingWaiter[] = []
-    let straddling: Waiter[] = []
-    let remaining = pendingRows.length
-    for (let index = pendingWaiters.length - 1; index >= 0; index--) {
-      const waiter = pendingWaiters[index] as PendingWaiter
-      if (remaining <= 0) covered.unshift(waiter)
-      else {
-        kept.unshift(waiter)
-        if (remaining < waiter.rows) straddling = [waiter]
-      }
-      remaining -= waiter.rows
+  /** The oldest pending items up to `maxBatchRows` rows (at least one item). */
+  const takeBatch = (): Pending<Item>[] => {
+    let rows = 0
+    let count = 0
+    while (count < pending.length) {
+      const next = pending[count]!.rows
+      if (count > 0 && rows + next > options.maxBatchRows) break
+      rows += next
+      count++
     }
-    pendingWaiters = kept
-    return { covered, straddling }
+    const batch = pending.slice(0, count)
+    pending = pending.slice(count)
+    pendingRows -= rows
+    return batch
   }
 
-  const writeOne = async (rows: Row[], waiters: Waiter[], straddling: Waiter[]): Promise<void> => {
-    const token = randomUUID()
+  const writeAll = async (batch: readonly Pending<Item>[]): Promise<void> => {
     const startedMs = performance.now()
+    const failed = await writeIsolating(batch, randomUUID())
+    const rows = sumRows(batch)
+    options.onBatchWritten?.(rows - sumRows(failed), performance.now() - startedMs)
+    logger.debug(
+      {
+        rows,
+        requests: batch.length,
+        failed: failed.length,
+        writeMs: performance.now() - startedMs,
+      },
+      'batch written',
+    )
+  }
+
+  /**
+   * Writes `batch`; on a data error splits it and writes the halves. Settles every caller and
+   * returns those that failed.
+   */
+  const writeIsolating = async (
+    batch: readonly Pending<Item>[],
+    token: string,
+  ): Promise<readonly Pending<Item>[]> => {
     try {
-      await options.writeBatch(rows, token)
-      options.onBatchWritten?.(rows.length, performance.now() - startedMs)
-      logger.debug(
-        { rows: rows.length, requests: waiters.length, writeMs: performance.now() - startedMs },
-        'batch written',
+      await options.writeBatch(
+        batch.map((entry) => entry.item),
+        token,
       )
-      for (const waiter of waiters) waiter.resolve()
+      for (const entry of batch) entry.resolve()
+      return []
     } catch (error) {
-      logger.error({ rows: rows.length, err: toMessage(error) }, 'batch write failed')
-      for (const waiter of [...waiters, ...straddling]) waiter.reject(error)
+      if (batch.length > 1 && isDataError(error)) {
+        const middle = Math.ceil(batch.length / 2)
+        logger.warn(
+          { requests: batch.length, rows: sumRows(batch) },
+          'the store refused a batch for its data; writing its halves apart to find the request at fault',
+        )
+        const first = await writeIsolating(batch.slice(0, middle), `${token}:0`)
+        const second = await writeIsolating(batch.slice(middle), `${token}:1`)
+        return [...first, ...second]
+      }
+      const failure = toCallerError(error, batch.length === 1)
+      logger.error(
+        { rows: sumRows(batch), requests: batch.length, err: toMessage(error) },
+        'batch write failed',
+      )
+      for (const entry of batch) entry.reject(failure)
+      return batch
     }
   }
+
+  const toCallerError = (error: unknown, alone: boolean): RhError => {
+    if (isDataError(error)) {
+      // Alone in its batch, the data at fault is the caller's own: say what the store said.
+      const detail = alone ? `: ${toMessage(error).slice(0, 500)}` : ''
+      return new RhError(
+        'RH_INGEST_REFUSED_BY_STORE',
+        `the store refused the rows of this request${detail}`,
+        { cause: error },
+      )
+    }
+    return new RhError(
+      'RH_STORE_WRITE_FAILED',
+      `the store could not write this request's rows (${isRhError(error) ? error.code : 'a passing store failure'}); retry later`,
+      { cause: error, retryAfterSeconds: STORE_RETRY_AFTER_SECONDS },
+    )
+  }
+
+  const queuedRows = (): number => pendingRows + inFlightRows
 
   return {
     get queuedRows() {
-      return pendingRows.length + inFlightRows
+      return queuedRows()
     },
 
-    write(rows) {
+    isSaturated(rows) {
+      return queuedRows() + rows > options.maxQueuedRows
+    },
+
+    write(item) {
       if (closing) {
         return Promise.reject(
           new RhError(
             'RH_INGEST_SHUTTING_DOWN',
             'the server is shutting down; retry on another instance',
-            {
-              retryAfterSeconds: SATURATED_RETRY_AFTER_SECONDS,
-            },
+            { retryAfterSeconds: SATURATED_RETRY_AFTER_SECONDS },
           ),
         )
       }
-      if (rows.length === 0) return Promise.resolve()
-      if (rows.length > options.maxQueuedRows) {
+      const rows = options.rowsOf(item)
+      if (rows === 0) return Promise.resolve()
+      if (rows > options.maxQueuedRows) {
         // Retrying cannot help a request larger than the whole queue: say so instead of 429.
         return Promise.reject(
           new RhError(
             'RH_INGEST_TOO_LARGE',
-            `a request of ${rows.length} spans exceeds the writer queue of ${options.maxQueuedRows} rows (writer.maxQueuedRows); send smaller batches`,
+            `a request of ${rows} rows exceeds the writer queue of ${options.maxQueuedRows} rows (writer.maxQueuedRows); send smaller batches`,
           ),
         )
       }
-      if (pendingRows.length + inFlightRows + rows.length > options.maxQueuedRows) {
+      if (queuedRows() + rows > options.maxQueuedRows) {
         return Promise.reject(
           new RhError(
             'RH_INGEST_SATURATED',
-            `the store writer is saturated (${pendingRows.length + inFlightRows} rows queued, limit ${options.maxQueuedRows}); retry later`,
+            `the store writer is saturated (${queuedRows()} rows queued, limit ${options.maxQueuedRows}); retry later`,
             { retryAfterSeconds: SATURATED_RETRY_AFTER_SECONDS },
           ),
         )
       }
       return new Promise<void>((resolve, reject) => {
-        for (const row of rows) pendingRows.push(row)
-        pendingWaiters.push({ resolve, reject, rows: rows.length })
+        pending.push({ item, rows, resolve, reject })
+        pendingRows += rows
         scheduleFlush()
       })
     },
@@ -179,10 +245,16 @@ export function createBatchWriter<Row>(options: BatchWriterOptions<Row>): BatchW
 
     async close() {
       closing = true
-      while (writing !== undefined || pendingRows.length > 0) {
+      while (writing !== undefined || pending.length > 0) {
         startWrite()
         await writing
       }
     },
   }
+}
+
+function sumRows(entries: readonly { readonly rows: number }[]): number {
+  let rows = 0
+  for (const entry of entries) rows += entry.rows
+  return rows
 }

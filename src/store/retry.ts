@@ -42,6 +42,38 @@ export function isRetriableStoreError(error: unknown): boolean {
   return 'cause' in error && error.cause !== error && isRetriableStoreError(error.cause)
 }
 
+/**
+ * ClickHouse error codes that mean the rows themselves were refused (a value that does not
+ * parse or fit its column), so that the same rows will always fail and other rows would not.
+ * Only these split a shared batch to find the request at fault; any other failure is the
+ * store's state and is reported as retriable, so that no client drops data for it.
+ */
+const DATA_REFUSAL_CODES = new Set([
+  '6', // CANNOT_PARSE_TEXT
+  '27', // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+  '33', // CANNOT_READ_ALL_DATA
+  '38', // CANNOT_PARSE_DATE
+  '41', // CANNOT_PARSE_DATETIME
+  '53', // TYPE_MISMATCH
+  '69', // ARGUMENT_OUT_OF_BOUND
+  '70', // CANNOT_CONVERT_TYPE
+  '72', // CANNOT_PARSE_NUMBER
+  '117', // INCORRECT_DATA
+  '131', // TOO_LARGE_STRING_SIZE
+  '190', // SIZES_OF_ARRAYS_DONT_MATCH
+  '321', // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+  '349', // CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
+  '407', // DECIMAL_OVERFLOW
+])
+
+/** Whether a failed write was refused for its rows' values (see DATA_REFUSAL_CODES). */
+export function isDataRefusal(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string' && DATA_REFUSAL_CODES.has(code)) return true
+  return 'cause' in error && error.cause !== error && isDataRefusal(error.cause)
+}
+
 export interface RetryOptions {
   readonly delaysMs?: readonly number[]
   readonly isRetriable?: (error: unknown) => boolean

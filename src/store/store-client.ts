@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
-import { createChdbConnection } from 'chdb/connection'
 import { RhError, toMessage } from '../errors.ts'
 import type { Config } from '../config/defaults.ts'
+import { createEmbeddedStore } from './embedded-store.ts'
+import type { InsertSettings } from './insert-statement.ts'
+import { createServerInserter } from './server-insert.ts'
 
 /** The one way the project talks to ClickHouse, embedded or server, and where its tables live. */
 export interface Store {
@@ -12,25 +13,35 @@ export interface Store {
   readonly kind: 'embedded' | 'server'
   /** Human description for logs: the server URL or the embedded data directory. */
   readonly location: string
+  /**
+   * Inserts an encoded body into a table of the database, by the fastest path the store
+   * offers; settings travel in the statement, never as session state. Rejects with the
+   * store's error (see `retry.ts` for which are passing).
+   */
+  insertBytes(options: InsertBytesOptions): Promise<void>
   close(): Promise<void>
 }
 
+/** Formats release-health writes: binary columns for bulk ingest, JSON rows for the rest. */
+export type InsertFormat = 'Native' | 'JSONEachRow' | 'JSONCompactEachRow'
+
+export interface InsertBytesOptions extends InsertSettings {
+  /** A table of the release-health database, e.g. `spans`. */
+  readonly table: string
+  /** The columns the body holds, in its order; omitted: all, or those JSON rows name. */
+  readonly columns?: readonly string[]
+  readonly format: InsertFormat
+  readonly body: Uint8Array
+}
+
 /**
- * Settings sent with every request, so that the embedded engine and a server behave alike:
- * - 64-bit integers come back as JSON strings (a server's default; chDB's is numbers, which
- *   lose precision past 2^53);
- * - every setting some request varies has an explicit value on every request, because chDB
- *   applies a request's settings as SET statements that persist in its session: without this
- *   an insert would inherit the previous insert's deduplication token and be dropped.
+ * Settings of every request to a server, so that it answers as the embedded engine is set up
+ * to (`embedded-store.ts` sets the same once per session): 64-bit integers as JSON strings
+ * (numbers lose precision past 2^53) and ISO date-times.
  */
-const COMMON_SETTINGS = {
+export const OUTPUT_SETTINGS = {
   output_format_json_quote_64bit_integers: 1,
   date_time_output_format: 'iso',
-  insert_deduplication_token: '',
-  insert_deduplicate: 1,
-  deduplicate_blocks_in_dependent_materialized_views: 1,
-  async_insert: 0,
-  input_format_skip_unknown_fields: 0,
 } as const
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -42,31 +53,22 @@ export function createStore(options: Config['clickhouse']): Store {
       `config key "clickhouse.database" must be a plain identifier (letters, digits, _), got ${JSON.stringify(options.database)}`,
     )
   }
-  if (options.url === '') {
-    mkdirSync(options.dataPath, { recursive: true })
-    const client = createClient({
-      connection: toClientConnection(createChdbConnection({ path: options.dataPath })),
-      clickhouse_settings: COMMON_SETTINGS,
-    })
-    return toStore(client, options.database, 'embedded', `embedded chDB in ${options.dataPath}`)
-  }
+  if (options.url === '') return createEmbeddedStore(options)
   const client = createClient({
     url: options.url,
     username: options.username,
     password: options.password,
     request_timeout: options.requestTimeoutMs,
-    clickhouse_settings: COMMON_SETTINGS,
+    clickhouse_settings: OUTPUT_SETTINGS,
   })
-  return toStore(client, options.database, 'server', redactUrl(options.url))
-}
-
-function toStore(
-  client: ClickHouseClient,
-  database: string,
-  kind: Store['kind'],
-  location: string,
-): Store {
-  return { client, database, kind, location, close: () => client.close() }
+  return {
+    client,
+    database: options.database,
+    kind: 'server',
+    location: redactUrl(options.url),
+    insertBytes: createServerInserter(client, options.database),
+    close: () => client.close(),
+  }
 }
 
 /**
@@ -91,16 +93,6 @@ export async function assertReachable(store: Store): Promise<void> {
       { cause: result.error },
     )
   }
-}
-
-type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>
-
-/**
- * chDB implements `@clickhouse/client-common`'s Connection contract, but it resolves its own
- * copy of that package, whose settings type differs only under exactOptionalPropertyTypes.
- */
-function toClientConnection(connection: ReturnType<typeof createChdbConnection>): ClientConnection {
-  return connection as unknown as ClientConnection
 }
 
 function redactUrl(url: string): string {

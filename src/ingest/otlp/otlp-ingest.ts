@@ -1,9 +1,9 @@
 import { silentLogger, type Logger } from '../../logger.ts'
 import { noopInstruments, type Instruments } from '../../telemetry/instruments.ts'
 import type { BatchWriter } from '../../store/batch-writer.ts'
-import type { SpanRow } from '../../model/span-row.ts'
-import { splitExpired } from '../../model/retention.ts'
-import { toSpanRows, type MappingOptions } from '../../model/to-span-rows.ts'
+import { mapSpans, type MappingOptions } from '../../model/map-spans.ts'
+import { retentionCutoffNs } from '../../model/retention.ts'
+import { createSpansChunkBuilder, type SpansChunk } from '../../store/spans-block.ts'
 import { decodeTraceRequestJson } from './decode-json.ts'
 import { decodeTraceRequestProtobuf } from './decode-protobuf.ts'
 import type { OtlpEncoding } from './encode-response.ts'
@@ -28,7 +28,7 @@ export interface OtlpIngest {
 }
 
 export interface OtlpIngestOptions {
-  readonly writer: BatchWriter<SpanRow>
+  readonly writer: BatchWriter<SpansChunk>
   readonly mapping: MappingOptions
   /** Spans older than this are rejected: the store would drop them (clickhouse.ttlDays). */
   readonly retentionDays: number
@@ -48,27 +48,18 @@ export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
         encoding === 'json'
           ? decodeTraceRequestJson(toUtf8(body))
           : decodeTraceRequestProtobuf(body)
-      const mapped = toSpanRows(traces, options.mapping)
-      const { kept: rows, expired } = splitExpired(mapped.rows, {
-        nowMs: now(),
-        ttlDays: options.retentionDays,
+      const chunk = createSpansChunkBuilder()
+      const { accepted, rejected, rejectionMessage } = mapSpans(traces, options.mapping, chunk, {
+        retentionCutoffNs: retentionCutoffNs({ nowMs: now(), ttlDays: options.retentionDays }),
+        retentionDays: options.retentionDays,
       })
-      const rejected = mapped.rejected + expired
-      const rejectionMessage =
-        mapped.rejectionMessage ??
-        (expired > 0
-          ? `${expired} spans are older than the ${options.retentionDays}-day retention (clickhouse.ttlDays) and would be dropped by the store`
-          : undefined)
-      await options.writer.write(rows)
-      instruments.spansReceived(rows.length, 'accepted')
+      await options.writer.write(chunk.finish())
+      instruments.spansReceived(accepted, 'accepted')
       if (rejected > 0) {
         instruments.spansReceived(rejected, 'rejected')
-        logger.warn(
-          { accepted: rows.length, rejected, reason: rejectionMessage },
-          'otlp spans rejected',
-        )
+        logger.warn({ accepted, rejected, reason: rejectionMessage }, 'otlp spans rejected')
       }
-      return { accepted: rows.length, rejected, rejectionMessage }
+      return { accepted, rejected, rejectionMessage }
     },
   }
 }

@@ -228,12 +228,11 @@ describe('toSpanRows dimensions', () => {
     expect(rowOf(testSpan({ kind, parentSpanId })).is_entry).toBe(isEntry)
   })
 
-  it('writes times as decimal nanoseconds and a negative duration as 0', () => {
-    const start = 2n ** 62n + 1n
+  it('writes times as decimal nanoseconds, up to the last nanosecond DateTime64(9) holds', () => {
+    const start = 2n ** 63n - 8n
     expect(
       rowOf(testSpan({ startTimeUnixNano: start, endTimeUnixNano: start + 7n })),
     ).toMatchObject({ timestamp: start.toString(), duration_ns: '7' })
-    expect(rowOf(testSpan({ startTimeUnixNano: 10n, endTimeUnixNano: 5n })).duration_ns).toBe('0')
   })
 
   it('flattens every attribute type to strings', () => {
@@ -398,6 +397,21 @@ describe('toSpanRows rejections', () => {
       'an odd-length trace id from JSON',
       { traceId: 'abc' },
       'traceId must be 16 bytes as hex (OTLP/JSON ids are hex, not base64), got "abc"',
+    ],
+    [
+      'a start at 2^63 ns, past what DateTime64(9) holds',
+      { startTimeUnixNano: 2n ** 63n, endTimeUnixNano: 2n ** 63n + 1n },
+      "startTimeUnixNano 9223372036854775808 is past 2262-04-11, the latest time ClickHouse's DateTime64(9) holds",
+    ],
+    [
+      'the largest fixed64 start',
+      { startTimeUnixNano: 2n ** 64n - 1n, endTimeUnixNano: 2n ** 64n - 1n },
+      "startTimeUnixNano 18446744073709551615 is past 2262-04-11, the latest time ClickHouse's DateTime64(9) holds",
+    ],
+    [
+      'an end before its start',
+      { startTimeUnixNano: 10n, endTimeUnixNano: 5n },
+      'endTimeUnixNano 5 is before startTimeUnixNano 10',
     ],
     [
       '513 attributes',

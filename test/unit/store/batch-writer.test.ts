@@ -1,28 +1,44 @@
 import { describe, expect, it } from 'vitest'
 import { createBatchWriter, type BatchWriterOptions } from '../../../src/store/batch-writer.ts'
 
+/** A request's rows; a negative number stands for a value the store refuses. */
+type Request = readonly number[]
+
 interface Recorder {
   readonly batches: number[][]
   readonly tokens: string[]
-  fail: boolean
-  /** Fail only the first batch. */
-  failOnce?: boolean
+  /** The store is down: every write fails for a passing reason. */
+  down?: boolean
+  /** Fail only the first batch, as a down store. */
+  downOnce?: boolean
   /** Resolves writes only when released, to hold batches in flight. */
   hold?: Promise<void>
 }
 
-function writerFor(recorder: Recorder, overrides: Partial<BatchWriterOptions<number>> = {}) {
-  return createBatchWriter<number>({
-    writeBatch: async (rows, token) => {
+/**
+ * A stand-in for the store, which cannot be made to refuse one particular row on demand: it
+ * fails like ClickHouse does, with its error code, when a batch holds a negative number.
+ */
+function writerFor(recorder: Recorder, overrides: Partial<BatchWriterOptions<Request>> = {}) {
+  return createBatchWriter<Request>({
+    writeBatch: async (requests, token) => {
       await recorder.hold
-      if (recorder.fail) throw new Error('store down')
-      if (recorder.failOnce === true) {
-        recorder.failOnce = false
-        throw new Error('store down')
+      if (recorder.down === true || recorder.downOnce === true) {
+        recorder.downOnce = false
+        throw Object.assign(new Error('Timeout exceeded: elapsed 30 s'), { code: '159' })
       }
-      recorder.batches.push([...rows])
+      const rows = requests.flat()
+      const refused = rows.find((row) => row < 0)
+      if (refused !== undefined) {
+        throw Object.assign(
+          new Error(`Value ${refused} is out of range; rows: ${rows.join(',')}`),
+          { code: '321' },
+        )
+      }
+      recorder.batches.push(rows)
       recorder.tokens.push(token)
     },
+    rowsOf: (request) => request.length,
     maxBatchRows: 10,
     flushIntervalMs: 5,
     maxQueuedRows: 100,
@@ -35,56 +51,85 @@ const range = (from: number, count: number): number[] =>
 
 describe('createBatchWriter', () => {
   it('commits concurrent small writes as one batch and acknowledges each caller', async () => {
-    const recorder: Recorder = { batches: [], tokens: [], fail: false }
+    const recorder: Recorder = { batches: [], tokens: [] }
     const writer = writerFor(recorder)
     await Promise.all([writer.write([1, 2]), writer.write([3]), writer.write([4, 5])])
     expect(recorder.batches).toEqual([[1, 2, 3, 4, 5]])
   })
 
   it('writes a full batch at once without waiting for the interval', async () => {
-    const recorder: Recorder = { batches: [], tokens: [], fail: false }
+    const recorder: Recorder = { batches: [], tokens: [] }
     const writer = writerFor(recorder, { flushIntervalMs: 60_000 })
     await writer.write(range(0, 10))
     expect(recorder.batches).toEqual([range(0, 10)])
   })
 
-  it('splits a large write into batches of at most maxBatchRows and acknowledges it after the last', async () => {
-    const recorder: Recorder = { batches: [], tokens: [], fail: false }
+  it('never splits a request: one larger than maxBatchRows is a batch of its own', async () => {
+    const recorder: Recorder = { batches: [], tokens: [] }
     const writer = writerFor(recorder)
-    await writer.write(range(0, 25))
-    expect(recorder.batches.map((batch) => batch.length)).toEqual([10, 10, 5])
-    expect(recorder.batches.flat()).toEqual(range(0, 25))
+    await Promise.all([writer.write(range(0, 4)), writer.write(range(4, 25)), writer.write([99])])
+    expect(recorder.batches).toEqual([range(0, 4), range(4, 25), [99]])
     expect(new Set(recorder.tokens).size).toBe(3)
   })
 
-  it('rejects every caller of a failed batch, including one whose rows continue in the next batch', async () => {
+  it('writes the other requests of a batch and fails only the one whose rows the store refuses', async () => {
+    const recorder: Recorder = { batches: [], tokens: [] }
+    const writer = writerFor(recorder, { maxBatchRows: 1_000, flushIntervalMs: 20 })
+    const good = Array.from({ length: 10 }, (_, i) => writer.write([i * 10, i * 10 + 1]))
+    const poison = writer.write([7, -1])
+    const outcomes = await Promise.allSettled([...good, poison])
+
+    expect(outcomes.slice(0, 10).every((outcome) => outcome.status === 'fulfilled')).toBe(true)
+    const failure = outcomes[10]
+    expect(failure?.status).toBe('rejected')
+    const reason = (failure as PromiseRejectedResult).reason as Error & { code: string }
+    expect(reason.code).toBe('RH_INGEST_REFUSED_BY_STORE')
+    // The store's own message, about this request's rows and no one else's.
+    expect(reason.message).toContain('Value -1 is out of range; rows: 7,-1')
+    expect(recorder.batches.flat().sort((a, b) => a - b)).toEqual(
+      range(0, 10).flatMap((i) => [i * 10, i * 10 + 1]),
+    )
+    // Each half carries a token derived from its batch's, so a retried half stays deduplicated.
+    expect(recorder.tokens.every((token) => /:[01]$/.test(token))).toBe(true)
+  })
+
+  it('fails every caller of a batch the store could not take, as retriable and without data', async () => {
     let release!: () => void
     const recorder: Recorder = {
       batches: [],
       tokens: [],
-      fail: false,
-      failOnce: true,
+      downOnce: true,
       hold: new Promise((resolve) => (release = resolve)),
     }
-    const writer = writerFor(recorder)
-    const whole = writer.write(range(0, 4))
-    const straddling = writer.write(range(4, 12))
+    const writer = writerFor(recorder, { maxBatchRows: 1_000 })
+    const first = writer.write([1, 2])
+    const second = writer.write([3])
     release()
-    await expect(whole).rejects.toThrow('store down')
-    // Its last rows are in the second batch, which succeeds: it must still be rejected.
-    await expect(straddling).rejects.toThrow('store down')
-    await writer.close()
-    expect(recorder.batches).toEqual([range(10, 6)])
+    for (const outcome of await Promise.allSettled([first, second])) {
+      expect(outcome.status).toBe('rejected')
+      const reason = (outcome as PromiseRejectedResult).reason as Error & {
+        code: string
+        retriable: boolean
+        retryAfterSeconds: number
+      }
+      expect(reason).toMatchObject({ code: 'RH_STORE_WRITE_FAILED', retriable: true })
+      expect(reason.retryAfterSeconds).toBeGreaterThan(0)
+      expect(reason.message).not.toMatch(/Timeout exceeded|1|2|3/)
+    }
+    await writer.write([4])
+    expect(recorder.batches).toEqual([[4]])
   })
 
   it('refuses rows with RH_INGEST_SATURATED and a retry delay when the queue is full', async () => {
-    const recorder: Recorder = { batches: [], tokens: [], fail: false }
+    const recorder: Recorder = { batches: [], tokens: [] }
     const writer = writerFor(recorder, {
       maxQueuedRows: 20,
       flushIntervalMs: 60_000,
       maxBatchRows: 1_000,
     })
     const accepted = writer.write(range(0, 15))
+    expect(writer.isSaturated(10)).toBe(true)
+    expect(writer.isSaturated(5)).toBe(false)
     await expect(writer.write(range(15, 10))).rejects.toMatchObject({
       code: 'RH_INGEST_SATURATED',
       retryAfterSeconds: 1,
@@ -96,12 +141,12 @@ describe('createBatchWriter', () => {
   })
 
   it('refuses a single write larger than the whole queue as too large, not saturated', async () => {
-    const writer = writerFor({ batches: [], tokens: [], fail: false }, { maxQueuedRows: 5 })
+    const writer = writerFor({ batches: [], tokens: [] }, { maxQueuedRows: 5 })
     await expect(writer.write(range(0, 6))).rejects.toMatchObject({ code: 'RH_INGEST_TOO_LARGE' })
   })
 
   it('writes pending rows at once when draining, then refuses new rows once closed', async () => {
-    const recorder: Recorder = { batches: [], tokens: [], fail: false }
+    const recorder: Recorder = { batches: [], tokens: [] }
     const writer = writerFor(recorder, { flushIntervalMs: 60_000, maxBatchRows: 1_000 })
     const pending = writer.write([1, 2, 3])
     writer.drain()

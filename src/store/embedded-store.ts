@@ -1,0 +1,108 @@
+import { createRequire } from 'node:module'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { unlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createClient } from '@clickhouse/client'
+import { RhError, toMessage } from '../errors.ts'
+import type { Config } from '../config/defaults.ts'
+import { toInsertSettings, toInsertSettingsClause, toInsertTarget } from './insert-statement.ts'
+import { OUTPUT_SETTINGS, type InsertBytesOptions, type Store } from './store-client.ts'
+
+type ChdbModule = typeof import('chdb')
+type ChdbConnectionModule = typeof import('chdb/connection')
+type Session = InstanceType<ChdbModule['Session']>
+
+/** Where the embedded engine has native libraries in the npm package `chdb`. */
+const SUPPORTED_PLATFORMS = 'Linux x86-64 and arm64, macOS x86-64 and arm64'
+
+const require = createRequire(import.meta.url)
+
+/**
+ * The embedded engine, chDB, in `dataPath`. It is loaded only here, so a server-backed
+ * release-health runs where chDB's native library does not.
+ *
+ * Two sessions share the directory (chDB allows several per path, and runs them in parallel):
+ * one behind `@clickhouse/client` for every query, one for inserts, so ingest does not queue
+ * behind a verdict's queries. Session settings are set once, with SET, on the query session;
+ * no request ever sends settings, because chDB would turn them into SET statements kept for
+ * the rest of the session.
+ *
+ * Inserts: Native bodies are written to a private temporary file and read with `file()`.
+ * chDB's inline data path is for text (its raw insert accepts text formats only, and binary
+ * inline data is cut short at some byte patterns, as tested here), and a file costs a page
+ * cache write, a fraction of what parsing the same rows as JSON costs the engine. JSON bodies
+ * go through chDB's raw insert, which hands the bytes to the engine without copying.
+ */
+export function createEmbeddedStore(options: Config['clickhouse']): Store {
+  const { Session } = loadChdb<ChdbModule>('chdb')
+  const { createChdbConnection } = loadChdb<ChdbConnectionModule>('chdb/connection')
+  mkdirSync(options.dataPath, { recursive: true })
+  const connection = createChdbConnection({ path: options.dataPath })
+  const client = createClient({
+    connection: connection as unknown as NonNullable<
+      NonNullable<Parameters<typeof createClient>[0]>['connection']
+    >,
+  })
+  const inserts: Session = new Session(options.dataPath)
+  const scratch = mkdtempSync(join(tmpdir(), 'rh-inserts-'))
+  let files = 0
+  const configured = configureSession(client)
+  const database = options.database
+
+  const insertBytes = async (insert: InsertBytesOptions): Promise<void> => {
+    await configured
+    const target = toInsertTarget(database, insert.table, insert.columns)
+    if (insert.format !== 'Native') {
+      await inserts.insert({
+        table: `${database}.${insert.table}`,
+        ...(insert.columns === undefined ? {} : { columns: insert.columns }),
+        format: insert.format,
+        values: insert.body,
+        settings: { ...toInsertSettings(insert) },
+      })
+      return
+    }
+    const settings = toInsertSettingsClause(insert)
+    const file = join(scratch, `${process.pid}-${files++}.native`)
+    await writeFile(file, insert.body)
+    try {
+      await inserts.queryAsync(`${target} ${settings} SELECT * FROM file('${file}', Native)`)
+    } finally {
+      await unlink(file).catch(() => undefined)
+    }
+  }
+
+  return {
+    client,
+    database,
+    kind: 'embedded',
+    location: `embedded chDB in ${options.dataPath}`,
+    insertBytes,
+    async close() {
+      await client.close()
+      inserts.close()
+      rmSync(scratch, { recursive: true, force: true })
+    },
+  }
+}
+
+async function configureSession(client: ReturnType<typeof createClient>): Promise<void> {
+  for (const [name, value] of Object.entries(OUTPUT_SETTINGS)) {
+    await client.command({
+      query: `SET ${name} = ${typeof value === 'number' ? value : `'${value}'`}`,
+    })
+  }
+}
+
+function loadChdb<T>(name: string): T {
+  try {
+    return require(name) as T
+  } catch (error) {
+    throw new RhError(
+      'RH_CONFIG_INVALID',
+      `the embedded ClickHouse engine (npm package chdb) cannot load on ${process.platform}/${process.arch}: ${toMessage(error)}. It ships for ${SUPPORTED_PLATFORMS}; elsewhere set clickhouse.url (RH_CLICKHOUSE_URL) to a ClickHouse server`,
+      { cause: error },
+    )
+  }
+}

@@ -1,0 +1,85 @@
+import { RhError } from '../errors.ts'
+
+/**
+ * The settings of every insert, written into the INSERT statement's own SETTINGS clause:
+ * never as `SET` statements, which the embedded engine would run before each insert (a
+ * measurable cost) and keep for the rest of its session.
+ */
+export interface InsertSettings {
+  /**
+   * Same token, same rows => ClickHouse stores them once. A retried batch (after a timeout, a
+   * crash and replay of Kafka offsets) must carry the token of its first attempt.
+   */
+  readonly deduplicationToken: string
+}
+
+/**
+ * Characters a setting value may hold. Values come from release-health itself (tokens are
+ * hex digests and counters), but this is the store's last line against a request value
+ * reaching SQL text: anything else is refused, whatever its origin.
+ */
+const SAFE_SETTING_VALUE = /^[A-Za-z0-9_.:-]{0,200}$/
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/**
+ * `INSERT INTO db.table (c1, c2)`, or every column when `columns` is omitted: identifiers
+ * checked, as they end up in SQL text.
+ */
+export function toInsertTarget(
+  database: string,
+  table: string,
+  columns: readonly string[] | undefined,
+): string {
+  for (const name of [database, table, ...(columns ?? [])]) {
+    if (!IDENTIFIER.test(name)) {
+      throw new RhError(
+        'RH_INTERNAL',
+        `refusing to insert: ${JSON.stringify(name)} is not a plain identifier`,
+      )
+    }
+  }
+  const list = columns === undefined ? '' : ` (${columns.join(', ')})`
+  return `INSERT INTO ${database}.${table}${list}`
+}
+
+/**
+ * The settings of an insert as name -> value, every string value checked against the safe
+ * alphabet.
+ */
+export function toInsertSettings(
+  settings: InsertSettings,
+): Readonly<Record<string, string | number>> {
+  return {
+    insert_deduplication_token: toSafeValue(
+      'insert_deduplication_token',
+      settings.deduplicationToken,
+    ),
+    insert_deduplicate: 1,
+    // Without this a retried block would be skipped in the table but counted again in the
+    // per-minute rollups fed by materialized views.
+    deduplicate_blocks_in_dependent_materialized_views: 1,
+    async_insert: 0,
+    // A field that matches no column is a bug in the row mapping: fail loudly rather than
+    // store the row with that column defaulted.
+    input_format_skip_unknown_fields: 0,
+  }
+}
+
+/** The SETTINGS clause of an insert, e.g. `SETTINGS insert_deduplication_token = 'ab12', ...`. */
+export function toInsertSettingsClause(settings: InsertSettings): string {
+  const values = Object.entries(toInsertSettings(settings))
+  return `SETTINGS ${values
+    .map(([name, value]) => `${name} = ${typeof value === 'number' ? value : `'${value}'`}`)
+    .join(', ')}`
+}
+
+function toSafeValue(name: string, value: string): string {
+  if (!SAFE_SETTING_VALUE.test(value)) {
+    throw new RhError(
+      'RH_INTERNAL',
+      `refusing ClickHouse setting ${name}: its value ${JSON.stringify(value.slice(0, 40))} is outside the safe alphabet [A-Za-z0-9_.:-]`,
+    )
+  }
+  return value
+}
