@@ -5,7 +5,7 @@ import {
   type TraceRequest,
 } from '../ingest/otlp/otlp-types.ts'
 import { anyValueToString, findAttribute } from './any-value-to-string.ts'
-import type { MappedResource, MappedSpan, SpanSink } from './span-sink.ts'
+import type { MappedSpan, SpanSink } from './span-sink.ts'
 import { SPAN_KIND_NAMES, type SpanKindName } from './span-row.ts'
 
 /**
@@ -109,7 +109,7 @@ export function mapSpans(
           context.problem ?? spanProblem(source, mapping) ?? timeProblem(source, options)
         if (problem === undefined) {
           if (!begun) {
-            sink.beginResource(resource as MappedResource)
+            sink.beginResource(resource)
             begun = true
           }
           fillSpan(span, source, context, mapping)

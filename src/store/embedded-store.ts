@@ -4,13 +4,15 @@ import { unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '@clickhouse/client'
+import type * as ChdbTypes from 'chdb'
+import type * as ChdbConnectionTypes from 'chdb/connection'
 import { RhError, toMessage } from '../errors.ts'
 import type { Config } from '../config/defaults.ts'
 import { toInsertSettings, toInsertSettingsClause, toInsertTarget } from './insert-statement.ts'
 import { OUTPUT_SETTINGS, type InsertBytesOptions, type Store } from './store-client.ts'
 
-type ChdbModule = typeof import('chdb')
-type ChdbConnectionModule = typeof import('chdb/connection')
+type ChdbModule = typeof ChdbTypes
+type ChdbConnectionModule = typeof ChdbConnectionTypes
 type Session = InstanceType<ChdbModule['Session']>
 
 /** Where the embedded engine has native libraries in the npm package `chdb`. */
