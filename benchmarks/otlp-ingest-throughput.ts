@@ -1,22 +1,31 @@
 /**
- * End-to-end OTLP/HTTP protobuf ingest into the embedded store.
+ * End-to-end OTLP/HTTP ingest into the embedded store, beside the store's own ceiling.
  *
- * Method: start `release-health serve` as its own process on a fresh data directory; build 64
- * distinct payloads of SPANS_PER_REQUEST spans with the real OpenTelemetry SDK and its
- * protobuf serializer (resource with service.name/version/environment, a flag evaluation
- * event, HTTP attributes); keep CONCURRENCY senders POSTing them over keep-alive connections
- * for DURATION_S seconds; count spans acknowledged with 200 (the receiver answers only once
- * rows are in ClickHouse). Finally stop the server with SIGTERM and count the stored rows:
+ * Method: build 64 distinct requests of SPANS_PER_REQUEST spans with the real OpenTelemetry
+ * SDK and its protobuf serializer (resource with service, release, environment, host; server
+ * spans with a `feature_flag.evaluation` event and six HTTP attributes; 1% errors), gzipped
+ * too when GZIP=1. Start `release-health serve` as its own process on a fresh data directory;
+ * keep CONCURRENCY senders POSTing the requests over keep-alive connections for DURATION_S
+ * seconds, counting spans acknowledged with 200 (sent only once rows are in ClickHouse). The
+ * server's CPU time (all threads, /proc/<pid>/stat) is read at the start and end of the
+ * window, its peak RSS from /proc/<pid>/status. Then SIGTERM, and the stored rows are counted:
  * they must equal the acknowledged spans.
  *
+ * The ceiling, in the same run: the same spans, mapped and encoded as Native blocks of
+ * CEILING_BLOCK_ROWS rows beforehand, inserted straight into a fresh embedded store by this
+ * process, whose CPU time for the inserts (engine threads included) is measured.
+ *
  * Run: PATH=$PWD/node_modules/.bin:$PATH node benchmarks/otlp-ingest-throughput.ts
- * Env: DURATION_S (default 40), CONCURRENCY (8), SPANS_PER_REQUEST (1000).
+ * Env: DURATION_S (60), CONCURRENCY (64), SPANS_PER_REQUEST (1000), GZIP (0),
+ *      CEILING_BLOCK_ROWS (50000), CEILING_BLOCKS (20), PROFILE_DIR (unset: the server's
+ *      JavaScript thread is profiled into that directory with --cpu-prof).
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'node:http'
+import { gzipSync } from 'node:zlib'
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import {
@@ -26,12 +35,23 @@ import {
 } from '@opentelemetry/sdk-trace-base'
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
 import { DEFAULT_CONFIG } from '../src/config/defaults.ts'
+import { decodeTraceRequestProtobuf } from '../src/ingest/otlp/decode-protobuf.ts'
+import { mapSpans } from '../src/model/map-spans.ts'
+import { toMappingOptions } from '../src/model/to-span-rows.ts'
+import { migrate } from '../src/store/migrate.ts'
+import { insertEncoded } from '../src/store/insert-rows.ts'
+import { createSpansChunkBuilder, encodeSpansBlock } from '../src/store/spans-block.ts'
 import { createStore } from '../src/store/store-client.ts'
+import { TABLE_COLUMNS } from '../src/store/table-columns.ts'
 import { freePort } from '../test/helpers/free-port.ts'
+import { processUsage } from './kafka-process-usage.ts'
 
-const DURATION_S = Number(process.env.DURATION_S ?? 40)
-const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8)
+const DURATION_S = Number(process.env.DURATION_S ?? 60)
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64)
 const SPANS_PER_REQUEST = Number(process.env.SPANS_PER_REQUEST ?? 1000)
+const GZIP = process.env.GZIP === '1'
+const CEILING_BLOCK_ROWS = Number(process.env.CEILING_BLOCK_ROWS ?? 50_000)
+const CEILING_BLOCKS = Number(process.env.CEILING_BLOCKS ?? 20)
 const DISTINCT_PAYLOADS = 64
 
 function buildPayloads(): Uint8Array[] {
@@ -82,7 +102,11 @@ function post(agent: Agent, port: number, body: Uint8Array): Promise<number> {
         path: '/v1/traces',
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/x-protobuf', 'content-length': body.byteLength },
+        headers: {
+          'content-type': 'application/x-protobuf',
+          'content-length': body.byteLength,
+          ...(GZIP ? { 'content-encoding': 'gzip' } : {}),
+        },
       },
       (res) => {
         res.resume()
@@ -98,7 +122,7 @@ async function waitForServer(port: number): Promise<void> {
   const deadline = Date.now() + 60_000
   while (Date.now() < deadline) {
     try {
-      await post(new Agent(), port, new Uint8Array())
+      await post(new Agent(), port, GZIP ? gzipSync(new Uint8Array()) : new Uint8Array())
       return
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 200))
@@ -107,73 +131,144 @@ async function waitForServer(port: number): Promise<void> {
   throw new Error('serve did not start within 60 s')
 }
 
+async function countStored(dataPath: string): Promise<number> {
+  const store = createStore({ ...DEFAULT_CONFIG.clickhouse, dataPath })
+  const result = await store.client.query({
+    query: `SELECT count() AS n FROM ${store.database}.spans`,
+    format: 'JSONEachRow',
+  })
+  const [{ n }] = (await result.json()) as [{ n: string }]
+  await store.close()
+  return Number(n)
+}
+
+/** The end-to-end run against `serve`. */
+async function measureServe(bodies: readonly Uint8Array[]) {
+  const dataPath = mkdtempSync(join(tmpdir(), 'rh-bench-'))
+  const otlpPort = await freePort()
+  const profile =
+    process.env.PROFILE_DIR === undefined
+      ? []
+      : ['--cpu-prof', '--cpu-prof-dir', process.env.PROFILE_DIR]
+  const server = spawn(
+    process.execPath,
+    [
+      ...profile,
+      'bin/release-health.js',
+      'serve',
+      '--data-path',
+      dataPath,
+      '--otlp-http-port',
+      String(otlpPort),
+      '--api-port',
+      '0',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  )
+  await waitForServer(otlpPort)
+
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY })
+  const statuses = new Map<number, number>()
+  let acceptedSpans = 0
+  const before = processUsage(server.pid!)
+  const loadBefore = loadavg()[0]!
+  const startedMs = performance.now()
+  const endMs = startedMs + DURATION_S * 1000
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, worker) => {
+      for (let i = worker; performance.now() < endMs; i += CONCURRENCY) {
+        const status = await post(agent, otlpPort, bodies[i % bodies.length]!)
+        statuses.set(status, (statuses.get(status) ?? 0) + 1)
+        if (status === 200) acceptedSpans += SPANS_PER_REQUEST
+        else await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    }),
+  )
+  const elapsedS = (performance.now() - startedMs) / 1000
+  const after = processUsage(server.pid!)
+  const loadAfter = loadavg()[0]!
+  agent.destroy()
+  server.kill('SIGTERM')
+  await new Promise((resolve) => server.once('exit', resolve))
+  const stored = await countStored(dataPath)
+  rmSync(dataPath, { recursive: true, force: true })
+  const cpuSeconds = after.cpuSeconds - before.cpuSeconds
+  return {
+    durationS: Number(elapsedS.toFixed(1)),
+    statuses: Object.fromEntries(statuses),
+    acceptedSpans,
+    storedSpans: stored,
+    spansPerSecond: Math.round(acceptedSpans / elapsedS),
+    serverCpuSecondsPer100kSpans: Number(((cpuSeconds * 100_000) / acceptedSpans).toFixed(3)),
+    serverCpuCores: Number((cpuSeconds / elapsedS).toFixed(2)),
+    serverPeakRssMb: after.peakRssMb,
+    loadAverage: [Number(loadBefore.toFixed(1)), Number(loadAfter.toFixed(1))],
+  }
+}
+
+/** The store's ceiling: the same spans as ready Native blocks, inserted by this process. */
+async function measureCeiling(payloads: readonly Uint8Array[]) {
+  const mapping = toMappingOptions(DEFAULT_CONFIG)
+  const chunks = payloads.map((payload) => {
+    const builder = createSpansChunkBuilder()
+    mapSpans(decodeTraceRequestProtobuf(payload), mapping, builder)
+    return builder.finish()
+  })
+  const perBlock = Math.max(1, Math.round(CEILING_BLOCK_ROWS / SPANS_PER_REQUEST))
+  const blocks = Array.from({ length: CEILING_BLOCKS }, (_, b) =>
+    encodeSpansBlock(
+      Array.from({ length: perBlock }, (_, i) => chunks[(b * perBlock + i) % chunks.length]!),
+    ),
+  )
+  const dataPath = mkdtempSync(join(tmpdir(), 'rh-ceiling-'))
+  const store = createStore({ ...DEFAULT_CONFIG.clickhouse, dataPath })
+  await migrate({ store, ttlDays: DEFAULT_CONFIG.clickhouse.ttlDays })
+  const before = processUsage(process.pid)
+  const startedMs = performance.now()
+  for (const [index, body] of blocks.entries()) {
+    await insertEncoded(store, {
+      table: 'spans',
+      columns: TABLE_COLUMNS.spans,
+      format: 'Native',
+      body,
+      rows: perBlock * SPANS_PER_REQUEST,
+      deduplicationToken: `ceiling-${index}`,
+    })
+  }
+  const elapsedS = (performance.now() - startedMs) / 1000
+  const cpuSeconds = processUsage(process.pid).cpuSeconds - before.cpuSeconds
+  const rows = blocks.length * perBlock * SPANS_PER_REQUEST
+  await store.close()
+  rmSync(dataPath, { recursive: true, force: true })
+  return {
+    rows,
+    blockRows: perBlock * SPANS_PER_REQUEST,
+    rowsPerSecond: Math.round(rows / elapsedS),
+    cpuSecondsPer100kRows: Number(((cpuSeconds * 100_000) / rows).toFixed(3)),
+  }
+}
+
 const payloads = buildPayloads()
-const dataPath = mkdtempSync(join(tmpdir(), 'rh-bench-'))
-const otlpPort = await freePort()
-const server = spawn(
-  process.execPath,
-  [
-    'bin/release-health.js',
-    'serve',
-    '--data-path',
-    dataPath,
-    '--otlp-http-port',
-    String(otlpPort),
-    '--api-port',
-    '0',
-    '--log-level',
-    'warn',
-  ],
-  { stdio: ['ignore', 'inherit', 'inherit'] },
-)
-await waitForServer(otlpPort)
-
-const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY })
-const statuses = new Map<number, number>()
-let acceptedSpans = 0
-const startedMs = performance.now()
-const endMs = startedMs + DURATION_S * 1000
-await Promise.all(
-  Array.from({ length: CONCURRENCY }, async (_, worker) => {
-    for (let i = worker; performance.now() < endMs; i += CONCURRENCY) {
-      const status = await post(agent, otlpPort, payloads[i % payloads.length] as Uint8Array)
-      statuses.set(status, (statuses.get(status) ?? 0) + 1)
-      if (status === 200) acceptedSpans += SPANS_PER_REQUEST
-      else await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  }),
-)
-const elapsedS = (performance.now() - startedMs) / 1000
-agent.destroy()
-server.kill('SIGTERM')
-await new Promise((resolve) => server.once('exit', resolve))
-
-const store = createStore({ ...DEFAULT_CONFIG.clickhouse, dataPath })
-const result = await store.client.query({
-  query: `SELECT count() AS n FROM ${store.database}.spans`,
-  format: 'JSONEachRow',
-})
-const [{ n }] = (await result.json()) as [{ n: string }]
-await store.close()
-rmSync(dataPath, { recursive: true, force: true })
-
+const bodies = GZIP ? payloads.map((payload) => gzipSync(payload)) : payloads
+const serve = await measureServe(bodies)
+const ceiling = await measureCeiling(payloads)
 console.log(
   JSON.stringify(
     {
-      durationS: Number(elapsedS.toFixed(1)),
       concurrency: CONCURRENCY,
       spansPerRequest: SPANS_PER_REQUEST,
-      requestBytes: payloads[0]?.byteLength,
-      statuses: Object.fromEntries(statuses),
-      acceptedSpans,
-      storedSpans: Number(n),
-      spansPerSecond: Math.round(acceptedSpans / elapsedS),
+      gzip: GZIP,
+      requestBytes: bodies[0]?.byteLength,
+      serve,
+      ceiling,
     },
     null,
     2,
   ),
 )
-if (Number(n) !== acceptedSpans) {
-  console.error(`LOSS: ${acceptedSpans} spans acknowledged, ${n} stored`)
+if (serve.storedSpans !== serve.acceptedSpans) {
+  console.error(`LOSS: ${serve.acceptedSpans} spans acknowledged, ${serve.storedSpans} stored`)
   process.exitCode = 1
 }

@@ -92,7 +92,7 @@ export function mapSpans(
   let rejectionMessage: string | undefined
   request.resourceSpans.forEach((resourceSpans, r) => {
     const attributes = resourceSpans.resource.attributes
-    collectAttributes(attributes, resource.keys, resource.values)
+    collectUniqueAttributes(attributes, resource.keys, resource.values)
     const context: ResourceContext = {
       service: nonEmpty(valueOf(resource, 'service.name')) ?? UNKNOWN_SERVICE,
       release: nonEmpty(valueOf(resource, mapping.releaseAttribute)),
@@ -205,10 +205,25 @@ function fillSpan(
 }
 
 /**
- * The attributes as a string map in two parallel lists: each key once, at its first
- * position, with its last value (OTLP allows repeats; the last one wins).
+ * The attributes as a string map in two parallel lists, in wire order. A key may repeat (OTLP
+ * allows it; the last value wins): lookups here read the last one, and the sinks store each
+ * key once (`StringMapColumn.row`, `setEntry`), which is cheaper than deduplicating per span.
  */
 function collectAttributes(keyValues: readonly KeyValue[], keys: string[], values: string[]): void {
+  keys.length = 0
+  values.length = 0
+  for (const { key, value } of keyValues) {
+    keys.push(key)
+    values.push(typeof value === 'string' ? value : anyValueToString(value))
+  }
+}
+
+/** {@link collectAttributes} with each key once, at its first position, with its last value. */
+function collectUniqueAttributes(
+  keyValues: readonly KeyValue[],
+  keys: string[],
+  values: string[],
+): void {
   keys.length = 0
   values.length = 0
   const positions = keyValues.length > SCAN_LIMIT ? new Map<string, number>() : undefined
@@ -343,8 +358,9 @@ interface StringMap {
   readonly values: readonly string[]
 }
 
+/** The last value of `key`: a repeated attribute keeps its last value. */
 function valueOf(map: StringMap, key: string): string | undefined {
-  const at = map.keys.indexOf(key)
+  const at = map.keys.lastIndexOf(key)
   return at < 0 ? undefined : map.values[at]
 }
 

@@ -37,19 +37,15 @@ const require = createRequire(import.meta.url)
  * go through chDB's raw insert, which hands the bytes to the engine without copying.
  */
 export function createEmbeddedStore(options: Config['clickhouse']): Store {
-  const { Session } = loadChdb<ChdbModule>('chdb')
+  const { Session, drainPending } = loadChdb<ChdbModule>('chdb')
   const { createChdbConnection } = loadChdb<ChdbConnectionModule>('chdb/connection')
   mkdirSync(options.dataPath, { recursive: true })
   const connection = createChdbConnection({ path: options.dataPath })
-  const client = createClient({
-    connection: connection as unknown as NonNullable<
-      NonNullable<Parameters<typeof createClient>[0]>['connection']
-    >,
-  })
+  const configured = configureSession(connection)
+  const client = createClient({ connection: afterSetup(connection, configured) })
   const inserts: Session = new Session(options.dataPath)
   const scratch = mkdtempSync(join(tmpdir(), 'rh-inserts-'))
   let files = 0
-  const configured = configureSession(client)
   const database = options.database
 
   const insertBytes = async (insert: InsertBytesOptions): Promise<void> => {
@@ -84,17 +80,51 @@ export function createEmbeddedStore(options: Config['clickhouse']): Store {
     async close() {
       await client.close()
       inserts.close()
+      // Closing leaves a session's connection to the engine's own teardown; waiting for it
+      // lets this process open a store in another directory next (tests, benchmarks).
+      await drainPending()
       rmSync(scratch, { recursive: true, force: true })
     },
   }
 }
 
-async function configureSession(client: ReturnType<typeof createClient>): Promise<void> {
+type ChdbConnection = ReturnType<ChdbConnectionModule['createChdbConnection']>
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>
+
+/** The query session's settings, as a server is told them per request (`OUTPUT_SETTINGS`). */
+async function configureSession(connection: ChdbConnection): Promise<void> {
   for (const [name, value] of Object.entries(OUTPUT_SETTINGS)) {
-    await client.command({
+    await connection.command({
       query: `SET ${name} = ${typeof value === 'number' ? value : `'${value}'`}`,
+      query_id: `setup-${name}`,
     })
   }
+}
+
+/**
+ * chDB's connection for `@clickhouse/client`, holding every call until the session is set up.
+ * (chDB resolves its own copy of the client's connection types, which differ only under
+ * exactOptionalPropertyTypes: the casts bridge the two copies of one contract.)
+ */
+function afterSetup(connection: ChdbConnection, setup: Promise<void>): ClientConnection {
+  const gate =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      await setup
+      return call(...args)
+    }
+  const wrapped = {
+    ping: gate(connection.ping.bind(connection)),
+    query: gate(connection.query.bind(connection)),
+    insert: gate(connection.insert.bind(connection)),
+    command: gate(connection.command.bind(connection)),
+    exec: gate(connection.exec.bind(connection)),
+    close: async () => {
+      await setup.catch(() => undefined)
+      await connection.close()
+    },
+  }
+  return wrapped as unknown as ClientConnection
 }
 
 function loadChdb<T>(name: string): T {

@@ -81,10 +81,83 @@ export class ByteSink {
     this.length += source.length
   }
 
-  /** A Native `String` value: VarUInt byte length, then the UTF-8 bytes. */
+  /**
+   * A Native `String` value: VarUInt byte length, then the UTF-8 bytes. Short strings are
+   * copied as ASCII in one pass that falls back to the UTF-8 encoder at the first character
+   * past U+007F.
+   */
   string(value: string): void {
-    if (isAscii(value)) this.asciiString(value)
-    else this.utf8String(value)
+    const length = value.length
+    if (length >= ASCII_COPY_LIMIT) {
+      this.utf8String(value)
+      return
+    }
+    this.reserve(length + 1)
+    const buffer = this.buffer
+    const start = this.length
+    buffer[start] = length
+    let at = start + 1
+    for (let i = 0; i < length; i++) {
+      const code = value.charCodeAt(i)
+      if (code > 0x7f) {
+        this.length = start
+        this.utf8String(value)
+        return
+      }
+      buffer[at++] = code
+    }
+    this.length = at
+  }
+
+  /** A Native `String` value of the bytes `source[start, end)`. */
+  lengthPrefixed(source: Uint8Array, start: number, end: number): void {
+    const length = end - start
+    this.reserve(length + 8)
+    this.varUInt(length)
+    const buffer = this.buffer
+    let at = this.length
+    // Short values (most of telemetry) copy faster by hand than through a subarray.
+    if (length < SHORT_COPY) for (let i = start; i < end; i++) buffer[at++] = source[i]!
+    else {
+      buffer.set(source.subarray(start, end), at)
+      at += length
+    }
+    this.length = at
+  }
+
+  /** A Native `String` value: the bytes `source[start, end)` in lower-case hex. */
+  hex(source: Uint8Array, start: number, end: number): void {
+    const length = (end - start) * 2
+    this.reserve(length + 8)
+    this.varUInt(length)
+    const buffer = this.buffer
+    let at = this.length
+    for (let i = start; i < end; i++) {
+      const byte = source[i]!
+      buffer[at++] = HEX_DIGITS[byte >>> 4]!
+      buffer[at++] = HEX_DIGITS[byte & 0x0f]!
+    }
+    this.length = at
+  }
+
+  /** `translation[indexes[i]]` for every i, as unsigned integers of `width` bytes. */
+  indexes(indexes: Uint32Array, translation: Uint32Array, width: 1 | 2 | 4): void {
+    const count = indexes.length
+    this.reserve(count * width)
+    let at = this.length
+    if (width === 1) {
+      const buffer = this.buffer
+      for (let i = 0; i < count; i++) buffer[at++] = translation[indexes[i]!]!
+    } else {
+      const view = this.view
+      for (let i = 0; i < count; i++) {
+        const value = translation[indexes[i]!]!
+        if (width === 2) view.setUint16(at, value, true)
+        else view.setUint32(at, value, true)
+        at += width
+      }
+    }
+    this.length = at
   }
 
   /** {@link string} for a value the caller knows holds only characters below U+0080. */
@@ -115,11 +188,14 @@ export class ByteSink {
   }
 }
 
-/** Short strings are scanned; long ones go through the native encoder anyway. */
-const ASCII_SCAN_LIMIT = 256
+/** Byte ranges shorter than this are copied in a loop rather than with `set`. */
+const SHORT_COPY = 64
 
-function isAscii(value: string): boolean {
-  if (value.length > ASCII_SCAN_LIMIT) return false
-  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return false
-  return true
-}
+/** ASCII codes of '0'-'9', 'a'-'f'. */
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0))
+
+/**
+ * Strings shorter than this are copied a character at a time (their length fits the one-byte
+ * VarUInt written first); longer ones go through the native UTF-8 encoder.
+ */
+const ASCII_COPY_LIMIT = 0x80

@@ -1,3 +1,4 @@
+import { ByteDictionary, type DictionarySnapshot } from './byte-dictionary.ts'
 import { ByteSink } from './byte-sink.ts'
 
 /**
@@ -15,6 +16,9 @@ import { ByteSink } from './byte-sink.ts'
  *   first), and the row indexes (UInt64 count, then keys of that width);
  * - `Map(K, V)`: the prefixes of K and V, the row end offsets (UInt64, cumulative), then the
  *   K column and the V column of all entries. With no entries the K and V data are absent.
+ *
+ * Values arrive either as JavaScript strings or as byte ranges of a request buffer (the
+ * protobuf decoder copies strings from the wire without making JavaScript strings of them).
  */
 
 const LOW_CARDINALITY_VERSION = 1
@@ -24,7 +28,7 @@ const KEY_WIDTH_UINT8 = 0
 const KEY_WIDTH_UINT16 = 1
 const KEY_WIDTH_UINT32 = 2
 
-/** Fixed-width values: UInt8, UInt16 or a 64-bit integer given as two 32-bit words. */
+/** Fixed-width values: UInt8, UInt16 or 64-bit integers. */
 export class FixedColumn {
   readonly bytes = new ByteSink()
   rows = 0
@@ -39,6 +43,7 @@ export class FixedColumn {
     this.rows++
   }
 
+  /** A 64-bit integer given as its high and low 32-bit words. */
   uint64(high: number, low: number): void {
     this.bytes.uint64(high, low)
     this.rows++
@@ -69,8 +74,15 @@ export class StringColumn {
     this.rows++
   }
 
-  asciiString(value: string): void {
-    this.bytes.asciiString(value)
+  /** The UTF-8 (or binary) bytes `source[start, end)` as one value. */
+  copy(source: Uint8Array, start: number, end: number): void {
+    this.bytes.lengthPrefixed(source, start, end)
+    this.rows++
+  }
+
+  /** The bytes `source[start, end)` as one value written in lower-case hex. */
+  hex(source: Uint8Array, start: number, end: number): void {
+    this.bytes.hex(source, start, end)
     this.rows++
   }
 
@@ -91,26 +103,38 @@ export class StringColumn {
 
 /** One request's `LowCardinality(String)` values: its own dictionary and indexes into it. */
 export interface LowCardinalityPart {
-  readonly dictionary: readonly string[]
+  readonly dictionary: DictionarySnapshot
   readonly indexes: Uint32Array
 }
 
 /** `LowCardinality(String)` values, as indexes into a dictionary whose entry 0 is ''. */
 export class LowCardinalityColumn {
-  private readonly positions = new Map<string, number>([['', 0]])
-  private readonly dictionary: string[] = ['']
+  readonly dictionary = new ByteDictionary()
+  /** JavaScript strings seen before, so that a repeated one is not encoded again. */
+  private readonly byString = new Map<string, number>([['', 0]])
   private indexes = new Uint32Array(256)
+  // Consecutive rows often repeat a value (a resource's service, a constant kind): comparing
+  // with the last one is cheaper than hashing it again.
+  private lastValue = ''
+  private lastPosition = 0
   rows = 0
 
-  /** The dictionary index of `value`, added when new; append it with {@link index}. */
+  /** The dictionary index of a string, added when new; append it with {@link index}. */
   indexOf(value: string): number {
-    let position = this.positions.get(value)
+    if (value === this.lastValue) return this.lastPosition
+    let position = this.byString.get(value)
     if (position === undefined) {
-      position = this.dictionary.length
-      this.positions.set(value, position)
-      this.dictionary.push(value)
+      position = this.dictionary.internString(value)
+      this.byString.set(value, position)
     }
+    this.lastValue = value
+    this.lastPosition = position
     return position
+  }
+
+  /** The dictionary index of the bytes `source[start, end)`, added when new. */
+  indexOfBytes(source: Uint8Array, start: number, end: number): number {
+    return this.dictionary.intern(source, start, end)
   }
 
   string(value: string): void {
@@ -127,7 +151,7 @@ export class LowCardinalityColumn {
   }
 
   part(): LowCardinalityPart {
-    return { dictionary: this.dictionary.slice(), indexes: this.indexes.slice(0, this.rows) }
+    return { dictionary: this.dictionary.snapshot(), indexes: this.indexes.slice(0, this.rows) }
   }
 
   static writePrefix(sink: ByteSink): void {
@@ -136,38 +160,28 @@ export class LowCardinalityColumn {
 
   /** One block's dictionary and indexes for the concatenation of `parts`. */
   static writeData(sink: ByteSink, parts: readonly LowCardinalityPart[]): void {
-    const positions = new Map<string, number>([['', 0]])
-    const dictionary: string[] = ['']
-    const translations = parts.map((part) =>
-      Uint32Array.from(part.dictionary, (value) => {
-        let position = positions.get(value)
-        if (position === undefined) {
-          position = dictionary.length
-          positions.set(value, position)
-          dictionary.push(value)
-        }
-        return position
-      }),
-    )
-    const rows = parts.reduce((sum, part) => sum + part.indexes.length, 0)
-    const width = dictionary.length <= 0x100 ? 1 : dictionary.length <= 0x1_0000 ? 2 : 4
+    const merged = new ByteDictionary()
+    const translations = parts.map(({ dictionary: { arena, starts } }) => {
+      const translation = new Uint32Array(starts.length - 1)
+      for (let i = 0; i < translation.length; i++) {
+        translation[i] = merged.intern(arena, starts[i]!, starts[i + 1]!)
+      }
+      return translation
+    })
+    let rows = 0
+    for (const part of parts) rows += part.indexes.length
+    const entries = merged.size
+    const width = entries <= 0x100 ? 1 : entries <= 0x1_0000 ? 2 : 4
     const widthCode =
       width === 1 ? KEY_WIDTH_UINT8 : width === 2 ? KEY_WIDTH_UINT16 : KEY_WIDTH_UINT32
     sink.uint64Number(widthCode | HAS_ADDITIONAL_KEYS | NEEDS_DICTIONARY_UPDATE)
-    sink.uint64Number(dictionary.length)
-    for (const value of dictionary) sink.string(value)
+    sink.uint64Number(entries)
+    for (let entry = 0; entry < entries; entry++) {
+      const bytes = merged.bytesOf(entry)
+      sink.lengthPrefixed(bytes, 0, bytes.length)
+    }
     sink.uint64Number(rows)
-    sink.reserve(rows * width)
-    parts.forEach((part, p) => {
-      const translation = translations[p]!
-      const { indexes } = part
-      for (let i = 0; i < indexes.length; i++) {
-        const position = translation[indexes[i]!]!
-        if (width === 1) sink.uint8(position)
-        else if (width === 2) sink.uint16(position)
-        else sink.uint32(position)
-      }
-    })
+    parts.forEach((part, p) => sink.indexes(part.indexes, translations[p]!, width))
   }
 
   static write(sink: ByteSink, parts: readonly LowCardinalityPart[]): void {
@@ -184,11 +198,20 @@ export interface StringMapPart {
   readonly values: Uint8Array
 }
 
-/** `Map(LowCardinality(String), String)` values, built row by row. */
+/**
+ * `Map(LowCardinality(String), String)` values, built row by row. A key given more than once in
+ * a row is stored once, at its first position, with its last value (as OTLP attributes read).
+ * Repeats are found through the keys' dictionary indexes, so the common case of none costs
+ * one comparison per key.
+ */
 export class StringMapColumn {
   readonly keys = new LowCardinalityColumn()
   readonly values = new StringColumn()
   private sizes = new Uint32Array(256)
+  /** Per dictionary index, the row that last used it: finds a key repeated within a row. */
+  private seen = new Uint32Array(256)
+  private rowStamp = 0
+  private readonly positions: number[] = []
   rows = 0
 
   /** Ends a row whose `entries` keys and values were appended to `keys` and `values`. */
@@ -202,12 +225,78 @@ export class StringMapColumn {
   }
 
   /** A row of `keys[i]` -> `values[i]`. */
-  row(keys: readonly string[], values: readonly string[], entries = keys.length): void {
-    for (let i = 0; i < entries; i++) {
-      this.keys.string(keys[i]!)
+  row(keys: readonly string[], values: readonly string[]): void {
+    const count = keys.length
+    const positions = this.positions
+    positions.length = count
+    for (let i = 0; i < count; i++) positions[i] = this.keys.indexOf(keys[i]!)
+    if (this.hasRepeats(positions, count)) {
+      this.uniqueRow(positions, count, (i) => this.values.string(values[i]!))
+      return
+    }
+    for (let i = 0; i < count; i++) {
+      this.keys.index(positions[i]!)
       this.values.string(values[i]!)
     }
+    this.endRow(count)
+  }
+
+  /**
+   * A row whose keys are dictionary indexes (from `keys.indexOfBytes`) and whose values are
+   * written by `writeValue(i)`, which must append exactly one value to `values`.
+   */
+  rowOfIndexes(
+    positions: ArrayLike<number>,
+    count: number,
+    writeValue: (entry: number) => void,
+  ): void {
+    if (this.hasRepeats(positions, count)) {
+      this.uniqueRow(positions, count, writeValue)
+      return
+    }
+    for (let i = 0; i < count; i++) {
+      this.keys.index(positions[i]!)
+      writeValue(i)
+    }
+    this.endRow(count)
+  }
+
+  private hasRepeats(positions: ArrayLike<number>, count: number): boolean {
+    const stamp = ++this.rowStamp
+    let repeated = false
+    for (let i = 0; i < count; i++) {
+      const position = positions[i]!
+      if (position >= this.seen.length) this.growSeen(position)
+      if (this.seen[position] === stamp) repeated = true
+      this.seen[position] = stamp
+    }
+    return repeated
+  }
+
+  private uniqueRow(
+    positions: ArrayLike<number>,
+    count: number,
+    writeValue: (entry: number) => void,
+  ): void {
+    const last = new Map<number, number>()
+    for (let i = 0; i < count; i++) last.set(positions[i]!, i)
+    let entries = 0
+    for (let i = 0; i < count; i++) {
+      const position = positions[i]!
+      const at = last.get(position)!
+      if (at < 0) continue
+      this.keys.index(position)
+      writeValue(at)
+      last.set(position, -1)
+      entries++
+    }
     this.endRow(entries)
+  }
+
+  private growSeen(position: number): void {
+    const grown = new Uint32Array(Math.max(position + 1, this.seen.length * 2))
+    grown.set(this.seen)
+    this.seen = grown
   }
 
   part(): StringMapPart {
