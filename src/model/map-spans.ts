@@ -1,12 +1,34 @@
-import {
-  SPAN_KIND,
-  type KeyValue,
-  type Span,
-  type TraceRequest,
-} from '../ingest/otlp/otlp-types.ts'
+import type { KeyValue, Span, TraceRequest } from '../ingest/otlp/otlp-types.ts'
 import { anyValueToString, findAttribute } from './any-value-to-string.ts'
 import type { MappedSpan, SpanSink } from './span-sink.ts'
-import { SPAN_KIND_NAMES, type SpanKindName } from './span-row.ts'
+import {
+  attributeCountProblem,
+  endBeforeStartProblem,
+  expiredMessage,
+  FLAG_EVENT_NAMES,
+  FLAG_KEY_ATTRIBUTE,
+  FLAG_VARIANT_ATTRIBUTES,
+  HTTP_ROUTE_ATTRIBUTE,
+  HTTP_STATUS_ATTRIBUTE,
+  idLengthProblem,
+  isEntrySpan,
+  isErrorSpan,
+  LEGACY_HTTP_STATUS_ATTRIBUTE,
+  MAX_START_NS,
+  notHexIdProblem,
+  rejectionMessage as toRejectionMessage,
+  resourceAttributeCountProblem,
+  SPAN_ID_BYTES,
+  startTooLateProblem,
+  toHttpStatusCode,
+  toKindName,
+  toStatusName,
+  TRACE_ID_BYTES,
+  UNKNOWN_SERVICE,
+  zeroIdProblem,
+} from './span-rules.ts'
+
+export { UNKNOWN_SERVICE } from './span-rules.ts'
 
 /**
  * How OTel attributes become release-health dimensions: the `mapping` section of the config
@@ -42,20 +64,7 @@ export interface MapSpansResult {
   readonly rejectionMessage: string | undefined
 }
 
-/** The `service.name` fallback, as the semantic conventions define when it is missing. */
-export const UNKNOWN_SERVICE = 'unknown_service'
-
-/** Indexed by the `Status.StatusCode` value; unknown codes read as unset. */
-const STATUS_NAMES = ['unset', 'ok', 'error'] as const
-const HTTP_STATUS = /^[1-9]\d{2}$/
-const TRACE_ID_BYTES = 16
-const SPAN_ID_BYTES = 8
 const ZERO_SPAN_ID = '0'.repeat(SPAN_ID_BYTES * 2)
-const MAX_QUOTED_LENGTH = 64
-/** Start times at or past 2^63 ns do not fit DateTime64(9), ClickHouse's signed 64-bit ticks. */
-const MAX_START_NS = 2n ** 63n
-/** Span event names of a flag evaluation: current semantic conventions, then the legacy name. */
-const FLAG_EVENT_NAMES = new Set(['feature_flag.evaluation', 'feature_flag'])
 /** Up to this many attributes, repeated keys are found by scanning; past it, with a Map. */
 const SCAN_LIMIT = 16
 
@@ -97,10 +106,7 @@ export function mapSpans(
       service: nonEmpty(valueOf(resource, 'service.name')) ?? UNKNOWN_SERVICE,
       release: nonEmpty(valueOf(resource, mapping.releaseAttribute)),
       environment: firstPresent(resource, mapping.environmentAttributes),
-      problem:
-        attributes.length > mapping.maxAttributesPerSpan
-          ? `its resource has ${attributes.length} attributes, more than the limit of ${mapping.maxAttributesPerSpan}`
-          : undefined,
+      problem: resourceAttributeCountProblem(attributes.length, mapping.maxAttributesPerSpan),
     }
     let begun = false
     resourceSpans.scopeSpans.forEach((scopeSpans, s) => {
@@ -122,13 +128,12 @@ export function mapSpans(
           expired++
           return
         }
-        const where = `resourceSpans[${r}].scopeSpans[${s}].spans[${i}]`
-        rejectionMessage ??= `span ${quote(source.name)} (${where}): ${problem}`
+        rejectionMessage ??= toRejectionMessage(source.name, r, s, i, problem)
       })
     })
   })
   if (rejectionMessage === undefined && expired > 0) {
-    rejectionMessage = `${expired} spans are older than the ${options.retentionDays ?? '?'}-day retention (clickhouse.ttlDays) and would be dropped by the store`
+    rejectionMessage = expiredMessage(expired, options.retentionDays)
   }
   return { accepted, rejected, rejectionMessage }
 }
@@ -180,9 +185,9 @@ function fillSpan(
   const attributes = { keys: span.attributeKeys, values: span.attributeValues }
   collectAttributes(source.attributes, attributes.keys, attributes.values)
   const kind = toKindName(source.kind)
-  const statusCode = STATUS_NAMES[source.status.code] ?? 'unset'
+  const statusCode = toStatusName(source.status.code)
   const httpStatusCode = toHttpStatusCode(
-    valueOf(attributes, 'http.response.status_code') ?? valueOf(attributes, 'http.status_code'),
+    valueOf(attributes, HTTP_STATUS_ATTRIBUTE) ?? valueOf(attributes, LEGACY_HTTP_STATUS_ATTRIBUTE),
   )
   span.startTimeUnixNano = source.startTimeUnixNano
   span.durationNs = source.endTimeUnixNano - source.startTimeUnixNano
@@ -196,9 +201,12 @@ function fillSpan(
   span.statusCode = statusCode
   span.statusMessage = source.status.message
   span.httpStatusCode = httpStatusCode
-  span.httpRoute = valueOf(attributes, 'http.route') ?? ''
-  span.isError = statusCode === 'error' || (kind === 'server' && httpStatusCode >= 500) ? 1 : 0
-  span.isEntry = isEntry(source) ? 1 : 0
+  span.httpRoute = valueOf(attributes, HTTP_ROUTE_ATTRIBUTE) ?? ''
+  span.isError = isErrorSpan(statusCode, kind, httpStatusCode)
+  span.isEntry = isEntrySpan(
+    kind,
+    source.parentSpanId !== '' && source.parentSpanId !== ZERO_SPAN_ID,
+  )
   span.traceId = source.traceId
   span.spanId = source.spanId
   span.parentSpanId = source.parentSpanId === ZERO_SPAN_ID ? '' : source.parentSpanId
@@ -265,20 +273,19 @@ function collectFlags(
     })
   }
   for (const event of source.events) {
-    if (!FLAG_EVENT_NAMES.has(event.name)) continue
-    const key = findAttribute(event.attributes, 'feature_flag.key')
+    if (!FLAG_EVENT_NAMES.includes(event.name)) continue
+    const key = findAttribute(event.attributes, FLAG_KEY_ATTRIBUTE)
     if (key === undefined || key === '') continue
     set(key, toVariant(event.attributes))
   }
 }
 
 function toVariant(attributes: readonly KeyValue[]): string {
-  return (
-    findAttribute(attributes, 'feature_flag.result.variant') ??
-    findAttribute(attributes, 'feature_flag.variant') ??
-    findAttribute(attributes, 'feature_flag.result.value') ??
-    ''
-  )
+  for (const name of FLAG_VARIANT_ATTRIBUTES) {
+    const variant = findAttribute(attributes, name)
+    if (variant !== undefined) return variant
+  }
+  return ''
 }
 
 /** Marks a span refused only for its age: counted, and explained once for all of them. */
@@ -286,22 +293,15 @@ const EXPIRED = 'expired'
 
 function timeProblem(span: Span, options: MapSpansOptions): string | undefined {
   const start = span.startTimeUnixNano
-  if (start >= MAX_START_NS) {
-    return `startTimeUnixNano ${start} is past 2262-04-11, the latest time ClickHouse's DateTime64(9) holds`
-  }
-  if (span.endTimeUnixNano < start) {
-    return `endTimeUnixNano ${span.endTimeUnixNano} is before startTimeUnixNano ${start}`
-  }
+  if (start >= MAX_START_NS) return startTooLateProblem(start)
+  if (span.endTimeUnixNano < start) return endBeforeStartProblem(span.endTimeUnixNano, start)
   if (options.retentionCutoffNs !== undefined && start < options.retentionCutoffNs) return EXPIRED
   return undefined
 }
 
 function spanProblem(span: Span, mapping: MappingOptions): string | undefined {
-  const count = span.attributes.length
-  if (count > mapping.maxAttributesPerSpan) {
-    return `${count} attributes, more than the limit of ${mapping.maxAttributesPerSpan}`
-  }
   return (
+    attributeCountProblem(span.attributes.length, mapping.maxAttributesPerSpan) ??
     idProblem('traceId', span.traceId, TRACE_ID_BYTES) ??
     idProblem('spanId', span.spanId, SPAN_ID_BYTES) ??
     parentIdProblem(span.parentSpanId)
@@ -323,34 +323,10 @@ function idProblem(
 ): string | undefined {
   const digits = classifyHex(id)
   if (id.length === bytes * 2 && digits !== 'not hex') {
-    return digits === 'zeroes'
-      ? `${name} must not be all zeroes (an invalid id in OTLP)`
-      : undefined
+    return digits === 'zeroes' ? zeroIdProblem(name) : undefined
   }
-  if (id.length % 2 !== 0 || digits === 'not hex') {
-    return `${name} must be ${expected} bytes as hex (OTLP/JSON ids are hex, not base64), got ${quote(id)}`
-  }
-  return `${name} must be ${expected} bytes, got ${id.length / 2}`
-}
-
-/** Request entry points: server and consumer spans, and roots (no parent, or an all-zero one). */
-function isEntry(span: Span): boolean {
-  const { kind, parentSpanId } = span
-  return (
-    kind === SPAN_KIND.server ||
-    kind === SPAN_KIND.consumer ||
-    parentSpanId === '' ||
-    parentSpanId === ZERO_SPAN_ID
-  )
-}
-
-function toKindName(kind: number): SpanKindName {
-  return SPAN_KIND_NAMES[kind] ?? 'unspecified'
-}
-
-/** HTTP status from an int, double or string attribute; 0 when absent or not a status code. */
-function toHttpStatusCode(value: string | undefined): number {
-  return value !== undefined && HTTP_STATUS.test(value) ? Number(value) : 0
+  if (id.length % 2 !== 0 || digits === 'not hex') return notHexIdProblem(name, expected, id)
+  return idLengthProblem(name, expected, id.length / 2)
 }
 
 interface StringMap {
@@ -375,13 +351,6 @@ function firstPresent(map: StringMap, names: readonly string[]): string | undefi
 /** An attribute counts as present when it has a non-empty value. */
 function nonEmpty(value: string | undefined): string | undefined {
   return value === '' ? undefined : value
-}
-
-/** A sender's text, JSON-quoted and cut short so that a huge value cannot bloat the message. */
-function quote(text: string): string {
-  return JSON.stringify(
-    text.length > MAX_QUOTED_LENGTH ? `${text.slice(0, MAX_QUOTED_LENGTH)}...` : text,
-  )
 }
 
 /** One pass over an id (this runs three times per span): lower-case hex, and all zeroes? */

@@ -1,0 +1,108 @@
+import { SPAN_KIND_NAMES, type SpanKindName } from './span-row.ts'
+
+/**
+ * The rules that turn an OTLP span into a `spans` row, shared by the two mappings that apply
+ * them: `mapSpans` over decoded objects (OTLP/JSON, Kafka JSON) and the protobuf decoder that
+ * writes columns straight from the wire (`decode-traces-columnar.ts`). A test holds the two to
+ * the same output for the same requests.
+ */
+
+/** The `service.name` fallback, as the semantic conventions define when it is missing. */
+export const UNKNOWN_SERVICE = 'unknown_service'
+
+/** Span event names of a flag evaluation: current semantic conventions, then the legacy name. */
+export const FLAG_EVENT_NAMES: readonly string[] = ['feature_flag.evaluation', 'feature_flag']
+export const FLAG_KEY_ATTRIBUTE = 'feature_flag.key'
+/** Where a flag evaluation's variant is read, first present wins. */
+export const FLAG_VARIANT_ATTRIBUTES: readonly string[] = [
+  'feature_flag.result.variant',
+  'feature_flag.variant',
+  'feature_flag.result.value',
+]
+
+/** The HTTP response status: current attribute, then the legacy one (read only when absent). */
+export const HTTP_STATUS_ATTRIBUTE = 'http.response.status_code'
+export const LEGACY_HTTP_STATUS_ATTRIBUTE = 'http.status_code'
+export const HTTP_ROUTE_ATTRIBUTE = 'http.route'
+
+/** Indexed by the `Status.StatusCode` value; unknown codes read as unset. */
+export const STATUS_NAMES = ['unset', 'ok', 'error'] as const
+export type StatusName = (typeof STATUS_NAMES)[number]
+
+export const TRACE_ID_BYTES = 16
+export const SPAN_ID_BYTES = 8
+/** Start times at or past 2^63 ns do not fit DateTime64(9), ClickHouse's signed 64-bit ticks. */
+export const MAX_START_NS = 2n ** 63n
+
+const HTTP_STATUS = /^[1-9]\d{2}$/
+const MAX_QUOTED_LENGTH = 64
+
+export function toStatusName(code: number): StatusName {
+  return STATUS_NAMES[code] ?? 'unset'
+}
+
+export function toKindName(kind: number): SpanKindName {
+  return SPAN_KIND_NAMES[kind] ?? 'unspecified'
+}
+
+/** HTTP status from an int, double or string attribute; 0 when absent or not a status code. */
+export function toHttpStatusCode(value: string | undefined): number {
+  return value !== undefined && HTTP_STATUS.test(value) ? Number(value) : 0
+}
+
+/** A failed request: status error, or an HTTP 5xx answered by a server span. */
+export function isErrorSpan(status: StatusName, kind: SpanKindName, httpStatusCode: number): 0 | 1 {
+  return status === 'error' || (kind === 'server' && httpStatusCode >= 500) ? 1 : 0
+}
+
+/** Request entry points: server and consumer spans, and roots (no parent, or an all-zero one). */
+export function isEntrySpan(kind: SpanKindName, hasParent: boolean): 0 | 1 {
+  return kind === 'server' || kind === 'consumer' || !hasParent ? 1 : 0
+}
+
+export function attributeCountProblem(count: number, limit: number): string | undefined {
+  return count > limit ? `${count} attributes, more than the limit of ${limit}` : undefined
+}
+
+export function resourceAttributeCountProblem(count: number, limit: number): string | undefined {
+  return count > limit
+    ? `its resource has ${count} attributes, more than the limit of ${limit}`
+    : undefined
+}
+
+export function startTooLateProblem(start: bigint | string): string {
+  return `startTimeUnixNano ${start} is past 2262-04-11, the latest time ClickHouse's DateTime64(9) holds`
+}
+
+export function endBeforeStartProblem(end: bigint | string, start: bigint | string): string {
+  return `endTimeUnixNano ${end} is before startTimeUnixNano ${start}`
+}
+
+/** An id of the wrong length: `expected` is "16", or "0 or 8" for a parent id. */
+export function idLengthProblem(name: string, expected: string, gotBytes: number): string {
+  return `${name} must be ${expected} bytes, got ${gotBytes}`
+}
+
+export function zeroIdProblem(name: string): string {
+  return `${name} must not be all zeroes (an invalid id in OTLP)`
+}
+
+export function notHexIdProblem(name: string, expected: string, id: string): string {
+  return `${name} must be ${expected} bytes as hex (OTLP/JSON ids are hex, not base64), got ${quote(id)}`
+}
+
+export function expiredMessage(expired: number, retentionDays: number | undefined): string {
+  return `${expired} spans are older than the ${retentionDays ?? '?'}-day retention (clickhouse.ttlDays) and would be dropped by the store`
+}
+
+/** Names a refused span and where it was in the request, for `partial_success`. */
+export function rejectionMessage(name: string, r: number, s: number, i: number, problem: string) {
+  return `span ${quote(name)} (resourceSpans[${r}].scopeSpans[${s}].spans[${i}]): ${problem}`
+}
+
+/** A sender's text, JSON-quoted and cut short so that a huge value cannot bloat the message. */
+export function quote(text: string): string {
+  return JSON.stringify(
+    text.length > MAX_QUOTED_LENGTH ? `${text.slice(0, MAX_QUOTED_LENGTH)}...` : text,
+  )
+}
