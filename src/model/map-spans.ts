@@ -100,14 +100,7 @@ export function mapSpans(
   let expired = 0
   let rejectionMessage: string | undefined
   request.resourceSpans.forEach((resourceSpans, r) => {
-    const attributes = resourceSpans.resource.attributes
-    collectUniqueAttributes(attributes, resource.keys, resource.values)
-    const context: ResourceContext = {
-      service: nonEmpty(valueOf(resource, 'service.name')) ?? UNKNOWN_SERVICE,
-      release: nonEmpty(valueOf(resource, mapping.releaseAttribute)),
-      environment: firstPresent(resource, mapping.environmentAttributes),
-      problem: resourceAttributeCountProblem(attributes.length, mapping.maxAttributesPerSpan),
-    }
+    const context = toResourceContext(resourceSpans.resource.attributes, mapping, resource)
     let begun = false
     resourceSpans.scopeSpans.forEach((scopeSpans, s) => {
       scopeSpans.spans.forEach((source, i) => {
@@ -138,8 +131,25 @@ export function mapSpans(
   return { accepted, rejected, rejectionMessage }
 }
 
-/** What is shared by every span of one resource, computed once. */
-interface ResourceContext {
+/**
+ * What is shared by every span of one resource, computed once: its attributes (each key
+ * once, into `into`), service, release and environment, and whether it is valid at all.
+ */
+export function toResourceContext(
+  attributes: readonly KeyValue[],
+  mapping: MappingOptions,
+  into: { keys: string[]; values: string[] },
+): ResourceContext {
+  collectUniqueAttributes(attributes, into.keys, into.values)
+  return {
+    service: nonEmpty(valueOf(into, 'service.name')) ?? UNKNOWN_SERVICE,
+    release: nonEmpty(valueOf(into, mapping.releaseAttribute)),
+    environment: firstPresent(into, mapping.environmentAttributes),
+    problem: resourceAttributeCountProblem(attributes.length, mapping.maxAttributesPerSpan),
+  }
+}
+
+export interface ResourceContext {
   readonly service: string
   readonly release: string | undefined
   readonly environment: string | undefined

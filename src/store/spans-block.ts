@@ -34,48 +34,116 @@ export interface SpansChunk {
   readonly span_attributes: StringMapPart
 }
 
-/** A sink for `mapSpans` that builds one request's {@link SpansChunk}. */
+/** The column builders of one chunk, for writers that fill them directly. */
+export interface SpansColumns {
+  readonly timestamp: FixedColumn
+  readonly service: LowCardinalityColumn
+  readonly environment: LowCardinalityColumn
+  readonly release: LowCardinalityColumn
+  readonly flags: StringMapColumn
+  readonly name: LowCardinalityColumn
+  readonly kind: LowCardinalityColumn
+  readonly status_code: LowCardinalityColumn
+  readonly status_message: StringColumn
+  readonly http_status_code: FixedColumn
+  readonly http_route: LowCardinalityColumn
+  readonly is_error: FixedColumn
+  readonly is_entry: FixedColumn
+  readonly duration_ns: FixedColumn
+  readonly trace_id: StringColumn
+  readonly span_id: StringColumn
+  readonly parent_span_id: StringColumn
+  readonly resource_attributes: StringMapColumn
+  readonly span_attributes: StringMapColumn
+}
+
+/**
+ * Builds one request's {@link SpansChunk}: a sink for `mapSpans`, whose spans arrive as
+ * strings, and open `columns` for the protobuf decoder, which writes them from the wire
+ * (after `beginResource`, every column gets exactly one value per span).
+ */
 export interface SpansChunkBuilder extends SpanSink {
   readonly rows: number
+  readonly columns: SpansColumns
+  /** Appends the current resource's attributes to the row being written. */
+  appendResourceAttributes(): void
   finish(): SpansChunk
 }
 
 export function createSpansChunkBuilder(): SpansChunkBuilder {
-  const timestamp = new FixedColumn()
-  const service = new LowCardinalityColumn()
-  const environment = new LowCardinalityColumn()
-  const release = new LowCardinalityColumn()
-  const flags = new StringMapColumn()
-  const name = new LowCardinalityColumn()
-  const kind = new LowCardinalityColumn()
-  const statusCode = new LowCardinalityColumn()
-  const statusMessage = new StringColumn()
-  const httpStatusCode = new FixedColumn()
-  const httpRoute = new LowCardinalityColumn()
-  const isError = new FixedColumn()
-  const isEntry = new FixedColumn()
-  const durationNs = new FixedColumn()
-  const traceId = new StringColumn()
-  const spanId = new StringColumn()
-  const parentSpanId = new StringColumn()
-  const resourceAttributes = new StringMapColumn()
-  const spanAttributes = new StringMapColumn()
+  const columns: SpansColumns = {
+    timestamp: new FixedColumn(),
+    service: new LowCardinalityColumn(),
+    environment: new LowCardinalityColumn(),
+    release: new LowCardinalityColumn(),
+    flags: new StringMapColumn(),
+    name: new LowCardinalityColumn(),
+    kind: new LowCardinalityColumn(),
+    status_code: new LowCardinalityColumn(),
+    status_message: new StringColumn(),
+    http_status_code: new FixedColumn(),
+    http_route: new LowCardinalityColumn(),
+    is_error: new FixedColumn(),
+    is_entry: new FixedColumn(),
+    duration_ns: new FixedColumn(),
+    trace_id: new StringColumn(),
+    span_id: new StringColumn(),
+    parent_span_id: new StringColumn(),
+    resource_attributes: new StringMapColumn(),
+    span_attributes: new StringMapColumn(),
+  }
+  const {
+    timestamp,
+    service,
+    environment,
+    release,
+    flags,
+    name,
+    kind,
+    status_code: statusCode,
+    status_message: statusMessage,
+    http_status_code: httpStatusCode,
+    http_route: httpRoute,
+    is_error: isError,
+    is_entry: isEntry,
+    duration_ns: durationNs,
+    trace_id: traceId,
+    span_id: spanId,
+    parent_span_id: parentSpanId,
+    resource_attributes: resourceAttributes,
+    span_attributes: spanAttributes,
+  } = columns
 
   // A resource's attributes are the same for each of its spans: their key indexes and encoded
-  // values are worked out once and copied per span.
+  // values are worked out once, with its first span, and copied per span.
+  let resource: MappedResource | undefined
   let resourceKeys: number[] = []
   let resourceValues: Uint8Array = new Uint8Array()
 
-  return {
-    get rows() {
-      return timestamp.rows
-    },
-
-    beginResource(resource: MappedResource) {
+  const appendResourceAttributes = (): void => {
+    if (resource !== undefined) {
       resourceKeys = resource.keys.map((key) => resourceAttributes.keys.indexOf(key))
       const values = new ByteSink(256)
       for (const value of resource.values) values.string(value)
       resourceValues = values.toBytes()
+      resource = undefined
+    }
+    for (const key of resourceKeys) resourceAttributes.keys.index(key)
+    resourceAttributes.values.encoded(resourceValues, resourceKeys.length)
+    resourceAttributes.endRow(resourceKeys.length)
+  }
+
+  return {
+    columns,
+    appendResourceAttributes,
+
+    get rows() {
+      return timestamp.rows
+    },
+
+    beginResource(next: MappedResource) {
+      // The caller reuses its lists: keep a copy until the first span needs them.
+      resource = { keys: [...next.keys], values: [...next.values] }
     },
 
     append(span: MappedSpan) {
@@ -96,9 +164,7 @@ export function createSpansChunkBuilder(): SpansChunkBuilder {
       traceId.string(span.traceId)
       spanId.string(span.spanId)
       parentSpanId.string(span.parentSpanId)
-      for (const key of resourceKeys) resourceAttributes.keys.index(key)
-      resourceAttributes.values.encoded(resourceValues, resourceKeys.length)
-      resourceAttributes.endRow(resourceKeys.length)
+      appendResourceAttributes()
       spanAttributes.row(span.attributeKeys, span.attributeValues)
     },
 

@@ -5,7 +5,7 @@ import { mapSpans, type MappingOptions } from '../../model/map-spans.ts'
 import { retentionCutoffNs } from '../../model/retention.ts'
 import { createSpansChunkBuilder, type SpansChunk } from '../../store/spans-block.ts'
 import { decodeTraceRequestJson } from './decode-json.ts'
-import { decodeTraceRequestProtobuf } from './decode-protobuf.ts'
+import { decodeTracesToColumns } from './decode-traces-columnar.ts'
 import type { OtlpEncoding } from './encode-response.ts'
 import { toUtf8 } from './read-body.ts'
 
@@ -44,15 +44,17 @@ export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
 
   return {
     async exportTraces(body, encoding) {
-      const traces =
-        encoding === 'json'
-          ? decodeTraceRequestJson(toUtf8(body))
-          : decodeTraceRequestProtobuf(body)
       const chunk = createSpansChunkBuilder()
-      const { accepted, rejected, rejectionMessage } = mapSpans(traces, options.mapping, chunk, {
+      const mapSpansOptions = {
         retentionCutoffNs: retentionCutoffNs({ nowMs: now(), ttlDays: options.retentionDays }),
         retentionDays: options.retentionDays,
-      })
+      }
+      // Protobuf goes from the wire straight into columns; JSON, parsed into objects anyway,
+      // is mapped from them by the same rules.
+      const { accepted, rejected, rejectionMessage } =
+        encoding === 'json'
+          ? mapSpans(decodeTraceRequestJson(toUtf8(body)), options.mapping, chunk, mapSpansOptions)
+          : decodeTracesToColumns(body, options.mapping, chunk, mapSpansOptions)
       await options.writer.write(chunk.finish())
       instruments.spansReceived(accepted, 'accepted')
       if (rejected > 0) {

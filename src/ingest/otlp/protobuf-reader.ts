@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { RhError } from '../../errors.ts'
 
 /** Protobuf wire types (https://protobuf.dev/programming-guides/encoding/#structure). */
@@ -38,7 +39,8 @@ export class ProtobufReader {
    * TextDecoder call per string; the decode call dominated decoding before. V8 may keep
    * slices as views of this string, so it lives as long as the decoded strings do.
    */
-  private readonly latin1: string
+  private latin1Text: string | undefined
+  private readonly buffer: Buffer
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
   /** Where the current field started and what holds it, for error messages only. */
   private fieldStart = 0
@@ -48,7 +50,12 @@ export class ProtobufReader {
   constructor(bytes: Uint8Array) {
     this.bytes = bytes
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    this.latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+    this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  /** The whole buffer as a one-byte string, made on first use (see `latin1Text`). */
+  private latin1(): string {
+    return (this.latin1Text ??= this.buffer.toString('latin1'))
   }
 
   /**
@@ -123,6 +130,63 @@ export class ProtobufReader {
     throw this.error(`varint longer than ${MAX_VARINT_BYTES} bytes in ${this.fieldLabel()}`)
   }
 
+  /** The decimal text of an `int64` varint, as `String(int64(end))` but without a bigint when it fits. */
+  int64String(end: number): string {
+    const bytes = this.bytes
+    let pos = this.pos
+    let value = 0
+    let scale = 1
+    for (let i = 0; i < 7; i++) {
+      if (pos >= end) throw this.truncated('varint')
+      const byte = bytes[pos++]!
+      value += (byte & 0x7f) * scale
+      if (byte < 0x80) {
+        this.pos = pos
+        return String(value)
+      }
+      scale *= 128
+    }
+    return String(this.int64(end))
+  }
+
+  /** High and low 32-bit words of the last {@link fixed64Words} read. */
+  high = 0
+  low = 0
+
+  /** Reads an unsigned `fixed64` into {@link high} and {@link low}, without a bigint. */
+  fixed64Words(end: number): void {
+    const pos = this.need(8, end, 'fixed64')
+    this.low = this.view.getUint32(pos, true)
+    this.high = this.view.getUint32(pos + 4, true)
+  }
+
+  /**
+   * Reads a length-delimited string field without decoding it: checks that it is valid UTF-8
+   * and returns where it starts; it ends at `pos`.
+   */
+  utf8Range(end: number): number {
+    const stringEnd = this.lengthDelimited(end)
+    const start = this.pos
+    this.pos = stringEnd
+    if (!isAscii(this.bytes, start, stringEnd) && !isUtf8(this.bytes.subarray(start, stringEnd))) {
+      throw this.error(`invalid UTF-8 in string ${this.fieldLabel()}`)
+    }
+    return start
+  }
+
+  /** Reads a length-delimited bytes field without copying it: returns where it starts; it ends at `pos`. */
+  bytesRange(end: number): number {
+    const bytesEnd = this.lengthDelimited(end)
+    const start = this.pos
+    this.pos = bytesEnd
+    return start
+  }
+
+  /** The bytes `[start, end)` as a string (for the few fields a decoder needs as text). */
+  text(start: number, end: number): string {
+    return this.buffer.toString(isAscii(this.bytes, start, end) ? 'latin1' : 'utf8', start, end)
+  }
+
   /** Reads an unsigned `fixed64` (OTLP timestamps) as a bigint. */
   fixed64(end: number): bigint {
     const pos = this.need(8, end, 'fixed64')
@@ -153,7 +217,7 @@ export class ProtobufReader {
     const stringEnd = this.lengthDelimited(end)
     const start = this.pos
     this.pos = stringEnd
-    if (isAscii(this.bytes, start, stringEnd)) return this.latin1.slice(start, stringEnd)
+    if (isAscii(this.bytes, start, stringEnd)) return this.latin1().slice(start, stringEnd)
     try {
       return this.utf8.decode(this.bytes.subarray(start, stringEnd))
     } catch {

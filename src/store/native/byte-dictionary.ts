@@ -44,7 +44,7 @@ export class ByteDictionary {
 
   /** The bytes of entry `index` (a view into the dictionary: copy it to keep it). */
   bytesOf(index: number): Uint8Array {
-    return this.arena.subarray(this.starts[index]!, this.startOf(index + 1))
+    return this.arena.subarray(this.starts[index], this.startOf(index + 1))
   }
 
   /** Entry `index` as a string. */

@@ -4,6 +4,12 @@
  * the decoder under test, from the protobuf encoding guide.
  */
 
+import {
+  isKeyValueList,
+  type AnyValue,
+  type TraceRequest,
+} from '../../../src/ingest/otlp/otlp-types.ts'
+
 type Chunk = Uint8Array
 
 export function concat(...chunks: readonly Chunk[]): Uint8Array {
@@ -147,4 +153,80 @@ export function request(options: {
     ...options.spans.map((body) => field.message(2, body)),
   )
   return field.message(1, resource, scopeSpans)
+}
+
+/** An AnyValue body for a decoded value, each JavaScript type as the decoder reads it back. */
+export function encodeAnyValue(value: AnyValue): Uint8Array {
+  if (value === null) return new Uint8Array()
+  switch (typeof value) {
+    case 'string':
+      return anyValue.string(value)
+    case 'boolean':
+      return anyValue.bool(value)
+    case 'bigint':
+      return anyValue.int(value)
+    case 'number':
+      return anyValue.double(value)
+  }
+  if (value instanceof Uint8Array) return anyValue.bytes(value)
+  if (isKeyValueList(value)) {
+    return anyValue.kvlist(...value.kvlist.map((kv) => keyValue(kv.key, encodeAnyValue(kv.value))))
+  }
+  return anyValue.array(...value.map(encodeAnyValue))
+}
+
+const hexBytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'))
+
+/**
+ * A decoded request encoded again as protobuf, so that one request can be fed to both
+ * mappings. With `resourceLast`, each ResourceSpans puts its resource after its spans, which
+ * protobuf allows and a decoder must handle.
+ */
+export function encodeTraceRequest(
+  request: TraceRequest,
+  options: { readonly resourceLast?: boolean } = {},
+): Uint8Array {
+  return concat(
+    ...request.resourceSpans.map((resourceSpans) => {
+      const resource = field.message(
+        1,
+        ...resourceSpans.resource.attributes.map((kv) =>
+          field.message(1, keyValue(kv.key, encodeAnyValue(kv.value))),
+        ),
+      )
+      const scopes = resourceSpans.scopeSpans.map((scopeSpans) =>
+        field.message(
+          2,
+          field.message(1, field.string(1, scopeSpans.scope.name)),
+          ...scopeSpans.spans.map((s) =>
+            field.message(
+              2,
+              span({
+                traceId: hexBytes(s.traceId),
+                spanId: hexBytes(s.spanId),
+                ...(s.parentSpanId === '' ? {} : { parentSpanId: hexBytes(s.parentSpanId) }),
+                name: s.name,
+                kind: s.kind,
+                startTimeUnixNano: s.startTimeUnixNano,
+                endTimeUnixNano: s.endTimeUnixNano,
+                attributes: s.attributes.map((kv) => keyValue(kv.key, encodeAnyValue(kv.value))),
+                events: s.events.map((e) =>
+                  event(
+                    e.name,
+                    e.attributes.map((kv) => keyValue(kv.key, encodeAnyValue(kv.value))),
+                    e.timeUnixNano,
+                  ),
+                ),
+                status: s.status,
+              }),
+            ),
+          ),
+        ),
+      )
+      return field.message(
+        1,
+        ...(options.resourceLast === true ? [...scopes, resource] : [resource, ...scopes]),
+      )
+    }),
+  )
 }
