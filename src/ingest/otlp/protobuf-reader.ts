@@ -16,6 +16,9 @@ export function fieldTag(fieldNumber: number, wireType: number): number {
   return (fieldNumber << 3) | wireType
 }
 
+/** Strings read one by one before the whole buffer is made one-byte text to slice them from. */
+const LATIN1_AFTER_STRINGS = 256
+
 /** The longest varint protobuf writes: 64 bits in 7-bit groups. */
 const MAX_VARINT_BYTES = 10
 
@@ -53,10 +56,19 @@ export class ProtobufReader {
     this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
 
-  /** The whole buffer as a one-byte string, made on first use (see `latin1Text`). */
-  private latin1(): string {
-    return (this.latin1Text ??= this.buffer.toString('latin1'))
+  /**
+   * An ASCII string at [start, end): sliced from the whole buffer as one-byte text once a
+   * decoder has read enough strings to pay for making it, cut out alone before that (the
+   * columnar decoder reads only a resource's few strings this way).
+   */
+  private asciiSlice(start: number, end: number): string {
+    if (this.latin1Text === undefined && ++this.stringReads < LATIN1_AFTER_STRINGS) {
+      return this.buffer.toString('latin1', start, end)
+    }
+    return (this.latin1Text ??= this.buffer.toString('latin1')).slice(start, end)
   }
+
+  private stringReads = 0
 
   /**
    * Reads the next field tag of message `messageName` ending at `end`. The tag is returned
@@ -217,7 +229,7 @@ export class ProtobufReader {
     const stringEnd = this.lengthDelimited(end)
     const start = this.pos
     this.pos = stringEnd
-    if (isAscii(this.bytes, start, stringEnd)) return this.latin1().slice(start, stringEnd)
+    if (isAscii(this.bytes, start, stringEnd)) return this.asciiSlice(start, stringEnd)
     try {
       return this.utf8.decode(this.bytes.subarray(start, stringEnd))
     } catch {
