@@ -268,10 +268,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
 /**
  * Controllers name themselves with `?requester=` (the Argo Rollouts example does); their
  * polls are all recorded. Anyone else is known by User-Agent and recorded on changes only.
+ * Either is free text: the verdict service records it as data (`toRequesterName`).
  */
 function toRequester(query: { requester?: string }, userAgent: string | undefined): Requester {
   if (query.requester !== undefined) return { name: query.requester, isController: true }
-  return { name: (userAgent ?? 'unknown').slice(0, 128), isController: false }
+  return { name: userAgent ?? 'unknown', isController: false }
 }
 
 function notFound(id: string): RhError {

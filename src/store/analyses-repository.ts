@@ -1,5 +1,6 @@
 import type { AnalysisDefinition, CohortSelector } from '../verdicts/analysis-definition.ts'
 import { insertRows } from './insert-rows.ts'
+import { toDeduplicationToken } from './safe-settings.ts'
 import { selectRows } from './select-rows.ts'
 import type { Store } from './store-client.ts'
 
@@ -59,7 +60,8 @@ export function createAnalysesRepository(store: Store): AnalysesRepository {
       await insertRows(store, {
         table: 'analyses',
         rows: [toAnalysisRow(analysis)],
-        deduplicationToken: `analysis:${analysis.id}:${analysis.version}`,
+        // Ids and requesters may come from requests: only their digest reaches the setting.
+        deduplicationToken: toDeduplicationToken('analysis', [analysis.id, analysis.version]),
       })
     },
 
@@ -103,7 +105,11 @@ export function createAnalysesRepository(store: Store): AnalysesRepository {
             body: JSON.stringify(record.body),
           },
         ],
-        deduplicationToken: `verdict:${record.analysisId}:${record.recordedAtMs}:${record.requester}`,
+        deduplicationToken: toDeduplicationToken('verdict', [
+          record.analysisId,
+          record.recordedAtMs,
+          record.requester,
+        ]),
       })
     },
 

@@ -2,6 +2,7 @@ import type { ClickHouseSettings } from '@clickhouse/client'
 import { RhError, toMessage } from '../errors.ts'
 import type { Store } from './store-client.ts'
 import { withRetry, type RetryOptions } from './retry.ts'
+import { assertSafeSettings } from './safe-settings.ts'
 
 export interface InsertRowsOptions {
   readonly table: string
@@ -62,7 +63,7 @@ export async function insertCompactRows(
 }
 
 function insertSettings(deduplicationToken: string): ClickHouseSettings {
-  return {
+  return assertSafeSettings({
     insert_deduplication_token: deduplicationToken,
     insert_deduplicate: 1,
     // Without this a retried block would be skipped in the table but counted again in the
@@ -72,7 +73,7 @@ function insertSettings(deduplicationToken: string): ClickHouseSettings {
     // A field that matches no column is a bug in the row mapping: fail loudly rather than
     // store the row with that column defaulted.
     input_format_skip_unknown_fields: 0,
-  }
+  })
 }
 
 async function insertWithRetry(

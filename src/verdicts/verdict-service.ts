@@ -45,8 +45,25 @@ export interface VerdictServiceOptions {
 
 /** Who asked for a verdict: controllers' requests are always recorded in the audit trail. */
 export interface Requester {
+  /** Free text from the request (`?requester=`, User-Agent): recorded as data, see {@link toRequesterName}. */
   readonly name: string
   readonly isController: boolean
+}
+
+/** Longest requester name kept in the audit trail, in characters. */
+export const MAX_REQUESTER_LENGTH = 128
+
+/**
+ * The requester as recorded: control characters (which would forge lines in logs and
+ * terminals) become spaces, and the name is cut to {@link MAX_REQUESTER_LENGTH} characters
+ * without splitting a character. Anything else, quotes and backslashes included, is kept: it
+ * is stored as data and never reaches SQL text or a setting.
+ */
+export function toRequesterName(name: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  const printable = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim()
+  const cut = [...printable].slice(0, MAX_REQUESTER_LENGTH).join('')
+  return cut === '' ? 'unknown' : cut
 }
 
 export interface VerdictService {
@@ -217,7 +234,7 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
       decision: document.decision,
       reasons: document.reasons,
       policyVersion: analysis.version,
-      requester: requester.name,
+      requester: toRequesterName(requester.name),
       body: document,
     })
   }
