@@ -40,6 +40,9 @@ export interface ApiServerOptions {
 
 const errorResponses = { 400: errorBody, 404: errorBody, 503: errorBody }
 
+/** Largest request body the API reads; larger ones are answered 413 before they are parsed. */
+export const API_MAX_BODY_BYTES = 1024 * 1024
+
 /** The HTTP API that rollout controllers, dashboards and people use. */
 export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
   const logger = options.logger ?? silentLogger
@@ -47,7 +50,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   // must not quietly change what is judged.
   const app = Fastify({
     logger: false,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: API_MAX_BODY_BYTES,
     ajv: { customOptions: { removeAdditional: false } },
   })
 
@@ -66,7 +69,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   requireScopes(app, options.tokens ?? [], 'read')
 
   app.setErrorHandler((error, request, reply) => {
-    const known = toApiError(error)
+    const known = toApiError(error, { maxBodyBytes: API_MAX_BODY_BYTES })
     if (known.status >= 500)
       logger.error({ err: toMessage(error), url: request.url }, 'api request failed')
     if (known.retryAfterSeconds !== undefined)

@@ -6,6 +6,7 @@ import type { AnalysesRepository, VerdictRecord } from '../store/analyses-reposi
 import type { AnalysisDefinition, CohortSelector } from './analysis-definition.ts'
 import type { CohortSource } from './cohort-source.ts'
 import { createVerdictCache } from './verdict-cache.ts'
+import { assertTimeInRange, parseRequestTime } from './time-range.ts'
 import { NO_TEMPLATES, type PolicyTemplates } from './policy-templates.ts'
 import { noopInstruments, type Instruments } from '../telemetry/instruments.ts'
 
@@ -122,7 +123,9 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
         baseline: input.baseline,
         canary: input.canary,
         startMs:
-          input.startTime === undefined ? options.now() : parseTime('startTime', input.startTime),
+          input.startTime === undefined
+            ? options.now()
+            : parseRequestTime('startTime', input.startTime),
         policy,
       }
       await options.repository.save(analysis)
@@ -151,6 +154,7 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
 
     async evaluate(id, { atMs, requester }) {
       const nowMs = options.now()
+      if (atMs !== undefined) assertTimeInRange('"at"', atMs)
       if (atMs !== undefined && atMs > nowMs) {
         throw new RhError(
           'RH_API_INVALID_REQUEST',
@@ -263,15 +267,4 @@ function validateSelectors(baseline: CohortSelector, canary: CohortSelector): vo
       'baseline and canary select the same traffic; they must differ',
     )
   }
-}
-
-function parseTime(field: string, value: string): number {
-  const ms = Date.parse(value)
-  if (!Number.isFinite(ms)) {
-    throw new RhError(
-      'RH_API_INVALID_REQUEST',
-      `${field} must be an RFC 3339 time such as 2026-11-22T10:00:00Z, got ${JSON.stringify(value)}`,
-    )
-  }
-  return ms
 }
