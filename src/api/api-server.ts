@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger'
 import { RhError, toMessage } from '../errors.ts'
 import { requireScopes, type TokenEntry } from './auth.ts'
 import { toApiError } from './api-errors.ts'
+import { BEARER_SECURITY_SCHEME, documentScopes } from './openapi-scopes.ts'
 import { registerArgoRolloutsRoutes } from './adapters/argo-rollouts.ts'
 import { registerFlaggerRoutes } from './adapters/flagger.ts'
 import { registerUiRoutes } from './routes/ui-routes.ts'
@@ -63,8 +64,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         version: options.version,
         description: 'Canary analysis verdicts over release-correlated OpenTelemetry data.',
       },
+      components: { securitySchemes: BEARER_SECURITY_SCHEME },
     },
   })
+  documentScopes(app, 'read')
 
   requireScopes(app, options.tokens ?? [], 'read')
 
@@ -74,6 +77,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       logger.error({ err: toMessage(error), url: request.url }, 'api request failed')
     if (known.retryAfterSeconds !== undefined)
       reply.header('retry-after', String(known.retryAfterSeconds))
+    const challenge = toBearerChallenge(known)
+    if (challenge !== undefined) reply.header('www-authenticate', challenge)
     return reply.code(known.status).send({
       error: { code: known.code, message: known.message, retriable: known.retriable },
     })
@@ -227,6 +232,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   app.get(
     '/api/v1/analyses/:id/verdict',
     {
+      config: { scope: ['read', 'controller'] },
       schema: {
         summary: 'The verdict now, or replayed at a past time',
         params: idParams,
@@ -276,6 +282,14 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
 function toRequester(query: { requester?: string }, userAgent: string | undefined): Requester {
   if (query.requester !== undefined) return { name: query.requester, isController: true }
   return { name: userAgent ?? 'unknown', isController: false }
+}
+
+/** RFC 6750 section 3: a 401 names the scheme, a 403 says the token's scope is too small. */
+function toBearerChallenge(error: RhError): string | undefined {
+  if (error.code === 'RH_API_UNAUTHORIZED') return 'Bearer realm="release-health"'
+  if (error.code === 'RH_API_FORBIDDEN')
+    return 'Bearer realm="release-health", error="insufficient_scope"'
+  return undefined
 }
 
 function notFound(id: string): RhError {

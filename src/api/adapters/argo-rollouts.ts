@@ -43,6 +43,8 @@ export function registerArgoRolloutsRoutes(app: FastifyInstance, verdicts: Verdi
   app.get(
     '/api/v1/argo-rollouts/verdict',
     {
+      // Creating analyses is more than reading: controllers have their own scope.
+      config: { scope: 'controller' },
       schema: {
         summary: 'Verdict for the Argo Rollouts web provider, by cohorts',
         description: 'Creates the analysis on first use. Read `{$.decision}`.',
