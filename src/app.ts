@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from './config/defaults.ts'
 import { silentLogger, type Logger } from './logger.ts'
 import { createApiServer } from './api/api-server.ts'
+import { toBoundUrl } from './http/bound-url.ts'
 import { createSelfTelemetry } from './telemetry/otel-instruments.ts'
 import { createKafkaIngest, type KafkaIngest } from './ingest/kafka/index.ts'
 import { toMappingOptions } from './model/to-span-rows.ts'
@@ -100,7 +101,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         host: config.otlp.http.host,
         port: config.otlp.http.port,
       })
-      logger.info({ url: otlpHttpUrl }, 'OTLP/HTTP receiver listening (POST /v1/traces)')
+      logger.info({ url: toBoundUrl(receiver) }, 'OTLP/HTTP receiver listening (POST /v1/traces)')
     }
 
     const templates =
@@ -134,7 +135,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     })
     servers.push(api)
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port })
-    logger.info({ url: apiUrl, store: store.location }, 'API listening')
+    logger.info({ url: toBoundUrl(api), store: store.location }, 'API listening')
 
     let kafka: KafkaIngest | undefined
     if (config.kafka.brokers.length > 0) {

@@ -19,6 +19,7 @@ export const ERRORS = {
   RH_API_NOT_FOUND: { status: 404, retriable: false },
   RH_API_UNAUTHORIZED: { status: 401, retriable: false },
   RH_API_FORBIDDEN: { status: 403, retriable: false },
+  RH_API_BODY_TOO_LARGE: { status: 413, retriable: false },
   RH_POLICY_INVALID: { status: 400, retriable: false },
   RH_KAFKA_UNREACHABLE: { status: 503, retriable: true },
   /** A bug: the message is logged, the client sees only that it happened. */

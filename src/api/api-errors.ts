@@ -3,12 +3,19 @@ import { isRetriableStoreError } from '../store/retry.ts'
 
 /**
  * Any failure of an API request in the catalogue's terms: expected errors pass through,
- * Fastify's validation and client errors become 400/404, a passing store failure is a
+ * Fastify's validation and client errors become 400/404 (413 for a body over the limit), a passing store failure is a
  * retriable 503, and anything else is a bug: 500 without its internals, which the log keeps.
  */
-export function toApiError(error: unknown): RhError {
+export function toApiError(error: unknown, options: { maxBodyBytes?: number } = {}): RhError {
   if (isRhError(error)) return error
   const fastifyError = error as { validation?: unknown; statusCode?: number; message?: string }
+  if (fastifyError.statusCode === 413) {
+    const limit = options.maxBodyBytes === undefined ? '' : ` of ${options.maxBodyBytes} bytes`
+    return new RhError(
+      'RH_API_BODY_TOO_LARGE',
+      `the request body is over the API's limit${limit}; send a smaller body`,
+    )
+  }
   if (fastifyError.validation !== undefined) {
     return new RhError(
       'RH_API_INVALID_REQUEST',

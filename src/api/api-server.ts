@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger'
 import { RhError, toMessage } from '../errors.ts'
 import { requireScopes, type TokenEntry } from './auth.ts'
 import { toApiError } from './api-errors.ts'
+import { BEARER_SECURITY_SCHEME, documentScopes } from './openapi-scopes.ts'
 import { registerArgoRolloutsRoutes } from './adapters/argo-rollouts.ts'
 import { registerFlaggerRoutes } from './adapters/flagger.ts'
 import { registerUiRoutes } from './routes/ui-routes.ts'
@@ -40,6 +41,9 @@ export interface ApiServerOptions {
 
 const errorResponses = { 400: errorBody, 404: errorBody, 503: errorBody }
 
+/** Largest request body the API reads; larger ones are answered 413 before they are parsed. */
+export const API_MAX_BODY_BYTES = 1024 * 1024
+
 /** The HTTP API that rollout controllers, dashboards and people use. */
 export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
   const logger = options.logger ?? silentLogger
@@ -47,7 +51,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   // must not quietly change what is judged.
   const app = Fastify({
     logger: false,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: API_MAX_BODY_BYTES,
     ajv: { customOptions: { removeAdditional: false } },
   })
 
@@ -60,17 +64,21 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         version: options.version,
         description: 'Canary analysis verdicts over release-correlated OpenTelemetry data.',
       },
+      components: { securitySchemes: BEARER_SECURITY_SCHEME },
     },
   })
+  documentScopes(app, 'read')
 
   requireScopes(app, options.tokens ?? [], 'read')
 
   app.setErrorHandler((error, request, reply) => {
-    const known = toApiError(error)
+    const known = toApiError(error, { maxBodyBytes: API_MAX_BODY_BYTES })
     if (known.status >= 500)
       logger.error({ err: toMessage(error), url: request.url }, 'api request failed')
     if (known.retryAfterSeconds !== undefined)
       reply.header('retry-after', String(known.retryAfterSeconds))
+    const challenge = toBearerChallenge(known)
+    if (challenge !== undefined) reply.header('www-authenticate', challenge)
     return reply.code(known.status).send({
       error: { code: known.code, message: known.message, retriable: known.retriable },
     })
@@ -224,6 +232,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   app.get(
     '/api/v1/analyses/:id/verdict',
     {
+      config: { scope: ['read', 'controller'] },
       schema: {
         summary: 'The verdict now, or replayed at a past time',
         params: idParams,
@@ -268,10 +277,19 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
 /**
  * Controllers name themselves with `?requester=` (the Argo Rollouts example does); their
  * polls are all recorded. Anyone else is known by User-Agent and recorded on changes only.
+ * Either is free text: the verdict service records it as data (`toRequesterName`).
  */
 function toRequester(query: { requester?: string }, userAgent: string | undefined): Requester {
   if (query.requester !== undefined) return { name: query.requester, isController: true }
-  return { name: (userAgent ?? 'unknown').slice(0, 128), isController: false }
+  return { name: userAgent ?? 'unknown', isController: false }
+}
+
+/** RFC 6750 section 3: a 401 names the scheme, a 403 says the token's scope is too small. */
+function toBearerChallenge(error: RhError): string | undefined {
+  if (error.code === 'RH_API_UNAUTHORIZED') return 'Bearer realm="release-health"'
+  if (error.code === 'RH_API_FORBIDDEN')
+    return 'Bearer realm="release-health", error="insufficient_scope"'
+  return undefined
 }
 
 function notFound(id: string): RhError {

@@ -2,7 +2,12 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { RhError } from '../errors.ts'
 
-export const SCOPES = ['ingest', 'read', 'admin'] as const
+/**
+ * `ingest`: OTLP. `read`: verdicts, analyses, series, metrics. `controller`: the Argo Rollouts
+ * and Flagger adapters (which create analyses from templates or defaults) and verdicts.
+ * `admin`: creating analyses through the API, changing policies, inline Flagger policies.
+ */
+export const SCOPES = ['ingest', 'read', 'controller', 'admin'] as const
 export type Scope = (typeof SCOPES)[number]
 
 export interface TokenEntry {
@@ -48,13 +53,16 @@ export function parseTokens(entries: readonly string[]): TokenEntry[] {
 export function authorize(
   tokens: readonly TokenEntry[],
   authorization: string | undefined,
-  required: Scope,
+  required: Scope | readonly Scope[],
 ): RhError | undefined {
+  // Any one of several scopes will do, e.g. a verdict is for readers and for controllers.
+  const anyOf: readonly Scope[] = typeof required === 'string' ? [required] : required
+  const needed = `the ${anyOf.join(' or ')} scope`
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')
   if (match?.[1] === undefined) {
     return new RhError(
       'RH_API_UNAUTHORIZED',
-      `this endpoint needs "Authorization: Bearer <token>" with the ${required} scope`,
+      `this endpoint needs "Authorization: Bearer <token>" with ${needed}`,
     )
   }
   const presented = digest(match[1])
@@ -64,11 +72,8 @@ export function authorize(
   }
   if (granted === undefined)
     return new RhError('RH_API_UNAUTHORIZED', 'the bearer token is not valid')
-  if (!granted.scopes.has(required)) {
-    return new RhError(
-      'RH_API_FORBIDDEN',
-      `the bearer token lacks the ${required} scope this endpoint needs`,
-    )
+  if (!anyOf.some((scope) => granted.scopes.has(scope))) {
+    return new RhError('RH_API_FORBIDDEN', `the bearer token lacks ${needed}, which this needs`)
   }
   return undefined
 }
@@ -84,7 +89,8 @@ export function requireScopes(
 ): void {
   if (tokens.length === 0) return
   app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
-    const config = request.routeOptions.config as { public?: boolean; scope?: Scope } | undefined
+    const config = request.routeOptions.config as
+      { public?: boolean; scope?: Scope | readonly Scope[] } | undefined
     if (config?.public === true) return done()
     const failure = authorize(tokens, request.headers.authorization, config?.scope ?? defaultScope)
     done(failure)
@@ -99,7 +105,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** No token needed (health, readiness, the OpenAPI document, the page). */
     public?: boolean
-    /** The scope this route needs, when not the server's default. */
-    scope?: Scope
+    /** The scope this route needs (any one of a list), when not the server's default. */
+    scope?: Scope | readonly Scope[]
   }
 }

@@ -77,6 +77,19 @@ export const idParams = {
   properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
 } as const
 
+/**
+ * `?requester=`: a controller naming itself. Printable text only; it is recorded in the audit
+ * trail as data (only a digest of it reaches the store's deduplication token).
+ */
+export const requesterParam = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+  description:
+    'A rollout controller naming itself (printable text, up to 128 characters); its requests are all kept in the audit trail',
+} as const
+
 export const verdictQuery = {
   type: 'object',
   additionalProperties: false,
@@ -86,13 +99,7 @@ export const verdictQuery = {
       format: 'date-time',
       description: 'Replay: the verdict as it was at this time, from data before it',
     },
-    requester: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 128,
-      description:
-        'A rollout controller naming itself; its requests are all kept in the audit trail',
-    },
+    requester: requesterParam,
   },
 } as const
 

@@ -12,12 +12,14 @@ export const DEFAULT_CONFIG = {
     ttlDays: 30,
   },
   otlp: {
-    http: { enabled: true, host: '0.0.0.0', port: 4318, maxBodyBytes: 16 * 1024 * 1024 },
+    /** host: the address to listen on; 127.0.0.1 = this machine only, 0.0.0.0 = every interface. */
+    http: { enabled: true, host: '127.0.0.1', port: 4318, maxBodyBytes: 16 * 1024 * 1024 },
     /** A span (or resource) with more attributes than this is rejected as absurd (partial success). */
     maxAttributesPerSpan: 512,
   },
   api: {
-    host: '0.0.0.0',
+    /** The address to listen on: this machine only by default; 0.0.0.0 = every interface. */
+    host: '127.0.0.1',
     port: 8080,
     /** How long a verdict is reused for the same analysis and data watermark. */
     verdictCacheMs: 2_000,

@@ -1,5 +1,6 @@
 import type { AnalysisDefinition, CohortSelector } from '../verdicts/analysis-definition.ts'
 import { insertRows } from './insert-rows.ts'
+import { toDeduplicationToken } from './safe-settings.ts'
 import { selectRows } from './select-rows.ts'
 import type { Store } from './store-client.ts'
 
@@ -59,7 +60,8 @@ export function createAnalysesRepository(store: Store): AnalysesRepository {
       await insertRows(store, {
         table: 'analyses',
         rows: [toAnalysisRow(analysis)],
-        deduplicationToken: `analysis:${analysis.id}:${analysis.version}`,
+        // Ids and requesters may come from requests: only their digest reaches the setting.
+        deduplicationToken: toDeduplicationToken('analysis', [analysis.id, analysis.version]),
       })
     },
 
@@ -94,8 +96,8 @@ export function createAnalysesRepository(store: Store): AnalysesRepository {
         rows: [
           {
             analysis_id: record.analysisId,
-            evaluated_at: toSeconds(record.evaluatedAtMs),
-            recorded_at: toSeconds(record.recordedAtMs),
+            evaluated_at: toDateTimeText(record.evaluatedAtMs),
+            recorded_at: toDateTimeText(record.recordedAtMs),
             decision: record.decision,
             reasons: record.reasons,
             policy_version: record.policyVersion,
@@ -103,7 +105,11 @@ export function createAnalysesRepository(store: Store): AnalysesRepository {
             body: JSON.stringify(record.body),
           },
         ],
-        deduplicationToken: `verdict:${record.analysisId}:${record.recordedAtMs}:${record.requester}`,
+        deduplicationToken: toDeduplicationToken('verdict', [
+          record.analysisId,
+          record.recordedAtMs,
+          record.requester,
+        ]),
       })
     },
 
@@ -132,12 +138,12 @@ function toAnalysisRow(analysis: AnalysisDefinition): Record<string, unknown> {
   return {
     id: analysis.id,
     version: analysis.version,
-    created_at: toSeconds(analysis.createdAtMs),
+    created_at: toDateTimeText(analysis.createdAtMs),
     service: analysis.service,
     environment: analysis.environment,
     baseline: JSON.stringify(analysis.baseline),
     canary: JSON.stringify(analysis.canary),
-    start_time: toSeconds(analysis.startMs),
+    start_time: toDateTimeText(analysis.startMs),
     policy: JSON.stringify(analysis.policy ?? null),
   }
 }
@@ -156,7 +162,11 @@ function fromAnalysisRow(row: AnalysisRow): AnalysisDefinition {
   }
 }
 
-/** DateTime64(3) input: seconds with millisecond decimals, unambiguous in any time zone. */
-function toSeconds(ms: number): string {
-  return (ms / 1000).toFixed(3)
+/**
+ * DateTime64(3, 'UTC') input as `YYYY-MM-DD hh:mm:ss.fff` in UTC. Not epoch seconds: ClickHouse
+ * reads a short number such as `0.000` or `99999.000` as a date, so any time before 2001-09-09
+ * failed to store.
+ */
+function toDateTimeText(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
 }

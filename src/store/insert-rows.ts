@@ -1,4 +1,4 @@
-import { RhError, toMessage } from '../errors.ts'
+import { isRhError, RhError, toMessage } from '../errors.ts'
 import type { InsertFormat, Store } from './store-client.ts'
 import { withRetry, type RetryOptions } from './retry.ts'
 
@@ -84,6 +84,8 @@ export async function insertEncoded(store: Store, options: InsertEncodedOptions)
       options.retry,
     )
   } catch (error) {
+    // Our own refusals (the settings guard) are bugs to report as they are, never retriable.
+    if (isRhError(error)) throw error
     throw new RhError(
       'RH_STORE_WRITE_FAILED',
       `writing ${options.rows} rows to ${options.table} failed: ${toMessage(error)}`,

@@ -1,4 +1,6 @@
+import type { ClickHouseSettings } from '@clickhouse/client'
 import { RhError } from '../errors.ts'
+import { assertSafeSettings } from './safe-settings.ts'
 
 /**
  * The settings of every insert, written into the INSERT statement's own SETTINGS clause:
@@ -12,13 +14,6 @@ export interface InsertSettings {
    */
   readonly deduplicationToken: string
 }
-
-/**
- * Characters a setting value may hold. Values come from release-health itself (tokens are
- * hex digests and counters), but this is the store's last line against a request value
- * reaching SQL text: anything else is refused, whatever its origin.
- */
-const SAFE_SETTING_VALUE = /^[A-Za-z0-9_.:-]{0,200}$/
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
 
@@ -44,17 +39,14 @@ export function toInsertTarget(
 }
 
 /**
- * The settings of an insert as name -> value, every string value checked against the safe
- * alphabet.
+ * The settings of an insert as name -> value, checked by the store's one guard against a
+ * request value reaching SQL text (`assertSafeSettings`).
  */
 export function toInsertSettings(
   settings: InsertSettings,
 ): Readonly<Record<string, string | number>> {
-  return {
-    insert_deduplication_token: toSafeValue(
-      'insert_deduplication_token',
-      settings.deduplicationToken,
-    ),
+  const values: Record<string, string | number> = {
+    insert_deduplication_token: settings.deduplicationToken,
     insert_deduplicate: 1,
     // Without this a retried block would be skipped in the table but counted again in the
     // per-minute rollups fed by materialized views.
@@ -64,6 +56,8 @@ export function toInsertSettings(
     // store the row with that column defaulted.
     input_format_skip_unknown_fields: 0,
   }
+  assertSafeSettings(values as ClickHouseSettings)
+  return values
 }
 
 /** The SETTINGS clause of an insert, e.g. `SETTINGS insert_deduplication_token = 'ab12', ...`. */
@@ -72,14 +66,4 @@ export function toInsertSettingsClause(settings: InsertSettings): string {
   return `SETTINGS ${values
     .map(([name, value]) => `${name} = ${typeof value === 'number' ? value : `'${value}'`}`)
     .join(', ')}`
-}
-
-function toSafeValue(name: string, value: string): string {
-  if (!SAFE_SETTING_VALUE.test(value)) {
-    throw new RhError(
-      'RH_INTERNAL',
-      `refusing ClickHouse setting ${name}: its value ${JSON.stringify(value.slice(0, 40))} is outside the safe alphabet [A-Za-z0-9_.:-]`,
-    )
-  }
-  return value
 }

@@ -6,6 +6,7 @@ import type { AnalysesRepository, VerdictRecord } from '../store/analyses-reposi
 import type { AnalysisDefinition, CohortSelector } from './analysis-definition.ts'
 import type { CohortSource } from './cohort-source.ts'
 import { createVerdictCache } from './verdict-cache.ts'
+import { assertTimeInRange, parseRequestTime } from './time-range.ts'
 import { NO_TEMPLATES, type PolicyTemplates } from './policy-templates.ts'
 import { noopInstruments, type Instruments } from '../telemetry/instruments.ts'
 
@@ -45,8 +46,25 @@ export interface VerdictServiceOptions {
 
 /** Who asked for a verdict: controllers' requests are always recorded in the audit trail. */
 export interface Requester {
+  /** Free text from the request (`?requester=`, User-Agent): recorded as data, see {@link toRequesterName}. */
   readonly name: string
   readonly isController: boolean
+}
+
+/** Longest requester name kept in the audit trail, in characters. */
+export const MAX_REQUESTER_LENGTH = 128
+
+/**
+ * The requester as recorded: control characters (which would forge lines in logs and
+ * terminals) become spaces, and the name is cut to {@link MAX_REQUESTER_LENGTH} characters
+ * without splitting a character. Anything else, quotes and backslashes included, is kept: it
+ * is stored as data and never reaches SQL text or a setting.
+ */
+export function toRequesterName(name: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  const printable = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim()
+  const cut = [...printable].slice(0, MAX_REQUESTER_LENGTH).join('')
+  return cut === '' ? 'unknown' : cut
 }
 
 export interface VerdictService {
@@ -105,7 +123,9 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
         baseline: input.baseline,
         canary: input.canary,
         startMs:
-          input.startTime === undefined ? options.now() : parseTime('startTime', input.startTime),
+          input.startTime === undefined
+            ? options.now()
+            : parseRequestTime('startTime', input.startTime),
         policy,
       }
       await options.repository.save(analysis)
@@ -134,6 +154,7 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
 
     async evaluate(id, { atMs, requester }) {
       const nowMs = options.now()
+      if (atMs !== undefined) assertTimeInRange('"at"', atMs)
       if (atMs !== undefined && atMs > nowMs) {
         throw new RhError(
           'RH_API_INVALID_REQUEST',
@@ -217,7 +238,7 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
       decision: document.decision,
       reasons: document.reasons,
       policyVersion: analysis.version,
-      requester: requester.name,
+      requester: toRequesterName(requester.name),
       body: document,
     })
   }
@@ -246,15 +267,4 @@ function validateSelectors(baseline: CohortSelector, canary: CohortSelector): vo
       'baseline and canary select the same traffic; they must differ',
     )
   }
-}
-
-function parseTime(field: string, value: string): number {
-  const ms = Date.parse(value)
-  if (!Number.isFinite(ms)) {
-    throw new RhError(
-      'RH_API_INVALID_REQUEST',
-      `${field} must be an RFC 3339 time such as 2026-11-22T10:00:00Z, got ${JSON.stringify(value)}`,
-    )
-  }
-  return ms
 }

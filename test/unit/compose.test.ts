@@ -14,6 +14,7 @@ const ROOT = join(import.meta.dirname, '../..')
 
 interface Service {
   image?: string
+  pull_policy?: string
   build?: string | { context: string; dockerfile?: string }
   command?: string[]
   environment?: Record<string, string>
@@ -26,7 +27,13 @@ const compose = parse(readFileSync(join(ROOT, 'compose.yaml'), 'utf8')) as {
   services: Record<string, Service>
 }
 const services = Object.entries(compose.services)
-const releaseHealthServices = services.filter(([, service]) => service.build !== undefined)
+/** The services that build release-health's image: one, so the image is built once. */
+const buildingServices = services.filter(([, service]) => service.build !== undefined)
+const releaseHealthImage = buildingServices[0]?.[1].image
+/** Every service running release-health: the one that builds the image and those that reuse it. */
+const releaseHealthServices = services.filter(
+  ([, service]) => service.build !== undefined || service.image === releaseHealthImage,
+)
 
 /** Every dotted config key: `clickhouse.url`, `kafka.topics`, ... */
 function configKeys(node: Record<string, unknown>, prefix = ''): string[] {
@@ -59,8 +66,30 @@ describe('compose.yaml', () => {
     )
   })
 
+  it('builds one image, tagged, that every release-health service runs without pulling it', () => {
+    expect(buildingServices.map(([name]) => name)).toEqual(['release-health'])
+    expect(releaseHealthImage).toMatch(/^release-health:/)
+    expect(releaseHealthServices.map(([name]) => name).sort()).toEqual([
+      'ingest-kafka',
+      'release-health',
+      'simulate',
+    ])
+    for (const [name, service] of releaseHealthServices.filter(([, s]) => s.build === undefined)) {
+      expect(service.pull_policy, name).toBe('never')
+      // Started after the service that builds the image (compose builds before it creates).
+      expect(Object.keys(service.depends_on ?? {}), name).toContain('release-health')
+    }
+  })
+
+  it('listens on every interface of the serve container, where the published ports arrive', () => {
+    const serve = compose.services['release-health']
+    const config = resolveConfig({ file: '/dev/null', env: serve?.environment ?? {} })
+    expect(config.api.host).toBe('0.0.0.0')
+    expect(config.otlp.http.host).toBe('0.0.0.0')
+  })
+
   it('builds from a Dockerfile whose every COPY source exists', () => {
-    for (const [, service] of releaseHealthServices) {
+    for (const [, service] of buildingServices) {
       const { context, dockerfile } = buildContext(service)
       const dockerfilePath = join(ROOT, context, dockerfile)
       expect(existsSync(dockerfilePath), dockerfilePath).toBe(true)

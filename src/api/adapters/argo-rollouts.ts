@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { RhError } from '../../errors.ts'
 import type { VerdictService } from '../../verdicts/verdict-service.ts'
 import { findOrCreateAnalysis, toAnalysisId } from './controller-analysis.ts'
+import { requesterParam } from '../schemas.ts'
 
 /**
  * The verdict for Argo Rollouts' `web` metric provider, which can only GET a URL built from
@@ -27,7 +28,7 @@ const querySchema = {
     baselineVariant: { type: 'string', minLength: 1, maxLength: 256 },
     canaryVariant: { type: 'string', minLength: 1, maxLength: 256 },
     startTime: { type: 'string', format: 'date-time' },
-    requester: { type: 'string', minLength: 1, maxLength: 128, default: 'argo-rollouts' },
+    requester: { ...requesterParam, default: 'argo-rollouts' },
   },
 } as const
 
@@ -42,6 +43,8 @@ export function registerArgoRolloutsRoutes(app: FastifyInstance, verdicts: Verdi
   app.get(
     '/api/v1/argo-rollouts/verdict',
     {
+      // Creating analyses is more than reading: controllers have their own scope.
+      config: { scope: 'controller' },
       schema: {
         summary: 'Verdict for the Argo Rollouts web provider, by cohorts',
         description: 'Creates the analysis on first use. Read `{$.decision}`.',

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import { RhError } from '../../errors.ts'
+import { isRhError, RhError } from '../../errors.ts'
 import { authorize, type TokenEntry } from '../auth.ts'
 import { findOrCreateAnalysis, toAnalysisId } from './controller-analysis.ts'
-import type { Decision } from '../../analysis/index.ts'
+import { parsePolicy, type Decision } from '../../analysis/index.ts'
 import type { VerdictDocument, VerdictService } from '../../verdicts/verdict-service.ts'
 
 /**
@@ -19,9 +19,11 @@ import type { VerdictDocument, VerdictService } from '../../verdicts/verdict-ser
  * `metadata` names the analysis (`analysisId`) or describes its cohorts (`service`,
  * `environment`, `baselineRelease`, `canaryRelease`, `flagKey`, `baselineVariant`,
  * `canaryVariant`); the analysis is then created on first use, one per canary revision
- * (namespace, name and checksum), so every replica finds the same one. With authentication
- * on, the token comes in `Authorization` or, since Flagger cannot set headers, in
- * `metadata.token`.
+ * (namespace, name and checksum), so every replica finds the same one, with the service's
+ * policy template or the defaults. `metadata.policy` (a JSON object, validated like the API's
+ * policy) sets the policy inline instead and needs the `admin` scope besides `controller`.
+ * With authentication on, the token comes in `Authorization` or, since Flagger cannot set
+ * headers, in `metadata.token`.
  */
 export type FlaggerHook = 'rollout' | 'confirm-promotion' | 'rollback'
 
@@ -67,19 +69,26 @@ export function registerFlaggerRoutes(
         config: { public: true },
         schema: {
           summary: `Flagger ${hook} webhook`,
-          description: 'Answers 200 when the verdict lets Flagger go on, 412 when it does not.',
+          description:
+            'Answers 200 when the verdict lets Flagger go on, 412 when it does not. The token may come in metadata.token; metadata.policy needs the admin scope too.',
+          // Checked below rather than by the server's hook: the token may come in the body.
+          security: [{ bearer: ['controller'] }],
           body: payloadSchema,
         },
       },
       async (request, reply) => {
         const payload = request.body as FlaggerPayload
+        const inlinePolicy = payload.metadata?.policy
         if (tokens.length > 0) {
           const token = payload.metadata?.token
           const header = token === undefined ? request.headers.authorization : `Bearer ${token}`
-          const failure = authorize(tokens, header, 'read')
+          const failure =
+            authorize(tokens, header, 'controller') ??
+            (inlinePolicy === undefined ? undefined : authorize(tokens, header, 'admin'))
           if (failure !== undefined) throw failure
         }
-        const id = await analysisIdFor(verdicts, payload)
+        const policy = inlinePolicy === undefined ? undefined : parsePolicyMetadata(inlinePolicy)
+        const id = await analysisIdFor(verdicts, payload, policy)
         const verdict = await verdicts.evaluate(id, {
           requester: { name: `flagger/${hook}`, isController: true },
         })
@@ -103,11 +112,14 @@ function toAnswer(hook: FlaggerHook, verdict: VerdictDocument, go: boolean): obj
   }
 }
 
-async function analysisIdFor(verdicts: VerdictService, payload: FlaggerPayload): Promise<string> {
+async function analysisIdFor(
+  verdicts: VerdictService,
+  payload: FlaggerPayload,
+  policy: object | undefined,
+): Promise<string> {
   const metadata = payload.metadata ?? {}
   if (metadata.analysisId !== undefined) return metadata.analysisId
   const id = flaggerAnalysisId(payload)
-  const policy = metadata.policy === undefined ? undefined : parsePolicyMetadata(metadata.policy)
   const fields = { ...metadata, service: metadata.service ?? payload.name }
   await findOrCreateAnalysis(verdicts, id, fields, 'Flagger metadata (or its analysisId)', policy)
   return id
@@ -121,10 +133,29 @@ export function flaggerAnalysisId(payload: FlaggerPayload): string {
   )
 }
 
-function parsePolicyMetadata(text: string): unknown {
+/**
+ * `metadata.policy` as the API takes a policy: a JSON object (not `null`, an array or a
+ * scalar) that the policy parser accepts. Checked on every call, so a bad policy is refused
+ * even when the analysis already exists.
+ */
+function parsePolicyMetadata(text: string): object {
+  let policy: unknown
   try {
-    return JSON.parse(text) as unknown
+    policy = JSON.parse(text)
   } catch {
-    throw new RhError('RH_API_INVALID_REQUEST', 'Flagger metadata "policy" must be a JSON object')
+    policy = undefined
   }
+  if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
+    throw new RhError(
+      'RH_API_INVALID_REQUEST',
+      `Flagger metadata "policy" must be a JSON object such as {"alpha":0.01}, got ${JSON.stringify(text.slice(0, 64))}`,
+    )
+  }
+  try {
+    parsePolicy(policy)
+  } catch (error) {
+    if (!isRhError(error)) throw error
+    throw new RhError(error.code, `Flagger metadata "policy": ${error.message}`)
+  }
+  return policy
 }

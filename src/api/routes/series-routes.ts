@@ -4,6 +4,7 @@ import type { SeriesPoint, SeriesSource } from '../../store/series-queries.ts'
 import type { AnalysisDefinition, CohortSelector } from '../../verdicts/analysis-definition.ts'
 import type { VerdictService } from '../../verdicts/verdict-service.ts'
 import { errorBody, idParams } from '../schemas.ts'
+import { parseRequestTime } from '../../verdicts/time-range.ts'
 
 /** A week of minutes: enough for any canary, and a bounded answer (10,080 points a cohort). */
 export const MAX_SERIES_WINDOW_MS = 7 * 24 * 3_600_000
@@ -118,14 +119,14 @@ function toWindow(
   to: string | undefined,
   nowMs: number,
 ): { fromMs: number; toMs: number } {
-  const fromMs = from === undefined ? analysis.startMs : Date.parse(from)
+  const fromMs = from === undefined ? analysis.startMs : parseRequestTime('"from"', from)
   // By default the minute in progress is left out, as the judge leaves it out: drawn, its
   // partial count would look like a sudden drop in traffic.
   const lastCompleteMinuteMs = Math.floor(nowMs / ONE_MINUTE_MS) * ONE_MINUTE_MS
   const toMs =
     to === undefined
       ? Math.max(fromMs, Math.min(lastCompleteMinuteMs, fromMs + MAX_SERIES_WINDOW_MS))
-      : Date.parse(to)
+      : parseRequestTime('"to"', to)
   if (toMs < fromMs) {
     throw new RhError('RH_API_INVALID_REQUEST', '"to" must not be before "from"')
   }

@@ -5,6 +5,7 @@ import { createCliLogger } from '../logger.ts'
 import { packageVersion } from '../package-version.ts'
 
 interface ServeFlags extends ConfigFlags {
+  readonly host?: string
   readonly apiPort?: string
   readonly otlpHttpPort?: string
 }
@@ -14,10 +15,18 @@ export function createServeCommand(): Command {
     .description(
       'run everything: OTLP/HTTP receiver (:4318), verdict API (:8080), on the embedded store by default',
     )
+    .option(
+      '--host <address>',
+      'address the API and the OTLP/HTTP receiver listen on (default 127.0.0.1: this machine only; 0.0.0.0: every interface); config keys api.host, otlp.http.host',
+    )
     .option('--api-port <port>', 'API port (default 8080; 0 = any free port)')
     .option('--otlp-http-port <port>', 'OTLP/HTTP port (default 4318; 0 = any free port)')
     .action(async (flags: ServeFlags) => {
       const overrides: Record<string, unknown> = {}
+      if (flags.host !== undefined) {
+        overrides['api.host'] = flags.host
+        overrides['otlp.http.host'] = flags.host
+      }
       if (flags.apiPort !== undefined) overrides['api.port'] = flags.apiPort
       if (flags.otlpHttpPort !== undefined) overrides['otlp.http.port'] = flags.otlpHttpPort
       const config = resolveFromFlags(flags, overrides)

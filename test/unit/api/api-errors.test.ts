@@ -19,6 +19,19 @@ describe('toApiError', () => {
     })
   })
 
+  it('turns a body over the limit into a 413 that names the limit', () => {
+    const error = Object.assign(new Error('Request body is too large'), {
+      code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+      statusCode: 413,
+    })
+    expect(toApiError(error, { maxBodyBytes: 1024 })).toMatchObject({
+      code: 'RH_API_BODY_TOO_LARGE',
+      status: 413,
+      retriable: false,
+      message: expect.stringMatching(/1024 bytes/),
+    })
+  })
+
   it('turns a passing store failure into a retriable 503 with a retry delay', () => {
     const error = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
     expect(toApiError(error)).toMatchObject({
