@@ -6,5 +6,10 @@ import { buildRealisticPayload } from '../test/helpers/otel-payloads.ts'
 const payload = buildRealisticPayload(1000).protobuf
 const mapping = toMappingOptions(DEFAULT_CONFIG)
 const c0 = process.cpuUsage()
-for (let i = 0; i < 2000; i++) { const b = createSpansChunkBuilder(); decodeTracesToColumns(payload, mapping, b); b.finish() }
-const c = process.cpuUsage(c0); console.log(((c.user + c.system) / 1000 / 2000).toFixed(2), 'ms/1000 spans')
+for (let i = 0; i < 2000; i++) {
+  const b = createSpansChunkBuilder()
+  decodeTracesToColumns(payload, mapping, b)
+  b.finish()
+}
+const c = process.cpuUsage(c0)
+console.log(((c.user + c.system) / 1000 / 2000).toFixed(2), 'ms/1000 spans')

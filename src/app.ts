@@ -7,6 +7,8 @@ import { createSelfTelemetry } from './telemetry/otel-instruments.ts'
 import { createKafkaIngest, type KafkaIngest } from './ingest/kafka/index.ts'
 import { toMappingOptions } from './model/to-span-rows.ts'
 import { parseTokens } from './api/auth.ts'
+import { createAdmission } from './ingest/admission.ts'
+import { createDecodePool } from './ingest/otlp/decode-pool.ts'
 import { createOtlpHttpReceiver } from './ingest/otlp/http-receiver.ts'
 import { createAnalysesRepository } from './store/analyses-repository.ts'
 import { createBatchWriter } from './store/batch-writer.ts'
@@ -83,11 +85,19 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     })
     instruments.observeQueue(() => writer.queuedRows)
 
+    const decodePool = createDecodePool({ threads: config.otlp.decodeThreads })
+    closers.push(() => void decodePool.close())
+    const admission = createAdmission({
+      maxInFlightBytes: config.otlp.maxInFlightBytes,
+      maxConcurrentDecodes: config.otlp.maxConcurrentDecodes,
+    })
     let otlpHttpUrl: string | undefined
     let receiver: FastifyInstance | undefined
     if (config.otlp.http.enabled) {
       receiver = createOtlpHttpReceiver({
         writer,
+        admission,
+        decodePool,
         mapping: toMappingOptions(config),
         maxBodyBytes: config.otlp.http.maxBodyBytes,
         retentionDays: config.clickhouse.ttlDays,

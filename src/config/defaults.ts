@@ -16,6 +16,15 @@ export const DEFAULT_CONFIG = {
     http: { enabled: true, host: '127.0.0.1', port: 4318, maxBodyBytes: 16 * 1024 * 1024 },
     /** A span (or resource) with more attributes than this is rejected as absurd (partial success). */
     maxAttributesPerSpan: 512,
+    /**
+     * Bytes of request bodies admitted and not yet answered, over all OTLP doors; a request
+     * that does not fit is refused at once with 429 and Retry-After, before its body is read.
+     */
+    maxInFlightBytes: 64 * 1024 * 1024,
+    /** Requests decoded at once; admitted ones wait their turn. */
+    maxConcurrentDecodes: 2,
+    /** Worker threads that decode requests; 0 = on the main thread. */
+    decodeThreads: 1,
   },
   api: {
     /** The address to listen on: this machine only by default; 0.0.0.0 = every interface. */

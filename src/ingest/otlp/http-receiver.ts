@@ -4,7 +4,8 @@ import { requireScopes, type TokenEntry } from '../../api/auth.ts'
 import { isRhError, RhError, toMessage } from '../../errors.ts'
 import { noopInstruments } from '../../telemetry/instruments.ts'
 import { silentLogger, type Logger } from '../../logger.ts'
-import { createOtlpIngest, type OtlpIngestOptions } from './otlp-ingest.ts'
+import { createAdmission, type Admission, type Ticket } from '../admission.ts'
+import { createOtlpIngest, type ExportOutcome, type OtlpIngestOptions } from './otlp-ingest.ts'
 import {
   encodeExportResponse,
   encodeStatus,
@@ -19,21 +20,60 @@ export interface OtlpHttpReceiverOptions extends OtlpIngestOptions {
   readonly maxBodyBytes: number
   /** Bearer tokens; empty = authentication off. Requests need the `ingest` scope. */
   readonly tokens?: readonly TokenEntry[]
+  /** The process's ingest budget, shared with the other doors; default: one of its own. */
+  readonly admission?: Admission
 }
+
+/** Default in-flight budget of a receiver given none: four bodies of the largest size. */
+const DEFAULT_BUDGET_BODIES = 4
+const DEFAULT_CONCURRENT_DECODES = 2
 
 /**
  * The OTLP/HTTP receiver (spec: opentelemetry-proto docs/specification.md, "OTLP/HTTP"):
  * `POST /v1/traces` in protobuf or JSON, optionally gzipped, answered in the request's own
- * content type. A 200 is sent only once the spans are written to ClickHouse.
+ * content type (failures too: a `google.rpc.Status` in protobuf or JSON). A 200 is sent only
+ * once the spans are written to ClickHouse.
+ *
+ * Before a body is read the request must pass authentication and admission: a Content-Length
+ * over the limit is refused with 413, and a body that does not fit the in-flight byte budget
+ * with 429 and `Retry-After`, both at once.
  */
 export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): FastifyInstance {
   const logger = options.logger ?? silentLogger
   const instruments = options.instruments ?? noopInstruments
   const ingest = createOtlpIngest(options)
+  const admission =
+    options.admission ??
+    createAdmission({
+      maxInFlightBytes: DEFAULT_BUDGET_BODIES * options.maxBodyBytes,
+      maxConcurrentDecodes: DEFAULT_CONCURRENT_DECODES,
+    })
+  const tickets = new WeakMap<FastifyRequest, Ticket>()
   const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false })
 
   closeConnectionsOnShutdown(app)
   requireScopes(app, options.tokens ?? [], 'ingest')
+  app.addHook('onRequest', async (request, reply) => {
+    const declared = Number(request.headers['content-length'] ?? Number.NaN)
+    if (declared > options.maxBodyBytes) {
+      throw new RhError(
+        'RH_INGEST_TOO_LARGE',
+        `the body of ${declared} bytes is over the limit of ${options.maxBodyBytes} (otlp.http.maxBodyBytes); send smaller batches`,
+      )
+    }
+    if (options.writer.isSaturated(0)) {
+      throw new RhError(
+        'RH_INGEST_SATURATED',
+        `the store writer is saturated (${options.writer.queuedRows} rows queued); retry later`,
+        { retryAfterSeconds: 1 },
+      )
+    }
+    // A body of undeclared length (chunked) may be as large as the limit.
+    const admitted = admission.admit(Number.isFinite(declared) ? declared : options.maxBodyBytes)
+    if (isRhError(admitted)) throw admitted
+    tickets.set(request, admitted)
+    reply.raw.once('close', () => admitted.release())
+  })
   app.addHook('onResponse', (_request, reply, done) => {
     instruments.otlpRequest(reply.statusCode)
     done()
@@ -54,9 +94,7 @@ export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): Fastif
         new Error(
           `no OTLP endpoint at ${request.method} ${request.url}; traces go to POST /v1/traces`,
         ),
-        {
-          statusCode: 404,
-        },
+        { statusCode: 404 },
       ),
       logger,
     ),
@@ -64,25 +102,32 @@ export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): Fastif
 
   app.post('/v1/traces', async (request, reply) => {
     const encoding = toEncoding(request)
-    const body = await decodeContentEncoding(
-      request.body as Buffer,
-      request.headers['content-encoding'],
-      options.maxBodyBytes,
-    )
-    const outcome = await ingest.exportTraces(body, encoding)
+    const endTurn = await admission.decodeTurn()
+    let outcome: ExportOutcome
+    try {
+      const body = await decodeContentEncoding(
+        request.body as Buffer,
+        request.headers['content-encoding'],
+        options.maxBodyBytes,
+      )
+      outcome = await ingest.exportTraces(body, encoding, endTurn)
+    } finally {
+      endTurn()
+    }
     const partial =
       outcome.rejected > 0
-        ? { rejectedSpans: outcome.rejected, errorMessage: outcome.rejectionMessage ?? '' }
+        ? { rejected: outcome.rejected, errorMessage: outcome.rejectionMessage ?? '' }
         : undefined
     return reply
       .code(200)
       .type(OTLP_CONTENT_TYPES[encoding])
-      .send(toBody(encodeExportResponse(encoding, partial)))
+      .send(toBody(encodeExportResponse(encoding, partial, 'traces')))
   })
 
   return app
 }
 
+/** The request's own encoding; anything but protobuf is answered in JSON. */
 function toEncoding(request: FastifyRequest): OtlpEncoding {
   const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
   return contentType === OTLP_CONTENT_TYPES.protobuf ? 'protobuf' : 'json'
@@ -127,11 +172,11 @@ function sendFailure(
   } else {
     logger.info({ status, code: known?.code, reason: message }, 'otlp request refused')
   }
-  // A client that sent an unsupported media type gets JSON: it cannot be assumed to read
-  // whatever it sent.
-  const encoding = known?.code === 'RH_INGEST_UNSUPPORTED_MEDIA_TYPE' ? 'json' : toEncoding(request)
-  if (known?.retryAfterSeconds !== undefined)
+  const encoding = toEncoding(request)
+  if (known?.retryAfterSeconds !== undefined) {
     reply.header('retry-after', String(known.retryAfterSeconds))
+  }
+  if (status === 401) reply.header('www-authenticate', 'Bearer realm="release-health"')
   return reply
     .code(status)
     .type(OTLP_CONTENT_TYPES[encoding])

@@ -1,13 +1,11 @@
 import { silentLogger, type Logger } from '../../logger.ts'
 import { noopInstruments, type Instruments } from '../../telemetry/instruments.ts'
 import type { BatchWriter } from '../../store/batch-writer.ts'
-import { mapSpans, type MappingOptions } from '../../model/map-spans.ts'
+import type { MappingOptions } from '../../model/map-spans.ts'
 import { retentionCutoffNs } from '../../model/retention.ts'
-import { createSpansChunkBuilder, type SpansChunk } from '../../store/spans-block.ts'
-import { decodeTraceRequestJson } from './decode-json.ts'
-import { decodeTracesToColumns } from './decode-traces-columnar.ts'
+import type { SpansChunk } from '../../store/spans-block.ts'
+import { createDecodePool, type DecodePool } from './decode-pool.ts'
 import type { OtlpEncoding } from './encode-response.ts'
-import { toUtf8 } from './read-body.ts'
 
 /** What became of one export request: OTLP's `partial_success` when `rejected > 0`. */
 export interface ExportOutcome {
@@ -23,8 +21,15 @@ export interface ExportOutcome {
  * be taken at all (undecodable, saturated, shutting down).
  */
 export interface OtlpIngest {
-  /** An ExportTraceServiceRequest, already decompressed. */
-  exportTraces(body: Uint8Array, encoding: OtlpEncoding): Promise<ExportOutcome>
+  /**
+   * An ExportTraceServiceRequest, already decompressed. `onDecoded` is called once the body is
+   * decoded, before the rows are written (a door lets the next request decode then).
+   */
+  exportTraces(
+    body: Uint8Array,
+    encoding: OtlpEncoding,
+    onDecoded?: () => void,
+  ): Promise<ExportOutcome>
 }
 
 export interface OtlpIngestOptions {
@@ -32,6 +37,8 @@ export interface OtlpIngestOptions {
   readonly mapping: MappingOptions
   /** Spans older than this are rejected: the store would drop them (clickhouse.ttlDays). */
   readonly retentionDays: number
+  /** Where requests are decoded; default: on the calling thread. */
+  readonly decodePool?: DecodePool
   readonly instruments?: Instruments
   readonly now?: () => number
   readonly logger?: Logger
@@ -41,21 +48,17 @@ export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
   const logger = options.logger ?? silentLogger
   const now = options.now ?? Date.now
   const instruments = options.instruments ?? noopInstruments
+  const pool = options.decodePool ?? createDecodePool({ threads: 0 })
 
   return {
-    async exportTraces(body, encoding) {
-      const chunk = createSpansChunkBuilder()
-      const mapSpansOptions = {
+    async exportTraces(body, encoding, onDecoded) {
+      const { chunk, result } = await pool.decode(body, encoding, options.mapping, {
         retentionCutoffNs: retentionCutoffNs({ nowMs: now(), ttlDays: options.retentionDays }),
         retentionDays: options.retentionDays,
-      }
-      // Protobuf goes from the wire straight into columns; JSON, parsed into objects anyway,
-      // is mapped from them by the same rules.
-      const { accepted, rejected, rejectionMessage } =
-        encoding === 'json'
-          ? mapSpans(decodeTraceRequestJson(toUtf8(body)), options.mapping, chunk, mapSpansOptions)
-          : decodeTracesToColumns(body, options.mapping, chunk, mapSpansOptions)
-      await options.writer.write(chunk.finish())
+      })
+      onDecoded?.()
+      const { accepted, rejected, rejectionMessage } = result
+      await options.writer.write(chunk)
       instruments.spansReceived(accepted, 'accepted')
       if (rejected > 0) {
         instruments.spansReceived(rejected, 'rejected')

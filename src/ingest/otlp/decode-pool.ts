@@ -1,0 +1,95 @@
+import { extname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { RhError, type ErrorCode } from '../../errors.ts'
+import type { MappingOptions, MapSpansOptions } from '../../model/map-spans.ts'
+import { decodeTraces, type DecodedTraces } from './decode-traces.ts'
+import type { DecodeJob } from './decode-worker.ts'
+import type { OtlpEncoding } from './encode-response.ts'
+
+/**
+ * Where requests are decoded: on `threads` worker threads, or on the calling thread when
+ * `threads` is 0. Decoding a large request takes the thread that does it for a while (tens of
+ * milliseconds per 10,000 spans); on a worker the main thread keeps answering other clients,
+ * refusing a flood in time, and the store's inserts and the decoding share the cores.
+ */
+export interface DecodePool {
+  decode(
+    body: Uint8Array,
+    encoding: OtlpEncoding,
+    mapping: MappingOptions,
+    options: MapSpansOptions,
+  ): Promise<DecodedTraces>
+  close(): Promise<void>
+}
+
+interface Reply {
+  readonly id: number
+  readonly decoded?: DecodedTraces
+  readonly error?: { readonly code: ErrorCode; readonly message: string }
+}
+
+interface Pending {
+  readonly resolve: (decoded: DecodedTraces) => void
+  readonly reject: (error: unknown) => void
+}
+
+/** The worker's module, a sibling of this one: .ts from a clone, .js from the package. */
+const WORKER_URL = new URL(
+  `./decode-worker${extname(fileURLToPath(import.meta.url))}`,
+  import.meta.url,
+)
+
+export function createDecodePool(options: { readonly threads: number }): DecodePool {
+  if (options.threads <= 0) {
+    return {
+      decode: (body, encoding, mapping, mapOptions) =>
+        Promise.resolve().then(() => decodeTraces(body, encoding, mapping, mapOptions)),
+      close: () => Promise.resolve(),
+    }
+  }
+  const pending = new Map<number, Pending>()
+  let nextId = 0
+  let nextWorker = 0
+  const workers = Array.from({ length: options.threads }, () => {
+    const worker = new Worker(WORKER_URL)
+    worker.on('message', (reply: Reply) => {
+      const waiting = pending.get(reply.id)
+      pending.delete(reply.id)
+      if (waiting === undefined) return
+      if (reply.decoded !== undefined) waiting.resolve(reply.decoded)
+      else
+        waiting.reject(new RhError(reply.error?.code ?? 'RH_INTERNAL', reply.error?.message ?? ''))
+    })
+    worker.on('error', (error) => {
+      // A decoding thread only dies of a bug; fail what it held rather than hang it.
+      for (const [id, waiting] of pending) {
+        pending.delete(id)
+        waiting.reject(error)
+      }
+    })
+    // Idle workers must not keep the process alive.
+    worker.unref()
+    return worker
+  })
+
+  return {
+    decode(body, encoding, mapping, mapOptions) {
+      const id = nextId++
+      // Transfer, not copy: a body sharing its buffer (Node pools small ones) is copied first.
+      const own =
+        body.byteOffset === 0 && body.byteLength === body.buffer.byteLength
+          ? body
+          : new Uint8Array(body)
+      const worker = workers[nextWorker++ % workers.length]!
+      return new Promise<DecodedTraces>((resolve, reject) => {
+        pending.set(id, { resolve, reject })
+        const job: DecodeJob = { id, body: own, encoding, mapping, options: mapOptions }
+        worker.postMessage(job, [own.buffer as ArrayBuffer])
+      })
+    },
+    async close() {
+      await Promise.all(workers.map((worker) => worker.terminate()))
+    },
+  }
+}

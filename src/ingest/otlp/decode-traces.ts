@@ -1,0 +1,34 @@
+import type { MappingOptions, MapSpansOptions, MapSpansResult } from '../../model/map-spans.ts'
+import { mapSpans } from '../../model/map-spans.ts'
+import { createSpansChunkBuilder, type SpansChunk } from '../../store/spans-block.ts'
+import { decodeTraceRequestJson } from './decode-json.ts'
+import { decodeTracesToColumns } from './decode-traces-columnar.ts'
+import type { OtlpEncoding } from './encode-response.ts'
+import { toUtf8 } from './read-body.ts'
+
+/** One export request's accepted spans as a `spans` chunk, and what was refused. */
+export interface DecodedTraces {
+  readonly chunk: SpansChunk
+  readonly result: MapSpansResult
+}
+
+/**
+ * Decodes an ExportTraceServiceRequest (already decompressed) into a `spans` chunk: protobuf
+ * from the wire straight into columns; JSON, parsed into objects anyway, mapped from them by
+ * the same rules. Pure and synchronous, so that it can run on a decoding thread.
+ *
+ * @throws RhError `RH_INGEST_UNDECODABLE` for a body that cannot be decoded.
+ */
+export function decodeTraces(
+  body: Uint8Array,
+  encoding: OtlpEncoding,
+  mapping: MappingOptions,
+  options: MapSpansOptions,
+): DecodedTraces {
+  const builder = createSpansChunkBuilder()
+  const result =
+    encoding === 'json'
+      ? mapSpans(decodeTraceRequestJson(toUtf8(body)), mapping, builder, options)
+      : decodeTracesToColumns(body, mapping, builder, options)
+  return { chunk: builder.finish(), result }
+}

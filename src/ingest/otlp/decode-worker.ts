@@ -1,0 +1,34 @@
+import { parentPort } from 'node:worker_threads'
+import { isRhError, toMessage } from '../../errors.ts'
+import type { MappingOptions, MapSpansOptions } from '../../model/map-spans.ts'
+import { decodeTraces } from './decode-traces.ts'
+import type { OtlpEncoding } from './encode-response.ts'
+import { transferablesOf } from './transferables.ts'
+
+/** A decoding job, as the pool posts it. */
+export interface DecodeJob {
+  readonly id: number
+  readonly body: Uint8Array
+  readonly encoding: OtlpEncoding
+  readonly mapping: MappingOptions
+  readonly options: MapSpansOptions
+}
+
+/**
+ * A decoding thread: decodes each job it is sent and posts back the chunk, its buffers
+ * transferred rather than copied, or the error (code and message) to throw on the main thread.
+ */
+parentPort?.on('message', (job: DecodeJob) => {
+  try {
+    const decoded = decodeTraces(job.body, job.encoding, job.mapping, job.options)
+    parentPort?.postMessage({ id: job.id, decoded }, transferablesOf(decoded.chunk))
+  } catch (error) {
+    parentPort?.postMessage({
+      id: job.id,
+      error: {
+        code: isRhError(error) ? error.code : 'RH_INTERNAL',
+        message: toMessage(error),
+      },
+    })
+  }
+})
