@@ -151,8 +151,17 @@ rmSync(dataPath, { recursive: true, force: true })
 
 const byStatus = new Map<number, number>()
 for (const answer of answers) byStatus.set(answer.status, (byStatus.get(answer.status) ?? 0) + 1)
-const sorted = answers.map((answer) => answer.ms).sort((a, b) => a - b)
 const refused = answers.filter((answer) => answer.status === 429 || answer.status === 503)
+const timing = (some: readonly Answer[]) => {
+  const sorted = some.map((answer) => answer.ms).sort((a, b) => a - b)
+  return sorted.length === 0
+    ? {}
+    : {
+        median: Math.round(sorted[Math.floor(sorted.length / 2)]!),
+        p99: Math.round(sorted[Math.floor(sorted.length * 0.99)]!),
+        max: Math.round(sorted.at(-1)!),
+      }
+}
 console.log(
   JSON.stringify(
     {
@@ -162,11 +171,9 @@ console.log(
       statuses: Object.fromEntries(byStatus),
       refusedWithRetryAfter: refused.filter((answer) => answer.retryAfter !== undefined).length,
       refused: refused.length,
-      answerMs: {
-        median: Math.round(sorted[Math.floor(sorted.length / 2)]!),
-        p99: Math.round(sorted[Math.floor(sorted.length * 0.99)]!),
-        max: Math.round(sorted.at(-1)!),
-      },
+      answerMs: timing(answers),
+      acceptedAnswerMs: timing(answers.filter((answer) => answer.status === 200)),
+      refusedAnswerMs: timing(refused),
       afterFlood: {
         statuses: afterFlood.map((answer) => answer.status),
         maxMs: Math.round(Math.max(...afterFlood.map((answer) => answer.ms))),

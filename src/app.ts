@@ -90,6 +90,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     const admission = createAdmission({
       maxInFlightBytes: config.otlp.maxInFlightBytes,
       maxConcurrentDecodes: config.otlp.maxConcurrentDecodes,
+      minInFlightBytes: config.otlp.http.maxBodyBytes,
+      targetLatencyMs: config.otlp.targetLatencyMs,
     })
     let otlpHttpUrl: string | undefined
     let receiver: FastifyInstance | undefined

@@ -23,6 +23,12 @@ export const DEFAULT_CONFIG = {
     maxInFlightBytes: 64 * 1024 * 1024,
     /** Requests decoded at once; admitted ones wait their turn. */
     maxConcurrentDecodes: 2,
+    /**
+     * How long an admitted request should take to be answered: the in-flight budget shrinks
+     * when answers take longer and grows back while they are quick (never below one body of
+     * otlp.http.maxBodyBytes), so a busy machine refuses more instead of answering late.
+     */
+    targetLatencyMs: 2_000,
     /** Worker threads that decode requests; 0 = on the main thread. */
     decodeThreads: 1,
   },

@@ -27,6 +27,7 @@ export interface OtlpHttpReceiverOptions extends OtlpIngestOptions {
 /** Default in-flight budget of a receiver given none: four bodies of the largest size. */
 const DEFAULT_BUDGET_BODIES = 4
 const DEFAULT_CONCURRENT_DECODES = 2
+const DEFAULT_TARGET_LATENCY_MS = 3_000
 
 /**
  * The OTLP/HTTP receiver (spec: opentelemetry-proto docs/specification.md, "OTLP/HTTP"):
@@ -46,7 +47,9 @@ export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): Fastif
     options.admission ??
     createAdmission({
       maxInFlightBytes: DEFAULT_BUDGET_BODIES * options.maxBodyBytes,
+      minInFlightBytes: options.maxBodyBytes,
       maxConcurrentDecodes: DEFAULT_CONCURRENT_DECODES,
+      targetLatencyMs: DEFAULT_TARGET_LATENCY_MS,
     })
   const tickets = new WeakMap<FastifyRequest, Ticket>()
   const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false })
