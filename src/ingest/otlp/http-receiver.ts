@@ -180,6 +180,11 @@ function sendFailure(
     reply.header('retry-after', String(known.retryAfterSeconds))
   }
   if (status === 401) reply.header('www-authenticate', 'Bearer realm="release-health"')
+  // Refused before its body was read: reading it only to throw it away would cost what the
+  // refusal saves, so the connection is closed after the answer and the client reconnects.
+  if (request.body === undefined && Number(request.headers['content-length'] ?? 0) > 0) {
+    reply.header('connection', 'close')
+  }
   return reply
     .code(status)
     .type(OTLP_CONTENT_TYPES[encoding])
