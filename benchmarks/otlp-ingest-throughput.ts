@@ -165,7 +165,12 @@ async function measureServe(bodies: readonly Uint8Array[]) {
       '--log-level',
       'warn',
     ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      // This measures the write path at full load, so the receiver must not shed any of it
+      // (benchmarks/otlp-flood.ts measures shedding).
+      env: { ...process.env, RH_OTLP_TARGET_LATENCY_MS: '60000' },
+    },
   )
   await waitForServer(otlpPort)
 
@@ -188,6 +193,10 @@ async function measureServe(bodies: readonly Uint8Array[]) {
   )
   const elapsedS = (performance.now() - startedMs) / 1000
   const after = processUsage(server.pid!)
+  if (process.env.THREADS_SCRIPT !== undefined) {
+    const { execFileSync } = await import('node:child_process')
+    console.error(execFileSync(process.env.THREADS_SCRIPT, [String(server.pid)]).toString())
+  }
   const loadAfter = loadavg()[0]!
   agent.destroy()
   server.kill('SIGTERM')

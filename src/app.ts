@@ -79,6 +79,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       rowsOf: (chunk) => chunk.rows,
       maxBatchRows: config.writer.maxBatchRows,
       flushIntervalMs: config.writer.flushIntervalMs,
+      minBatchRows: config.writer.minBatchRows,
+      maxBatchDelayMs: config.writer.maxBatchDelayMs,
       maxQueuedRows: config.writer.maxQueuedRows,
       logger,
       onBatchWritten: instruments.batchWritten,

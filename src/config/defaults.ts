@@ -49,8 +49,15 @@ export const DEFAULT_CONFIG = {
   writer: {
     /** A group-commit batch is written when it holds this many rows... */
     maxBatchRows: 50_000,
-    /** ...or when its oldest row has waited this long. */
+    /** ...or when its oldest row has waited this long... */
     flushIntervalMs: 200,
+    /**
+     * ...unless rows arrive fast enough to fill this many within maxBatchDelayMs: then a batch
+     * waits for them, because ClickHouse merges a few large parts for far less CPU than many
+     * small ones.
+     */
+    minBatchRows: 25_000,
+    maxBatchDelayMs: 1_000,
     /** Rows waiting or being written beyond which ingest answers 429 with Retry-After. */
     maxQueuedRows: 400_000,
   },

@@ -12,7 +12,15 @@ export interface BatchWriterOptions<Item> {
   /** Rows an item holds: batches are sized, and the queue bounded, in rows. */
   readonly rowsOf: (item: Item) => number
   readonly maxBatchRows: number
+  /** Under light load, a batch is written this long after its first row... */
   readonly flushIntervalMs: number
+  /**
+   * ...but when rows arrive fast enough to fill `minBatchRows` within `maxBatchDelayMs`, a
+   * batch waits until it holds that many: large parts cost ClickHouse far less to merge than
+   * many small ones. Defaults: `flushIntervalMs` and 0, i.e. no waiting.
+   */
+  readonly minBatchRows?: number
+  readonly maxBatchDelayMs?: number
   /** Rows waiting or in flight beyond which `write` refuses with RH_INGEST_SATURATED. */
   readonly maxQueuedRows: number
   /**
@@ -51,6 +59,9 @@ interface Pending<Item> {
   readonly reject: (error: unknown) => void
 }
 
+/** How far back the arrival rate looks: an exponentially decayed count over about 1 s. */
+const ARRIVAL_WINDOW_MS = 1_000
+
 /** Seconds a saturated client is asked to wait: about one flush cycle of a full queue. */
 const SATURATED_RETRY_AFTER_SECONDS = 1
 /** Seconds a client is asked to wait when the store failed a batch for a passing reason. */
@@ -78,15 +89,37 @@ export function createBatchWriter<Item>(options: BatchWriterOptions<Item>): Batc
   let writing: Promise<void> | undefined
   let closing = false
   let draining = false
+  /** When the pending batch is due. */
+  let deadlineMs = 0
+  // Rows arrived, decayed with age: about the rows of the last ARRIVAL_WINDOW_MS.
+  let recentRows = 0
+  let lastArrivalMs = 0
+  const minBatchRows = options.minBatchRows ?? 0
+  const maxBatchDelayMs = options.maxBatchDelayMs ?? options.flushIntervalMs
+
+  const noteArrival = (rows: number, nowMs: number): void => {
+    recentRows = recentRows * Math.exp(-(nowMs - lastArrivalMs) / ARRIVAL_WINDOW_MS) + rows
+    lastArrivalMs = nowMs
+  }
+
+  /** How long a batch starting now may wait: longer only if that fills `minBatchRows`. */
+  const batchDelayMs = (): number => {
+    const rowsPerMs = recentRows / ARRIVAL_WINDOW_MS
+    if (rowsPerMs * maxBatchDelayMs < minBatchRows) return options.flushIntervalMs
+    return Math.min(maxBatchDelayMs, Math.max(options.flushIntervalMs, minBatchRows / rowsPerMs))
+  }
 
   const scheduleFlush = (): void => {
     if (pendingRows >= options.maxBatchRows || draining || closing) {
       startWrite()
     } else if (timer === undefined) {
-      timer = setTimeout(() => {
-        timer = undefined
-        startWrite()
-      }, options.flushIntervalMs)
+      timer = setTimeout(
+        () => {
+          timer = undefined
+          startWrite()
+        },
+        Math.max(0, deadlineMs - performance.now()),
+      )
     }
   }
 
@@ -118,6 +151,8 @@ export function createBatchWriter<Item>(options: BatchWriterOptions<Item>): Batc
     const batch = pending.slice(0, count)
     pending = pending.slice(count)
     pendingRows -= rows
+    // What is left over was due with this batch: write it as soon as this one is written.
+    deadlineMs = performance.now()
     return batch
   }
 
@@ -232,6 +267,9 @@ export function createBatchWriter<Item>(options: BatchWriterOptions<Item>): Batc
         )
       }
       return new Promise<void>((resolve, reject) => {
+        const nowMs = performance.now()
+        noteArrival(rows, nowMs)
+        if (pending.length === 0) deadlineMs = nowMs + batchDelayMs()
         pending.push({ item, rows, resolve, reject })
         pendingRows += rows
         scheduleFlush()

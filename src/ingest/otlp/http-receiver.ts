@@ -28,6 +28,8 @@ export interface OtlpHttpReceiverOptions extends OtlpIngestOptions {
 const DEFAULT_BUDGET_BODIES = 4
 const DEFAULT_CONCURRENT_DECODES = 2
 const DEFAULT_TARGET_LATENCY_MS = 3_000
+/** A refused body larger than this is not read: the connection is closed instead. */
+const UNREAD_BODY_CLOSE_BYTES = 1_048_576
 
 /**
  * The OTLP/HTTP receiver (spec: opentelemetry-proto docs/specification.md, "OTLP/HTTP"):
@@ -182,7 +184,10 @@ function sendFailure(
   if (status === 401) reply.header('www-authenticate', 'Bearer realm="release-health"')
   // Refused before its body was read: reading it only to throw it away would cost what the
   // refusal saves, so the connection is closed after the answer and the client reconnects.
-  if (request.body === undefined && Number(request.headers['content-length'] ?? 0) > 0) {
+  if (
+    request.body === undefined &&
+    Number(request.headers['content-length'] ?? 0) > UNREAD_BODY_CLOSE_BYTES
+  ) {
     reply.header('connection', 'close')
   }
   return reply

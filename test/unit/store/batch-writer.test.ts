@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createBatchWriter, type BatchWriterOptions } from '../../../src/store/batch-writer.ts'
 
 /** A request's rows; a negative number stands for a value the store refuses. */
@@ -156,5 +156,54 @@ describe('createBatchWriter', () => {
     await writer.close()
     expect(recorder.batches.flat()).toEqual([1, 2, 3, 4])
     await expect(writer.write([5])).rejects.toMatchObject({ code: 'RH_INGEST_SHUTTING_DOWN' })
+  })
+
+  describe('under steady load', () => {
+    afterEach(() => {
+      vi.useRealTimers()
+    })
+
+    async function feed(
+      writer: ReturnType<typeof writerFor>,
+      rowsPerRequest: number,
+      everyMs: number,
+      forMs: number,
+    ): Promise<void> {
+      for (let t = 0; t < forMs; t += everyMs) {
+        void writer.write(range(t * 1_000, rowsPerRequest))
+        await vi.advanceTimersByTimeAsync(everyMs)
+      }
+    }
+
+    it('writes a batch flushIntervalMs after its first row when rows trickle in', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] })
+      const recorder: Recorder = { batches: [], tokens: [] }
+      const writer = writerFor(recorder, {
+        flushIntervalMs: 50,
+        minBatchRows: 1_000,
+        maxBatchDelayMs: 500,
+        maxBatchRows: 10_000,
+        maxQueuedRows: 100_000,
+      })
+      await feed(writer, 5, 100, 2_000)
+      expect(recorder.batches.every((batch) => batch.length === 5)).toBe(true)
+    })
+
+    it('waits to fill minBatchRows when rows arrive fast enough, within maxBatchDelayMs', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] })
+      const recorder: Recorder = { batches: [], tokens: [] }
+      const writer = writerFor(recorder, {
+        flushIntervalMs: 50,
+        minBatchRows: 1_000,
+        maxBatchDelayMs: 500,
+        maxBatchRows: 10_000,
+        maxQueuedRows: 100_000,
+      })
+      // 100 rows every 20 ms: 5,000 rows a second fill 1,000 in about 200 ms.
+      await feed(writer, 100, 20, 3_000)
+      const steady = recorder.batches.slice(-5).map((batch) => batch.length)
+      expect(Math.min(...steady)).toBeGreaterThanOrEqual(1_000)
+      expect(Math.max(...steady)).toBeLessThan(2_000)
+    })
   })
 })
