@@ -15,9 +15,9 @@ export interface BatchWriterOptions<Item> {
   /** Under light load, a batch is written this long after its first row... */
   readonly flushIntervalMs: number
   /**
-   * ...but when rows arrive fast enough to fill `minBatchRows` within `maxBatchDelayMs`, a
-   * batch waits until it holds that many: large parts cost ClickHouse far less to merge than
-   * many small ones. Defaults: `flushIntervalMs` and 0, i.e. no waiting.
+   * ...but under load (rows arriving fast enough to fill `minBatchRows` within 5 s) a batch
+   * waits to hold that many, at most `maxBatchDelayMs`: large parts cost ClickHouse far less
+   * to merge than many small ones. Defaults: 0 and `flushIntervalMs`, i.e. no waiting.
    */
   readonly minBatchRows?: number
   readonly maxBatchDelayMs?: number
@@ -59,6 +59,8 @@ interface Pending<Item> {
   readonly reject: (error: unknown) => void
 }
 
+/** Rows arriving fast enough to fill `minBatchRows` in this many seconds count as load. */
+const BUSY_SECONDS_PER_MIN_BATCH = 5
 /** How far back the arrival rate looks: an exponentially decayed count over about 1 s. */
 const ARRIVAL_WINDOW_MS = 1_000
 
@@ -102,10 +104,14 @@ export function createBatchWriter<Item>(options: BatchWriterOptions<Item>): Batc
     lastArrivalMs = nowMs
   }
 
-  /** How long a batch starting now may wait: longer only if that fills `minBatchRows`. */
+  /**
+   * How long a batch starting now may wait: `flushIntervalMs` while rows trickle in (waiting
+   * would not make a large part, only a late answer); under load, the time to collect
+   * `minBatchRows`, at most `maxBatchDelayMs`.
+   */
   const batchDelayMs = (): number => {
     const rowsPerMs = recentRows / ARRIVAL_WINDOW_MS
-    if (rowsPerMs * maxBatchDelayMs < minBatchRows) return options.flushIntervalMs
+    if (rowsPerMs * 1000 < minBatchRows / BUSY_SECONDS_PER_MIN_BATCH) return options.flushIntervalMs
     return Math.min(maxBatchDelayMs, Math.max(options.flushIntervalMs, minBatchRows / rowsPerMs))
   }
 

@@ -10,6 +10,10 @@ import {
 } from './native/native-columns.ts'
 import { SPAN_COLUMNS } from './table-columns.ts'
 
+/** Typical of instrumented services: about ten attributes and 200 bytes of values per span. */
+const ATTRIBUTES_PER_ROW = 10
+const ATTRIBUTE_BYTES_PER_ROW = 200
+
 /** One request's accepted spans in the `spans` table's columns, ready to join a batch. */
 export interface SpansChunk {
   readonly rows: number
@@ -70,27 +74,40 @@ export interface SpansChunkBuilder extends SpanSink {
   finish(): SpansChunk
 }
 
-export function createSpansChunkBuilder(): SpansChunkBuilder {
+/**
+ * `expectedRows`: a guess of the spans to come (e.g. from the request's size), so that the
+ * columns start at about the size they end at instead of growing by doubling.
+ */
+export function createSpansChunkBuilder(expectedRows = 256): SpansChunkBuilder {
+  const rows = Math.max(16, Math.ceil(expectedRows))
   const columns: SpansColumns = {
-    timestamp: new FixedColumn(),
-    service: new LowCardinalityColumn(),
-    environment: new LowCardinalityColumn(),
-    release: new LowCardinalityColumn(),
-    flags: new StringMapColumn(),
-    name: new LowCardinalityColumn(),
-    kind: new LowCardinalityColumn(),
-    status_code: new LowCardinalityColumn(),
-    status_message: new StringColumn(),
-    http_status_code: new FixedColumn(),
-    http_route: new LowCardinalityColumn(),
-    is_error: new FixedColumn(),
-    is_entry: new FixedColumn(),
-    duration_ns: new FixedColumn(),
-    trace_id: new StringColumn(),
-    span_id: new StringColumn(),
-    parent_span_id: new StringColumn(),
-    resource_attributes: new StringMapColumn(),
-    span_attributes: new StringMapColumn(),
+    timestamp: new FixedColumn(rows * 8),
+    service: new LowCardinalityColumn(rows),
+    environment: new LowCardinalityColumn(rows),
+    release: new LowCardinalityColumn(rows),
+    flags: new StringMapColumn({ rows, entries: rows, valueBytes: rows * 4 }),
+    name: new LowCardinalityColumn(rows),
+    kind: new LowCardinalityColumn(rows),
+    status_code: new LowCardinalityColumn(rows),
+    status_message: new StringColumn(rows),
+    http_status_code: new FixedColumn(rows * 2),
+    http_route: new LowCardinalityColumn(rows),
+    is_error: new FixedColumn(rows),
+    is_entry: new FixedColumn(rows),
+    duration_ns: new FixedColumn(rows * 8),
+    trace_id: new StringColumn(rows * 33),
+    span_id: new StringColumn(rows * 17),
+    parent_span_id: new StringColumn(rows * 17),
+    resource_attributes: new StringMapColumn({
+      rows,
+      entries: rows * ATTRIBUTES_PER_ROW,
+      valueBytes: rows * ATTRIBUTE_BYTES_PER_ROW,
+    }),
+    span_attributes: new StringMapColumn({
+      rows,
+      entries: rows * ATTRIBUTES_PER_ROW,
+      valueBytes: rows * ATTRIBUTE_BYTES_PER_ROW,
+    }),
   }
   const {
     timestamp,
@@ -195,40 +212,37 @@ export function createSpansChunkBuilder(): SpansChunkBuilder {
   }
 }
 
-type ColumnWriter = (sink: ByteSink, chunks: readonly SpansChunk[]) => void
+/** Writes one column of `chunks`, or with `size` tells at most how many bytes that takes. */
+interface ColumnWriter {
+  (sink: ByteSink, chunks: readonly SpansChunk[]): void
+  size(chunks: readonly SpansChunk[]): number
+}
 
-const fixed =
-  (
-    column: 'timestamp' | 'http_status_code' | 'is_error' | 'is_entry' | 'duration_ns',
-  ): ColumnWriter =>
-  (sink, chunks) =>
-    FixedColumn.write(
-      sink,
-      chunks.map((chunk) => chunk[column]),
-    )
-const strings =
-  (column: 'status_message' | 'trace_id' | 'span_id' | 'parent_span_id'): ColumnWriter =>
-  (sink, chunks) =>
-    StringColumn.write(
-      sink,
-      chunks.map((chunk) => chunk[column]),
-    )
-const lowCardinality =
-  (
-    column: 'service' | 'environment' | 'release' | 'name' | 'kind' | 'status_code' | 'http_route',
-  ): ColumnWriter =>
-  (sink, chunks) =>
-    LowCardinalityColumn.write(
-      sink,
-      chunks.map((chunk) => chunk[column]),
-    )
-const stringMap =
-  (column: 'flags' | 'resource_attributes' | 'span_attributes'): ColumnWriter =>
-  (sink, chunks) =>
-    StringMapColumn.write(
-      sink,
-      chunks.map((chunk) => chunk[column]),
-    )
+function columnWriter<Part>(
+  column: {
+    write(sink: ByteSink, parts: readonly Part[]): void
+    sizeOf(parts: readonly Part[]): number
+  },
+  partOf: (chunk: SpansChunk) => Part,
+): ColumnWriter {
+  const writer = (sink: ByteSink, chunks: readonly SpansChunk[]): void =>
+    column.write(sink, chunks.map(partOf))
+  return Object.assign(writer, {
+    size: (chunks: readonly SpansChunk[]) => column.sizeOf(chunks.map(partOf)),
+  })
+}
+
+const fixed = (
+  column: 'timestamp' | 'http_status_code' | 'is_error' | 'is_entry' | 'duration_ns',
+): ColumnWriter => columnWriter(FixedColumn, (chunk) => chunk[column])
+const strings = (
+  column: 'status_message' | 'trace_id' | 'span_id' | 'parent_span_id',
+): ColumnWriter => columnWriter(StringColumn, (chunk) => chunk[column])
+const lowCardinality = (
+  column: 'service' | 'environment' | 'release' | 'name' | 'kind' | 'status_code' | 'http_route',
+): ColumnWriter => columnWriter(LowCardinalityColumn, (chunk) => chunk[column])
+const stringMap = (column: 'flags' | 'resource_attributes' | 'span_attributes'): ColumnWriter =>
+  columnWriter(StringMapColumn, (chunk) => chunk[column])
 
 /** The `spans` table's columns in Native: name, the type as the table declares it, writer. */
 const SPANS_NATIVE: Readonly<Record<(typeof SPAN_COLUMNS)[number], [string, ColumnWriter]>> = {
@@ -256,7 +270,9 @@ const SPANS_NATIVE: Readonly<Record<(typeof SPAN_COLUMNS)[number], [string, Colu
 /** One Native block holding the rows of `chunks`, in order: one insert into `spans`. */
 export function encodeSpansBlock(chunks: readonly SpansChunk[]): Uint8Array {
   const rows = chunks.reduce((sum, chunk) => sum + chunk.rows, 0)
-  const bytes = chunks.reduce((sum, chunk) => sum + chunk.trace_id.length * 8, 1024)
+  // Sized once, from the parts, so that a block of tens of megabytes is not grown by copying.
+  let bytes = 1024
+  for (const column of SPAN_COLUMNS) bytes += SPANS_NATIVE[column][1].size(chunks)
   const sink = new ByteSink(bytes)
   sink.varUInt(SPAN_COLUMNS.length)
   sink.varUInt(rows)

@@ -6,6 +6,10 @@ import { decodeTracesToColumns } from './decode-traces-columnar.ts'
 import type { OtlpEncoding } from './encode-response.ts'
 import { toUtf8 } from './read-body.ts'
 
+/** About what a span with a dozen attributes takes on the wire, to size its columns. */
+const PROTOBUF_BYTES_PER_SPAN = 400
+const JSON_BYTES_PER_SPAN = 1_000
+
 /** One export request's accepted spans as a `spans` chunk, and what was refused. */
 export interface DecodedTraces {
   readonly chunk: SpansChunk
@@ -25,7 +29,9 @@ export function decodeTraces(
   mapping: MappingOptions,
   options: MapSpansOptions,
 ): DecodedTraces {
-  const builder = createSpansChunkBuilder()
+  const builder = createSpansChunkBuilder(
+    body.byteLength / (encoding === 'json' ? JSON_BYTES_PER_SPAN : PROTOBUF_BYTES_PER_SPAN),
+  )
   const result =
     encoding === 'json'
       ? mapSpans(decodeTraceRequestJson(toUtf8(body)), mapping, builder, options)

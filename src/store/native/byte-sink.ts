@@ -186,6 +186,14 @@ export class ByteSink {
   toBytes(): Uint8Array {
     return this.buffer.slice(0, this.length)
   }
+
+  /**
+   * The bytes written, once writing is over: the buffer itself when little of it is unused
+   * (no copy), else a copy that lets the larger buffer go.
+   */
+  finish(): Uint8Array {
+    return this.length * 4 >= this.buffer.length * 3 ? this.view8() : this.toBytes()
+  }
 }
 
 /** Byte ranges shorter than this are copied in a loop rather than with `set`. */

@@ -30,8 +30,13 @@ const KEY_WIDTH_UINT32 = 2
 
 /** Fixed-width values: UInt8, UInt16 or 64-bit integers. */
 export class FixedColumn {
-  readonly bytes = new ByteSink()
+  readonly bytes: ByteSink
   rows = 0
+
+  /** `initialBytes`: a guess of the bytes the column will hold, to spare growing it. */
+  constructor(initialBytes?: number) {
+    this.bytes = new ByteSink(initialBytes)
+  }
 
   uint8(value: number): void {
     this.bytes.uint8(value)
@@ -56,18 +61,30 @@ export class FixedColumn {
   }
 
   part(): Uint8Array {
-    return this.bytes.toBytes()
+    return this.bytes.finish()
   }
 
   static write(sink: ByteSink, parts: readonly Uint8Array[]): void {
     for (const part of parts) sink.bytes(part)
   }
+
+  /** The bytes {@link write} takes for `parts`. */
+  static sizeOf(parts: readonly Uint8Array[]): number {
+    let bytes = 0
+    for (const part of parts) bytes += part.length
+    return bytes
+  }
 }
 
 /** `String` values. */
 export class StringColumn {
-  readonly bytes = new ByteSink()
+  readonly bytes: ByteSink
   rows = 0
+
+  /** `initialBytes`: a guess of the bytes the column will hold, to spare growing it. */
+  constructor(initialBytes?: number) {
+    this.bytes = new ByteSink(initialBytes)
+  }
 
   string(value: string): void {
     this.bytes.string(value)
@@ -93,11 +110,18 @@ export class StringColumn {
   }
 
   part(): Uint8Array {
-    return this.bytes.toBytes()
+    return this.bytes.finish()
   }
 
   static write(sink: ByteSink, parts: readonly Uint8Array[]): void {
     for (const part of parts) sink.bytes(part)
+  }
+
+  /** The bytes {@link write} takes for `parts`. */
+  static sizeOf(parts: readonly Uint8Array[]): number {
+    let bytes = 0
+    for (const part of parts) bytes += part.length
+    return bytes
   }
 }
 
@@ -112,7 +136,12 @@ export class LowCardinalityColumn {
   readonly dictionary = new ByteDictionary()
   /** JavaScript strings seen before, so that a repeated one is not encoded again. */
   private readonly byString = new Map<string, number>([['', 0]])
-  private indexes = new Uint32Array(256)
+  private indexes: Uint32Array<ArrayBuffer>
+
+  /** `initialRows`: a guess of the rows the column will hold, to spare growing it. */
+  constructor(initialRows = 256) {
+    this.indexes = new Uint32Array(Math.max(16, initialRows))
+  }
   // Consecutive rows often repeat a value (a resource's service, a constant kind): comparing
   // with the last one is cheaper than hashing it again.
   private lastValue = ''
@@ -151,7 +180,11 @@ export class LowCardinalityColumn {
   }
 
   part(): LowCardinalityPart {
-    return { dictionary: this.dictionary.snapshot(), indexes: this.indexes.slice(0, this.rows) }
+    const { rows, indexes } = this
+    return {
+      dictionary: this.dictionary.snapshot(),
+      indexes: rows * 4 >= indexes.length * 3 ? indexes.subarray(0, rows) : indexes.slice(0, rows),
+    }
   }
 
   static writePrefix(sink: ByteSink): void {
@@ -188,6 +221,15 @@ export class LowCardinalityColumn {
     LowCardinalityColumn.writePrefix(sink)
     LowCardinalityColumn.writeData(sink, parts)
   }
+
+  /** At most the bytes {@link write} takes for `parts` (every dictionary entry kept apart). */
+  static sizeOf(parts: readonly LowCardinalityPart[]): number {
+    let bytes = 40
+    for (const { dictionary, indexes } of parts) {
+      bytes += dictionary.arena.length + dictionary.starts.length * 9 + indexes.length * 4
+    }
+    return bytes
+  }
 }
 
 /** One request's `Map(LowCardinality(String), String)` values. */
@@ -205,14 +247,21 @@ export interface StringMapPart {
  * one comparison per key.
  */
 export class StringMapColumn {
-  readonly keys = new LowCardinalityColumn()
-  readonly values = new StringColumn()
-  private sizes = new Uint32Array(256)
+  readonly keys: LowCardinalityColumn
+  readonly values: StringColumn
+  private sizes: Uint32Array<ArrayBuffer>
   /** Per dictionary index, the row that last used it: finds a key repeated within a row. */
   private seen = new Uint32Array(256)
   private rowStamp = 0
   private readonly positions: number[] = []
   rows = 0
+
+  /** Guesses of the rows, and of the entries and bytes of their values, to spare growing. */
+  constructor(initial: { rows?: number; entries?: number; valueBytes?: number } = {}) {
+    this.keys = new LowCardinalityColumn(initial.entries)
+    this.values = new StringColumn(initial.valueBytes)
+    this.sizes = new Uint32Array(Math.max(16, initial.rows ?? 256))
+  }
 
   /** Ends a row whose `entries` keys and values were appended to `keys` and `values`. */
   endRow(entries: number): void {
@@ -305,6 +354,17 @@ export class StringMapColumn {
       keys: this.keys.part(),
       values: this.values.part(),
     }
+  }
+
+  /** At most the bytes {@link write} takes for `parts`. */
+  static sizeOf(parts: readonly StringMapPart[]): number {
+    let bytes = 8
+    for (const part of parts) bytes += part.sizes.length * 8
+    return (
+      bytes +
+      LowCardinalityColumn.sizeOf(parts.map((part) => part.keys)) +
+      StringColumn.sizeOf(parts.map((part) => part.values))
+    )
   }
 
   static write(sink: ByteSink, parts: readonly StringMapPart[]): void {
