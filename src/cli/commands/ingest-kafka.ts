@@ -3,8 +3,7 @@ import { createKafkaIngest } from '../../ingest/kafka/index.ts'
 import { toMappingOptions } from '../../model/to-span-rows.ts'
 import { migrate } from '../../store/migrate.ts'
 import { assertReachable, createStore } from '../../store/store-client.ts'
-import { addConfigOptions, resolveFromFlags, type ConfigFlags } from '../config-options.ts'
-import { createCliLogger } from '../logger.ts'
+import { addConfigOptions, startCommand, type ConfigFlags } from '../config-options.ts'
 
 interface IngestKafkaFlags extends ConfigFlags {
   readonly brokers?: string
@@ -35,8 +34,7 @@ export function createIngestKafkaCommand(): Command {
       if (flags.brokers !== undefined) overrides['kafka.brokers'] = flags.brokers
       if (flags.topics !== undefined) overrides['kafka.topics'] = flags.topics
       if (flags.groupId !== undefined) overrides['kafka.groupId'] = flags.groupId
-      const config = resolveFromFlags(flags, overrides)
-      const logger = createCliLogger(flags.logLevel)
+      const { config, logger } = startCommand(flags, overrides)
       const signal = waitForShutdownSignal()
       const store = createStore(config.clickhouse)
       try {

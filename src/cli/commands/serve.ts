@@ -1,7 +1,6 @@
 import { Command } from 'commander'
 import { startApp } from '../../app.ts'
-import { addConfigOptions, resolveFromFlags, type ConfigFlags } from '../config-options.ts'
-import { createCliLogger } from '../logger.ts'
+import { addConfigOptions, startCommand, type ConfigFlags } from '../config-options.ts'
 import { packageVersion } from '../package-version.ts'
 
 interface ServeFlags extends ConfigFlags {
@@ -20,8 +19,7 @@ export function createServeCommand(): Command {
       const overrides: Record<string, unknown> = {}
       if (flags.apiPort !== undefined) overrides['api.port'] = flags.apiPort
       if (flags.otlpHttpPort !== undefined) overrides['otlp.http.port'] = flags.otlpHttpPort
-      const config = resolveFromFlags(flags, overrides)
-      const logger = createCliLogger(flags.logLevel)
+      const { config, logger } = startCommand(flags, overrides)
       const app = await startApp({ config, logger, version: packageVersion() })
       await new Promise<void>((resolve) => {
         const shutdown = (signal: string): void => {
