@@ -41,11 +41,6 @@ export const DEFAULT_CONFIG = {
     /** Directory of analysis templates per service (YAML), reloaded on change; '' = none. */
     dir: '',
   },
-  telemetry: {
-    /** OTLP/HTTP endpoint for release-health's own metrics, e.g. http://collector:4318/v1/metrics; '' = off (Prometheus text stays at /metrics). */
-    otlpMetricsEndpoint: '',
-    exportIntervalMs: 15_000,
-  },
   mapping: {
     releaseAttribute: 'service.version',
     environmentAttributes: ['deployment.environment.name', 'deployment.environment'],
