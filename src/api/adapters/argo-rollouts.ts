@@ -17,10 +17,15 @@ import { findOrCreateAnalysis, toAnalysisId } from './controller-analysis.ts'
 const querySchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['service'],
+  required: ['service', 'environment'],
   properties: {
     service: { type: 'string', minLength: 1, maxLength: 256 },
-    environment: { type: 'string', maxLength: 256 },
+    environment: {
+      type: 'string',
+      maxLength: 256,
+      description:
+        'deployment.environment.name of both cohorts; required, so that environments are never mixed by omission. Empty: every environment together',
+    },
     baselineRelease: { type: 'string', minLength: 1, maxLength: 256 },
     canaryRelease: { type: 'string', minLength: 1, maxLength: 256 },
     flagKey: { type: 'string', minLength: 1, maxLength: 256 },
@@ -32,9 +37,10 @@ const querySchema = {
 } as const
 
 type ArgoQuery = Partial<
-  Record<Exclude<keyof typeof querySchema.properties, 'service'>, string>
+  Record<Exclude<keyof typeof querySchema.properties, 'service' | 'environment'>, string>
 > & {
   readonly service: string
+  readonly environment: string
   readonly requester: string
 }
 

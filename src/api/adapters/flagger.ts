@@ -15,6 +15,12 @@ import type { VerdictDocument, VerdictService } from '../../verdicts/verdict-ser
  *   promote -> 200, anything else -> 412 (continue, inconclusive: keep waiting).
  * - `rollback` hooks roll the canary back when they answer 200.
  *   rollback -> 200, anything else -> 412.
+ * - `confirm-traffic-increase` gates every step of traffic weight; Flagger keeps the weight
+ *   while it is not 200. promote -> 200, anything else -> 412: the canary's share grows only
+ *   once the evidence shows it is not worse at the share it has.
+ *
+ * `metadata.environment` is required when the analysis is created from the metadata (an
+ * empty value judges every environment together).
  *
  * `metadata` names the analysis (`analysisId`) or describes its cohorts (`service`,
  * `environment`, `baselineRelease`, `canaryRelease`, `flagKey`, `baselineVariant`,
@@ -23,12 +29,13 @@ import type { VerdictDocument, VerdictService } from '../../verdicts/verdict-ser
  * on, the token comes in `Authorization` or, since Flagger cannot set headers, in
  * `metadata.token`.
  */
-export type FlaggerHook = 'rollout' | 'confirm-promotion' | 'rollback'
+export type FlaggerHook = 'rollout' | 'confirm-promotion' | 'rollback' | 'confirm-traffic-increase'
 
 const GO: Record<FlaggerHook, (decision: Decision) => boolean> = {
   rollout: (decision) => decision !== 'rollback',
   'confirm-promotion': (decision) => decision === 'promote',
   rollback: (decision) => decision === 'rollback',
+  'confirm-traffic-increase': (decision) => decision === 'promote',
 }
 
 /** Precondition Failed: the verdict does not allow what the hook asks. */
