@@ -18,6 +18,7 @@ import { assertReachable, createStore, type Store } from './store/store-client.t
 import { createStoreCohortSource } from './store/store-cohort-source.ts'
 import { createStoreSeriesSource } from './store/series-queries.ts'
 import { createVerdictService } from './verdicts/verdict-service.ts'
+import { createSqlConsole } from './store/read-only-sql.ts'
 import { createPolicyTemplates, NO_TEMPLATES } from './verdicts/policy-templates.ts'
 
 export interface StartAppOptions {
@@ -116,7 +117,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       templates,
       instruments,
     })
+    const sql = config.sql.enabled
+      ? createSqlConsole({ clickhouse: config.clickhouse, limits: config.sql })
+      : undefined
+    if (sql !== undefined) closers.push(() => void sql.close())
     const api = await createApiServer({
+      sql,
       verdicts,
       series: createStoreSeriesSource(store),
       logger,

@@ -8,6 +8,8 @@ import { toApiError } from './api-errors.ts'
 import { registerArgoRolloutsRoutes } from './adapters/argo-rollouts.ts'
 import { registerFlaggerRoutes } from './adapters/flagger.ts'
 import { registerUiRoutes } from './routes/ui-routes.ts'
+import { registerSqlRoutes } from './routes/sql-routes.ts'
+import type { SqlConsole } from '../store/read-only-sql.ts'
 import type { SeriesSource } from '../store/series-queries.ts'
 import { silentLogger, type Logger } from '../logger.ts'
 import type { AnalysisDefinition } from '../verdicts/analysis-definition.ts'
@@ -36,6 +38,8 @@ export interface ApiServerOptions {
   readonly series?: SeriesSource
   /** Serves the Prometheus text exposition at /metrics when given. */
   readonly servePrometheus?: (request: IncomingMessage, response: ServerResponse) => void
+  /** Serves analysts' read-only SQL at POST /api/v1/sql when given. */
+  readonly sql?: SqlConsole | undefined
 }
 
 const errorResponses = { 400: errorBody, 404: errorBody, 503: errorBody }
@@ -261,6 +265,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   registerFlaggerRoutes(app, options.verdicts, options.tokens ?? [])
   registerArgoRolloutsRoutes(app, options.verdicts)
   registerUiRoutes(app, options)
+  if (options.sql !== undefined) registerSqlRoutes(app, options.sql)
 
   return app
 }

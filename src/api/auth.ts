@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { RhError } from '../errors.ts'
 
-export const SCOPES = ['ingest', 'read', 'admin'] as const
+export const SCOPES = ['ingest', 'read', 'admin', 'query'] as const
 export type Scope = (typeof SCOPES)[number]
 
 export interface TokenEntry {
