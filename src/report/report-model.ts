@@ -1,4 +1,5 @@
 import { median, sum } from 'simple-statistics'
+import { SERIES_COLORS } from '../api/ui/charts.js'
 import type { VerdictRecord } from '../store/analyses-repository.ts'
 import type { ChangePoint, SeriesPoint } from '../store/series-queries.ts'
 import type { AnalysisDefinition } from '../verdicts/analysis-definition.ts'
@@ -91,4 +92,19 @@ export function stretchStats(
     errorRate: requests === 0 ? null : errors / requests,
     typicalP95Ms: p95s.length === 0 ? null : median(p95s),
   }
+}
+
+/**
+ * One colour per release for the whole report, in the order the releases are listed, so that
+ * a release looks the same in the service charts, the close-ups and the analyses.
+ */
+export function releaseColors(
+  releases: ReadonlyMap<string, readonly SeriesPoint[]>,
+): ReadonlyMap<string, string> {
+  return new Map(
+    [...releases.keys()].map((release, index) => [
+      release,
+      SERIES_COLORS[index % SERIES_COLORS.length] ?? '#0072b2',
+    ]),
+  )
 }
