@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { RhError } from '../../errors.ts'
 import type { VerdictService } from '../../verdicts/verdict-service.ts'
 import { findOrCreateAnalysis, toAnalysisId } from './controller-analysis.ts'
+import { verdictBody } from '../schemas.ts'
 
 /**
  * The verdict for Argo Rollouts' `web` metric provider, which can only GET a URL built from
@@ -51,7 +52,9 @@ export function registerArgoRolloutsRoutes(app: FastifyInstance, verdicts: Verdi
       schema: {
         summary: 'Verdict for the Argo Rollouts web provider, by cohorts',
         description: 'Creates the analysis on first use. Read `{$.decision}`.',
+        operationId: 'getArgoRolloutsVerdict',
         querystring: querySchema,
+        response: { 200: verdictBody },
       },
     },
     async (request) => {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { RhError } from '../../errors.ts'
 import { authorize, type TokenEntry } from '../auth.ts'
 import { findOrCreateAnalysis, toAnalysisId } from './controller-analysis.ts'
+import { errorBody } from '../schemas.ts'
 import type { Decision } from '../../analysis/index.ts'
 import type { VerdictDocument, VerdictService } from '../../verdicts/verdict-service.ts'
 
@@ -54,6 +55,18 @@ const payloadSchema = {
   },
 } as const
 
+const answerSchema = {
+  type: 'object',
+  required: ['analysisId', 'hook', 'decision', 'go', 'message'],
+  properties: {
+    analysisId: { type: 'string' },
+    hook: { type: 'string' },
+    decision: { type: 'string', enum: ['promote', 'continue', 'rollback', 'inconclusive'] },
+    go: { type: 'boolean' },
+    message: { type: 'string', description: 'The decision and its reasons, for Flagger’s log' },
+  },
+} as const
+
 interface FlaggerPayload {
   readonly name: string
   readonly namespace: string
@@ -76,6 +89,14 @@ export function registerFlaggerRoutes(
           summary: `Flagger ${hook} webhook`,
           description: 'Answers 200 when the verdict lets Flagger go on, 412 when it does not.',
           body: payloadSchema,
+          // Public to the router because the token may come in metadata.token; checked here.
+          security: [{}, { bearerAuth: ['read'] }],
+          response: {
+            200: { ...answerSchema, description: 'Flagger goes on' },
+            412: { ...answerSchema, description: 'The verdict does not allow it (yet)' },
+            401: { ...errorBody, description: 'No valid token in metadata.token or Authorization' },
+            403: { ...errorBody, description: 'The token lacks the read scope' },
+          },
         },
       },
       async (request, reply) => {
