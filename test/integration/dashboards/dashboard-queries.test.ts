@@ -298,7 +298,8 @@ describe('what the panels show', () => {
   })
 
   it('shows each effect in its metric’s unit: percent for ratios and error rates, ms for absolute latency', async () => {
-    // The bad release judged again with an absolute latency tolerance, in milliseconds.
+    // An analysis whose recorded verdict has one metric of each unit: the panels' SQL and
+    // units are under test here, not the judge, so the verdict is written as the judge would.
     const response = await fetch(`${app.apiUrl}/api/v1/analyses`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -308,17 +309,42 @@ describe('what the panels show', () => {
         baseline: { release: '1.4.2' },
         canary: { release: '1.5.0' },
         startTime: new Date(badRelease.startMs).toISOString(),
-        policy: {
-          metrics: [
-            { name: 'error-rate', kind: 'error-rate', tolerance: { relative: 0.25 } },
-            { name: 'latency-p95', kind: 'latency', quantile: 0.95, tolerance: { absolute: 50 } },
-          ],
-        },
       }),
     })
     const { id } = (await response.json()) as { id: string }
-    // A second back: the panels' time filter ends at a whole second.
-    expect(await recordVerdicts(app, clock, id, [Date.now() - 2_000])).toEqual(['rollback'])
+    const metric = (name: string, kind: string, effectScale: string, effect: number) => ({
+      name,
+      kind,
+      effectScale,
+      effect,
+      interval: [effect / 2, effect * 2],
+    })
+    const evaluatedAt = new Date(Date.now() - 60_000).toISOString()
+    await app.store.client.insert({
+      table: `${app.store.database}.verdicts`,
+      format: 'JSONEachRow',
+      values: [
+        {
+          analysis_id: id,
+          evaluated_at: evaluatedAt.replace('T', ' ').replace('Z', ''),
+          recorded_at: evaluatedAt.replace('T', ' ').replace('Z', ''),
+          decision: 'rollback',
+          reasons: ['latency-p95 worse'],
+          policy_version: 1,
+          requester: 'test',
+          body: JSON.stringify({
+            decision: 'rollback',
+            metrics: [
+              metric('error-rate', 'error-rate', 'relative', 0.4),
+              metric('error-rate-diff', 'error-rate', 'absolute', 0.013),
+              metric('latency-p95', 'latency', 'absolute', 76),
+              metric('latency-p99', 'latency', 'relative', 0.3),
+              metric('checkout-value', 'numeric', 'absolute', -2.5),
+            ],
+          }),
+        },
+      ],
+    })
     const percent = await rowsOf(
       'rh-canary-analysis',
       'Effect per metric with its interval, in percent',
@@ -329,8 +355,16 @@ describe('what the panels show', () => {
       'Latency effect with its interval, in milliseconds',
       { analysis: id },
     )
-    expect(new Set(percent.map((row) => row.metric))).toEqual(new Set(['error-rate']))
-    expect(new Set(ms.map((row) => row.metric))).toEqual(new Set(['latency-p95']))
+    const numeric = await rowsOf(
+      'rh-canary-analysis',
+      'Effect of numeric metrics with its interval, in their own unit',
+      { analysis: id },
+    )
+    expect(new Set(percent.map((row) => row.metric))).toEqual(
+      new Set(['error-rate', 'error-rate-diff', 'latency-p99']),
+    )
+    expect(ms.map((row) => [row.metric, row.effect])).toEqual([['latency-p95', 76]])
+    expect(numeric.map((row) => [row.metric, row.effect])).toEqual([['checkout-value', -2.5]])
     const units = Object.fromEntries(
       allPanels(panelOf('rh-canary-analysis', 'Latest verdict').dashboard)
         .filter((panel) => panel.title.includes('ffect'))
