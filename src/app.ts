@@ -3,7 +3,8 @@ import type { Config } from './config/defaults.ts'
 import { silentLogger, type Logger } from './logger.ts'
 import { createApiServer } from './api/api-server.ts'
 import { toBoundUrl } from './http/bound-url.ts'
-import { createSelfTelemetry } from './telemetry/otel-instruments.ts'
+import { createSelfTelemetry, type OtelProviders } from './telemetry/self-telemetry.ts'
+import { inSpan, traceRequests, traceStore } from './telemetry/tracing.ts'
 import { createKafkaIngest, type KafkaIngest } from './ingest/kafka/index.ts'
 import { toMappingOptions } from './model/to-span-rows.ts'
 import { parseTokens } from './api/auth.ts'
@@ -18,6 +19,7 @@ import { assertReachable, createStore, type Store } from './store/store-client.t
 import { createStoreCohortSource } from './store/store-cohort-source.ts'
 import { createStoreSeriesSource } from './store/series-queries.ts'
 import { createVerdictService } from './verdicts/verdict-service.ts'
+import { createSqlConsole } from './store/read-only-sql.ts'
 import { createPolicyTemplates, NO_TEMPLATES } from './verdicts/policy-templates.ts'
 
 export interface StartAppOptions {
@@ -25,6 +27,8 @@ export interface StartAppOptions {
   readonly logger?: Logger
   readonly now?: () => number
   readonly version?: string
+  /** The OpenTelemetry SDK's providers, when the CLI started one from OTEL_* variables. */
+  readonly otel?: OtelProviders | undefined
 }
 
 export interface RunningApp {
@@ -51,13 +55,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       'authentication is off: no auth.tokens configured (RH_AUTH_TOKENS); anyone who can reach the ports can write and read',
     )
   }
-  const telemetry = createSelfTelemetry({
-    version: options.version ?? '0.0.0',
-    otlpEndpoint: config.telemetry.otlpMetricsEndpoint,
-    exportIntervalMs: config.telemetry.exportIntervalMs,
-  })
-  const { instruments } = telemetry
-  const store = createStore(config.clickhouse)
+  const telemetry = createSelfTelemetry({ version: options.version ?? '0.0.0', otel: options.otel })
+  const { instruments, tracer } = telemetry
+  const store = traceStore(createStore(config.clickhouse), tracer)
   const servers: FastifyInstance[] = []
   const closers: (() => void)[] = []
   try {
@@ -66,12 +66,14 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
 
     const writer = createBatchWriter<SpanRow>({
       writeBatch: (rows, deduplicationToken) =>
-        insertCompactRows(store, {
-          table: 'spans',
-          columns: TABLE_COLUMNS.spans,
-          rows,
-          deduplicationToken,
-        }),
+        inSpan(tracer, 'write spans batch', { attributes: { 'rh.batch.rows': rows.length } }, () =>
+          insertCompactRows(store, {
+            table: 'spans',
+            columns: TABLE_COLUMNS.spans,
+            rows,
+            deduplicationToken,
+          }),
+        ),
       maxBatchRows: config.writer.maxBatchRows,
       flushIntervalMs: config.writer.flushIntervalMs,
       maxQueuedRows: config.writer.maxQueuedRows,
@@ -94,6 +96,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         logger,
       })
       servers.push(receiver)
+      traceRequests(receiver, { tracer, instruments, server: 'otlp' })
       otlpHttpUrl = await receiver.listen({
         host: config.otlp.http.host,
         port: config.otlp.http.port,
@@ -115,7 +118,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       templates,
       instruments,
     })
+    const sql = config.sql.enabled
+      ? createSqlConsole({ clickhouse: config.clickhouse, limits: config.sql })
+      : undefined
+    if (sql !== undefined) closers.push(() => void sql.close())
     const api = await createApiServer({
+      sql,
       verdicts,
       series: createStoreSeriesSource(store),
       logger,
@@ -131,6 +139,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
             },
     })
     servers.push(api)
+    traceRequests(api, { tracer, instruments, server: 'api' })
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port })
     logger.info({ url: toBoundUrl(api), store: store.location }, 'API listening')
 

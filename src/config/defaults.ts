@@ -26,7 +26,7 @@ export const DEFAULT_CONFIG = {
   },
   auth: {
     /**
-     * Bearer tokens as `scopes:token`, scopes joined by `+` from ingest, read, admin, e.g.
+     * Bearer tokens as `scopes:token`, scopes joined by `+` from ingest, read, admin, query, e.g.
      * `read:3f9a...` or `ingest+read:...`. Empty: no authentication (serve warns).
      */
     tokens: [] as string[],
@@ -39,14 +39,18 @@ export const DEFAULT_CONFIG = {
     /** Rows waiting or being written beyond which ingest answers 429 with Retry-After. */
     maxQueuedRows: 400_000,
   },
+  sql: {
+    /** `POST /api/v1/sql` (`release-health sql`): read-only SQL over the tables, `query` scope. */
+    enabled: true,
+    /** Longest an analyst query may run; with the embedded engine it holds up ingest meanwhile. */
+    maxExecutionSeconds: 10,
+    /** Rows returned at most; more are cut, and the answer says so. */
+    maxResultRows: 10_000,
+    maxMemoryBytes: 1024 * 1024 * 1024,
+  },
   policies: {
     /** Directory of analysis templates per service (YAML), reloaded on change; '' = none. */
     dir: '',
-  },
-  telemetry: {
-    /** OTLP/HTTP endpoint for release-health's own metrics, e.g. http://collector:4318/v1/metrics; '' = off (Prometheus text stays at /metrics). */
-    otlpMetricsEndpoint: '',
-    exportIntervalMs: 15_000,
   },
   mapping: {
     releaseAttribute: 'service.version',

@@ -8,7 +8,11 @@ import {
   formatPercent,
   formatTime,
   metricsTable,
+  missingList,
+  uniqueReasons,
   type MetricView,
+  type MissingView,
+  type SelectorView,
 } from '../api/ui/verdict-view.js'
 import type { VerdictRecord } from '../store/analyses-repository.ts'
 import type { SeriesPoint } from '../store/series-queries.ts'
@@ -17,9 +21,21 @@ import type { AnalysisReport } from './report-model.ts'
 /** One analysis in a report: how its decision evolved, and both cohorts around it. */
 export function renderAnalysisSection(
   entry: AnalysisReport,
-  window: { fromMs: number; toMs: number; markers: readonly ChartMarker[] },
+  window: {
+    fromMs: number
+    toMs: number
+    markers: readonly ChartMarker[]
+    /** The report's colour of each release, for cohorts that are whole releases. */
+    releaseColors?: ReadonlyMap<string, string>
+  },
 ): SafeHtml {
   const { analysis, verdicts } = entry
+  const colorOf = (selector: SelectorView, fallback: string): string =>
+    selector.release !== undefined && selector.flag === undefined
+      ? (window.releaseColors?.get(selector.release) ?? fallback)
+      : fallback
+  const cohortName = (cohort: string, selector: SelectorView): string =>
+    `${cohort}: ${describeSelector(selector)}`
   const last = verdicts.at(-1)
   const markers = [{ tMs: analysis.startMs, label: 'analysis start' }, ...window.markers]
   const cohortChart = (
@@ -37,8 +53,18 @@ export function renderAnalysisSection(
       formatValue,
       minYMax: id === 'analysis-error-rate' ? 0.001 : 0,
       series: [
-        { name: 'baseline', color: COLORS.baseline, points: toPoints(entry.baseline, pick) },
-        { name: 'canary', color: COLORS.canary, points: toPoints(entry.canary, pick) },
+        {
+          key: 'baseline',
+          name: cohortName('baseline', analysis.baseline),
+          color: colorOf(analysis.baseline, COLORS.baseline),
+          points: toPoints(entry.baseline, pick),
+        },
+        {
+          key: 'canary',
+          name: cohortName('canary', analysis.canary),
+          color: colorOf(analysis.canary, COLORS.canary),
+          points: toPoints(entry.canary, pick),
+        },
       ],
     })
   return html`<section class="analysis" data-analysis="${analysis.id}">
@@ -94,7 +120,7 @@ function decisionChangesTable(verdicts: readonly VerdictRecord[]): SafeHtml {
             <td>${decisionBadge(record.decision)}</td>
             <td>
               <ul>
-                ${record.reasons.map((reason) => html`<li>${reason}</li>`)}
+                ${uniqueReasons(record.reasons).map((reason) => html`<li>${reason}</li>`)}
               </ul>
             </td>
           </tr>`,
@@ -104,9 +130,12 @@ function decisionChangesTable(verdicts: readonly VerdictRecord[]): SafeHtml {
 }
 
 function lastVerdictMetrics(record: VerdictRecord): SafeHtml {
-  const body = record.body as { metrics?: readonly MetricView[] } | null
+  const body = record.body as {
+    metrics?: readonly MetricView[]
+    missing?: readonly MissingView[]
+  } | null
   return html`<h3>Metrics at the last verdict (${formatTime(record.evaluatedAtMs)})</h3>
-    ${metricsTable(body?.metrics ?? [])}`
+    ${metricsTable(body?.metrics ?? [])} ${missingList(body?.missing)}`
 }
 
 function toPoints(

@@ -20,6 +20,18 @@ export interface Instruments {
   readonly observeCounters: (prefix: string, read: () => Readonly<Record<string, number>>) => void
   /** One uncached verdict evaluation. */
   readonly verdictEvaluated: (decision: string, evaluationMs: number) => void
+  /** One answered HTTP request of the API or a receiver, by its route pattern. */
+  readonly httpServed: (request: ServedRequest) => void
+}
+
+export interface ServedRequest {
+  /** Which of release-health's servers answered: `api`, `otlp`. */
+  readonly server: string
+  readonly method: string
+  /** The route pattern (`/api/v1/analyses/:id`), never the raw path: bounded cardinality. */
+  readonly route: string
+  readonly status: number
+  readonly durationMs: number
 }
 
 const ignore = (): void => undefined
@@ -31,4 +43,5 @@ export const noopInstruments: Instruments = {
   observeQueue: ignore,
   observeCounters: ignore,
   verdictEvaluated: ignore,
+  httpServed: ignore,
 }

@@ -11,7 +11,9 @@ import {
   formatPercent,
   formatTime,
   metricsTable,
+  missingList,
   reasonsList,
+  uniqueReasons,
 } from './verdict-view.js'
 
 /**
@@ -80,7 +82,7 @@ export function renderAnalysisPage({ analysis, verdict, history, series }) {
     <section class="verdict" aria-labelledby="verdict-heading">
       <h2 id="verdict-heading">Verdict ${decisionBadge(verdict.decision)}</h2>
       <p class="muted">evaluated ${formatTime(evaluatedMs)}</p>
-      ${reasonsList(verdict.reasons)}
+      ${reasonsList(verdict.reasons)} ${missingList(verdict.missing)}
     </section>
     <section aria-labelledby="series-heading">
       <h2 id="series-heading">Cohorts minute by minute</h2>
@@ -154,7 +156,7 @@ function decisionChangesTable(entries) {
           html`<tr>
             <td>${formatTime(entry.tMs)}</td>
             <td>${decisionBadge(entry.decision)}</td>
-            <td>${entry.reasons?.[0] ?? ''}</td>
+            <td>${uniqueReasons(entry.reasons ?? [])[0] ?? ''}</td>
           </tr>`,
       )}
     </tbody>

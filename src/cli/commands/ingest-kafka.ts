@@ -3,8 +3,10 @@ import { createKafkaIngest } from '../../ingest/kafka/index.ts'
 import { toMappingOptions } from '../../model/to-span-rows.ts'
 import { migrate } from '../../store/migrate.ts'
 import { assertReachable, createStore } from '../../store/store-client.ts'
-import { addConfigOptions, resolveFromFlags, type ConfigFlags } from '../config-options.ts'
-import { createCliLogger } from '../logger.ts'
+import { addConfigOptions, startCommand, type ConfigFlags } from '../config-options.ts'
+import { startOtelSdk } from '../otel-sdk.ts'
+import { packageVersion } from '../package-version.ts'
+import { noopTracer, traceStore } from '../../telemetry/tracing.ts'
 
 interface IngestKafkaFlags extends ConfigFlags {
   readonly brokers?: string
@@ -35,10 +37,13 @@ export function createIngestKafkaCommand(): Command {
       if (flags.brokers !== undefined) overrides['kafka.brokers'] = flags.brokers
       if (flags.topics !== undefined) overrides['kafka.topics'] = flags.topics
       if (flags.groupId !== undefined) overrides['kafka.groupId'] = flags.groupId
-      const config = resolveFromFlags(flags, overrides)
-      const logger = createCliLogger(flags.logLevel)
+      const { config, logger } = startCommand(flags, overrides)
       const signal = waitForShutdownSignal()
-      const store = createStore(config.clickhouse)
+      // Traces of every batch's store writes, when OTEL_* variables say where to send them.
+      const otel = startOtelSdk({ env: process.env, version: packageVersion(), logger })
+      const tracer =
+        otel?.providers.tracerProvider?.getTracer('release-health', packageVersion()) ?? noopTracer
+      const store = traceStore(createStore(config.clickhouse), tracer)
       try {
         // Created first: it checks the kafka settings before any migration runs.
         const ingest = createKafkaIngest({
@@ -69,6 +74,7 @@ export function createIngestKafkaCommand(): Command {
         logger.info({ ...ingest.metrics() }, 'kafka ingestion stopped')
       } finally {
         await store.close()
+        await otel?.shutdown()
         logger.flush()
       }
     })
