@@ -20,9 +20,17 @@ export interface WorkerProcess {
   readonly batchesReplayed: number
   /** Resolves once the process has logged `count` written batches. */
   waitForBatches(count: number): Promise<void>
+  /**
+   * Resolves once the process has joined the group and consumes ("kafka ingestion started").
+   * Until then a SIGTERM finds no handler and kills it, which is not the graceful shutdown.
+   */
+  waitUntilConsuming(): Promise<void>
   /** SIGKILL: no shutdown code runs, nothing is committed or left. Resolves on exit. */
   kill(): Promise<void>
-  /** SIGTERM, the graceful shutdown. Resolves with the exit code. */
+  /**
+   * SIGTERM, the graceful shutdown, once the process consumes (a signal that comes earlier
+   * finds no handler yet and kills it). Resolves with the exit code.
+   */
   terminate(): Promise<number | null>
   /** stderr and the last log lines, for failure messages. */
   describe(): string
@@ -36,6 +44,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   )
   let batchesWritten = 0
   let batchesReplayed = 0
+  let consuming = false
   const lines: string[] = []
   let stderr = ''
   let partial = ''
@@ -46,6 +55,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     for (const line of complete) {
       lines.push(line)
       if (lines.length > 50) lines.shift()
+      if (line.includes('"msg":"kafka ingestion started"')) consuming = true
       if (!line.includes('"msg":"kafka batch written"')) continue
       batchesWritten++
       if (line.includes('"replay":true')) batchesReplayed++
@@ -72,7 +82,16 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
           if (child.exitCode !== null) throw new Error(`the worker exited early\n${describe()}`)
           return batchesWritten >= count ? true : undefined
         },
-        { what: `${count} batches written by the worker`, timeoutMs: 60_000, intervalMs: 20 },
+        { what: `${count} batches written by the worker`, timeoutMs: 120_000, intervalMs: 20 },
+      )
+    },
+    async waitUntilConsuming() {
+      await waitFor(
+        () => {
+          if (child.exitCode !== null) throw new Error(`the worker exited early\n${describe()}`)
+          return consuming ? true : undefined
+        },
+        { what: 'the worker consuming', timeoutMs: 120_000, intervalMs: 20 },
       )
     },
     async kill() {
@@ -80,6 +99,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
       await exited
     },
     async terminate() {
+      await this.waitUntilConsuming()
       child.kill('SIGTERM')
       return exited
     },
