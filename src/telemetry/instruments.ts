@@ -20,6 +20,12 @@ export interface Instruments {
   readonly observeCounters: (prefix: string, read: () => Readonly<Record<string, number>>) => void
   /** One uncached verdict evaluation. */
   readonly verdictEvaluated: (decision: string, evaluationMs: number) => void
+  /** One Kafka batch written (or found already written): its rows and how long that took. */
+  readonly kafkaBatchWritten: (rows: number, writeMs: number) => void
+  /** Kafka consumer lag (messages) of each assigned partition, read when metrics are collected. */
+  readonly observeKafkaLag: (
+    read: () => readonly { topic: string; partition: number; lag: bigint }[],
+  ) => void
 }
 
 const ignore = (): void => undefined
@@ -31,4 +37,6 @@ export const noopInstruments: Instruments = {
   observeQueue: ignore,
   observeCounters: ignore,
   verdictEvaluated: ignore,
+  kafkaBatchWritten: ignore,
+  observeKafkaLag: ignore,
 }

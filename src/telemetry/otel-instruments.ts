@@ -80,6 +80,20 @@ export function createSelfTelemetry(options: SelfTelemetryOptions): SelfTelemetr
     advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS },
   })
 
+  const kafkaBatchDuration = meter.createHistogram('rh.kafka.batch.write.duration', {
+    unit: 'ms',
+    description: 'Time to write one Kafka batch (rows, dead letters, ledger) to ClickHouse',
+    advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS },
+  })
+  const kafkaBatchRows = meter.createHistogram('rh.kafka.batch.rows', {
+    description: 'Rows per written Kafka batch',
+    advice: { explicitBucketBoundaries: BATCH_BUCKETS_ROWS },
+  })
+  const kafkaLag = meter.createObservableGauge('rh.kafka.consumer.lag', {
+    unit: '{message}',
+    description: 'Messages of an assigned partition not yet written and committed',
+  })
+
   const instruments: Instruments = {
     spansReceived: (count, outcome) => spans.add(count, { outcome }),
     otlpRequest: (status) => requests.add(1, { 'http.response.status_code': status }),
@@ -99,6 +113,16 @@ export function createSelfTelemetry(options: SelfTelemetryOptions): SelfTelemetr
       verdicts.add(1, { decision })
       evaluationDuration.record(evaluationMs)
     },
+    kafkaBatchWritten: (rows, writeMs) => {
+      kafkaBatchRows.record(rows)
+      kafkaBatchDuration.record(writeMs)
+    },
+    observeKafkaLag: (read) =>
+      kafkaLag.addCallback((result) => {
+        for (const { topic, partition, lag } of read()) {
+          result.observe(Number(lag), { topic, partition })
+        }
+      }),
   }
 
   return {

@@ -31,6 +31,8 @@ export interface PartitionPipelineOptions {
   readonly maxBatchRows: number
   readonly maxBatchWaitMs: number
   readonly retryDelaysMs?: readonly number[]
+  /** Called for each batch written (or found written): its rows and how long that took. */
+  readonly onBatchWritten?: (rows: number, writeMs: number) => void
 }
 
 export interface PartitionPipeline {
@@ -235,6 +237,8 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
     }
     metrics.batches++
     if (replay) metrics.replayedBatches++
+    const writeMs = performance.now() - startedMs
+    options.onBatchWritten?.(rows, writeMs)
     logger.info(
       {
         ...where,
@@ -246,7 +250,7 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
         deadLetters,
         replay,
         alreadyWritten: entry.written,
-        writeMs: Math.round(performance.now() - startedMs),
+        writeMs: Math.round(writeMs),
       },
       'kafka batch written',
     )
