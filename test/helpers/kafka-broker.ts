@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
+import { fixKafkaRequestQueue } from '../../src/ingest/kafka/consumer/request-queue-fix.ts'
 import { freePort } from './free-port.ts'
 import { createTestCertificates, type TestCertificates } from './kafka-tls.ts'
 
@@ -256,6 +257,7 @@ async function waitUntilReady(
     )
     java.once('error', reject)
   })
+  fixKafkaRequestQueue()
   const admin = new Kafka({
     brokers: [brokers],
     logLevel: logLevel.NOTHING,

@@ -1,6 +1,7 @@
 import { inject } from 'vitest'
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs'
 import { DEFAULT_CONFIG, type Config } from '../../src/config/defaults.ts'
+import { fixKafkaRequestQueue } from '../../src/ingest/kafka/consumer/request-queue-fix.ts'
 import { uniqueName } from './store.ts'
 
 /** Bootstrap brokers of the test broker (test/setup/kafka-global-setup.ts); [] when none. */
@@ -49,6 +50,7 @@ export interface TestKafka {
 
 /** An admin client and a producer on the test broker. */
 export async function connectTestKafka(): Promise<TestKafka> {
+  fixKafkaRequestQueue()
   const kafka = new Kafka({
     clientId: 'release-health-tests',
     brokers: testBrokers(),
