@@ -25,6 +25,8 @@ export interface WorkerProcess {
    * Until then a SIGTERM finds no handler and kills it, which is not the graceful shutdown.
    */
   waitUntilConsuming(): Promise<void>
+  /** The base URL of its /healthz, /readyz and /metrics, once it listens. */
+  healthUrl(): Promise<string>
   /** SIGKILL: no shutdown code runs, nothing is committed or left. Resolves on exit. */
   kill(): Promise<void>
   /**
@@ -32,6 +34,8 @@ export interface WorkerProcess {
    * finds no handler yet and kills it). Resolves with the exit code.
    */
   terminate(): Promise<number | null>
+  /** What the process wrote to stderr (the last 4 KB). */
+  readonly stderr: string
   /** stderr and the last log lines, for failure messages. */
   describe(): string
 }
@@ -40,11 +44,16 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   const child: ChildProcess = spawn(
     process.execPath,
     [BIN, 'ingest-kafka', '--log-level', 'info'],
-    { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Port 0: workers of parallel tests must not compete for the health server's port.
+    {
+      env: { ...process.env, RH_KAFKA_HTTP_PORT: '0', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   )
   let batchesWritten = 0
   let batchesReplayed = 0
   let consuming = false
+  let healthUrl: string | undefined
   const lines: string[] = []
   let stderr = ''
   let partial = ''
@@ -56,6 +65,9 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
       lines.push(line)
       if (lines.length > 50) lines.shift()
       if (line.includes('"msg":"kafka ingestion started"')) consuming = true
+      if (line.includes('"msg":"ingest-kafka health and metrics listening')) {
+        healthUrl = (JSON.parse(line) as { url: string }).url
+      }
       if (!line.includes('"msg":"kafka batch written"')) continue
       batchesWritten++
       if (line.includes('"replay":true')) batchesReplayed++
@@ -76,6 +88,9 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     get batchesReplayed() {
       return batchesReplayed
     },
+    get stderr() {
+      return stderr
+    },
     async waitForBatches(count) {
       await waitFor(
         () => {
@@ -92,6 +107,15 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
           return consuming ? true : undefined
         },
         { what: 'the worker consuming', timeoutMs: 120_000, intervalMs: 20 },
+      )
+    },
+    async healthUrl() {
+      return waitFor(
+        () => {
+          if (child.exitCode !== null) throw new Error(`the worker exited early\n${describe()}`)
+          return healthUrl
+        },
+        { what: 'the worker health server', timeoutMs: 120_000, intervalMs: 20 },
       )
     },
     async kill() {

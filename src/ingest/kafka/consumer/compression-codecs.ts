@@ -1,6 +1,7 @@
 import { promisify } from 'node:util'
 import { zstdCompress, zstdDecompress } from 'node:zlib'
-import { CompressionCodecs, CompressionTypes } from 'kafkajs'
+// The default import: Node's ESM loader cannot see these two among KafkaJS's named exports.
+import kafkajs from 'kafkajs'
 import createSnappyCodec from 'kafkajs-snappy'
 import { compressFrame, decompressFrame } from 'lz4-napi'
 
@@ -47,6 +48,7 @@ let registered = false
  */
 export function registerCompressionCodecs(): void {
   if (registered) return
+  const { CompressionCodecs, CompressionTypes } = kafkajs
   CompressionCodecs[CompressionTypes.Snappy] = createSnappyCodec
   CompressionCodecs[CompressionTypes.LZ4] = () => lz4Codec
   CompressionCodecs[CompressionTypes.ZSTD] = () => zstdCodec
