@@ -227,8 +227,15 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
       deadLetters = result.deadLetters.length
       for (const letter of result.deadLetters) {
         logger.warn(
-          { ...where, offset: String(letter.offset), error: letter.error },
-          'kafka message sent to the dead letters',
+          {
+            ...where,
+            offset: String(letter.offset),
+            ...(letter.itemIndex === null ? {} : { item: letter.itemIndex }),
+            error: letter.error,
+          },
+          letter.itemIndex === null
+            ? 'kafka message sent to the dead letters'
+            : 'rejected item of a kafka message sent to the dead letters',
         )
       }
       metrics.rowsWritten += rows
@@ -319,7 +326,8 @@ function heldRowsOf(messages: readonly ConsumedMessage[]): number {
 
 function countRejectedRows(messages: readonly ConsumedMessage[]): number {
   return messages.reduce(
-    (sum, message) => sum + (message.decoded.kind === 'rows' ? message.decoded.rejectedRows : 0),
+    (sum, message) =>
+      sum + (message.decoded.kind === 'rows' ? message.decoded.rejectedItems.length : 0),
     0,
   )
 }
