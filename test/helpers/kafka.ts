@@ -108,6 +108,10 @@ export interface ReleaseEventSpec {
   /** RFC 3339; defaults to now (a fixed date would fall out of the tables' TTL one day). */
   readonly timestamp?: string
   readonly release?: string
+  /** Defaults to checkout. */
+  readonly service?: string
+  /** Defaults to checkout.completed. */
+  readonly name?: string
   readonly flags?: Readonly<Record<string, string>>
   readonly outcome?: 'success' | 'failure'
   readonly value?: number
@@ -118,11 +122,11 @@ export function releaseEvent(spec: ReleaseEventSpec): string {
   return JSON.stringify({
     schemaVersion: 1,
     timestamp: spec.timestamp ?? new Date().toISOString(),
-    service: 'checkout',
+    service: spec.service ?? 'checkout',
     environment: 'production',
     release: spec.release ?? '1.5.0',
     flags: spec.flags ?? {},
-    name: 'checkout.completed',
+    name: spec.name ?? 'checkout.completed',
     value: spec.value ?? 182.5,
     outcome: spec.outcome ?? 'success',
     attributes: { id: spec.id, region: 'eu-west-1' },
