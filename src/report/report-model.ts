@@ -1,4 +1,5 @@
 import type { VerdictRecord } from '../store/analyses-repository.ts'
+import type { EventSeries } from '../store/event-cohort-queries.ts'
 import type { ChangePoint, SeriesPoint } from '../store/series-queries.ts'
 import type { AnalysisDefinition } from '../verdicts/analysis-definition.ts'
 
@@ -28,6 +29,9 @@ export interface AnalysisReport {
   readonly verdicts: readonly VerdictRecord[]
   readonly baseline: readonly SeriesPoint[]
   readonly canary: readonly SeriesPoint[]
+  /** Each cohort's release events by name, minute by minute (empty without events). */
+  readonly baselineEvents: readonly EventSeries[]
+  readonly canaryEvents: readonly EventSeries[]
 }
 
 /** Requests and errors over a stretch of minutes. */

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../../../src/app.ts'
+import { renderAnalysisPage } from '../../../src/api/ui/page-views.js'
+import { loadAnalysisReport } from '../../../src/report/load-report.ts'
+import { renderReport } from '../../../src/report/render-report.ts'
 import { startTestApp } from '../../helpers/app.ts'
 import { seededRandom } from '../../helpers/kafka-streams.ts'
 import {
@@ -43,6 +46,11 @@ interface CohortEvents {
   /** Mean duration of a checkout, ms. */
   readonly meanMs: number
   readonly failureRate: number
+}
+
+interface EventSeriesBody {
+  name: string
+  points: { time: string; events: number; meanValue: number | null; failureRate: number | null }[]
 }
 
 interface VerdictBody {
@@ -146,15 +154,43 @@ describe.skipIf(kafkaUnavailable())('verdicts on release events from Kafka', () 
       { release: '1.4.2', meanMs: 200, failureRate: 0.02 },
       { release: '1.5.0', meanMs: 300, failureRate: 0.2 },
     ])
-    const verdict = await verdictWhenStored(
-      await createAnalysis(service),
-      MINUTES * EVENTS_PER_MINUTE,
-    )
+    const id = await createAnalysis(service)
+    const verdict = await verdictWhenStored(id, MINUTES * EVENTS_PER_MINUTE)
     expect(verdict.decision).toBe('rollback')
     expect(verdict.metrics.map((metric) => [metric.name, metric.decision])).toEqual([
       ['checkout-duration', 'worse'],
       ['checkout-failures', 'worse'],
     ])
+
+    // The same events minute by minute: in the series API, on the page and in the report.
+    const series = (await (await fetch(`${app.apiUrl}/api/v1/analyses/${id}/series`)).json()) as {
+      baseline: { events: EventSeriesBody[] }
+      canary: { events: EventSeriesBody[] }
+    }
+    for (const [cohort, meanMs] of [
+      [series.baseline, 200],
+      [series.canary, 300],
+    ] as const) {
+      expect(cohort.events.map((events) => events.name)).toEqual(['checkout.completed'])
+      const points = cohort.events[0]!.points
+      expect(points).toHaveLength(MINUTES)
+      expect(points.reduce((sum, point) => sum + point.events, 0)).toBe(MINUTES * EVENTS_PER_MINUTE)
+      for (const point of points)
+        expect(Math.abs(point.meanValue! - meanMs)).toBeLessThan(meanMs * 0.15)
+    }
+    const analysis: unknown = await (await fetch(`${app.apiUrl}/api/v1/analyses/${id}`)).json()
+    const page = String(
+      renderAnalysisPage({ analysis, verdict, history: { verdicts: [] }, series }),
+    )
+    expect(page).toContain('data-chart="event-0-value"')
+    expect(page).toContain('data-chart="event-0-failure-rate"')
+    expect(page).toContain('checkout.completed: mean value')
+    const report = renderReport(
+      await loadAnalysisReport({ store: app.store, nowMs: Date.now(), version: 'test' }, id),
+      { css: '' },
+    )
+    expect(report).toContain('data-chart="event-0-value"')
+    expect(report).toContain('checkout.completed: failure rate')
   })
 
   it('promotes a canary whose checkouts are like the baseline', async () => {
