@@ -40,8 +40,17 @@ export function extractSpanItem(
   }
 }
 
+/**
+ * JSON numbers keep their source text (`JSON.rawJSON`, Node ≥ 21): an int64 timestamp sent as
+ * a bare number would otherwise come out rounded to a double.
+ */
+const keepNumberText = (_key: string, value: unknown, context?: { source?: string }): unknown =>
+  typeof value === 'number' && context?.source !== undefined
+    ? (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(context.source)
+    : value
+
 function extractJson(value: Buffer, at: SpanPosition): Buffer | undefined {
-  const request = JSON.parse(value.toString('utf8')) as Record<string, unknown>
+  const request = JSON.parse(value.toString('utf8'), keepNumberText) as Record<string, unknown>
   const resourceSpans = nth(field(request, 'resourceSpans', 'resource_spans'), at.resourceIndex)
   const scopeSpans = nth(field(resourceSpans, 'scopeSpans', 'scope_spans'), at.scopeIndex)
   const span = nth(field(scopeSpans, 'spans', 'spans'), at.spanIndex)
