@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { parseTokens } from '../../api/auth.ts'
+import { MESSAGE_FORMATS } from '../../ingest/kafka/formats/format-registry.ts'
 import { createKafkaHealthServer } from '../../ingest/kafka/health-server.ts'
 import { createKafkaIngest } from '../../ingest/kafka/index.ts'
 import { toMappingOptions } from '../../model/to-span-rows.ts'
@@ -73,7 +74,7 @@ export function createIngestKafkaCommand(): Command {
     .option('--brokers <list>', 'bootstrap brokers, comma-separated (kafka.brokers)')
     .option(
       '--topics <list>',
-      'topic:format entries, comma-separated; formats otlp_proto, otlp_json, json (kafka.topics)',
+      `topic:format entries, comma-separated; formats ${MESSAGE_FORMATS.join(', ')} (kafka.topics)`,
     )
     .option('--group-id <id>', 'consumer group shared by the workers (kafka.groupId)')
     .option('--tls', 'connect with TLS (kafka.tls.enabled)')
