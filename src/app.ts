@@ -150,6 +150,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         config: config.kafka,
         mapping: toMappingOptions(config),
         logger,
+        instruments,
       })
       await kafka.start()
       const ingest = kafka

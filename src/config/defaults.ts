@@ -62,7 +62,7 @@ export const DEFAULT_CONFIG = {
     brokers: [] as string[],
     clientId: 'release-health',
     groupId: 'release-health',
-    /** `topic:format` pairs; formats: otlp_proto, otlp_json, json. */
+    /** `topic:format` pairs; formats: otlp_proto, otlp_json, json (see `KAFKA_FORMATS`). */
     topics: [] as string[],
     /** Where a group without a committed offset starts: the oldest retained message, or new ones. */
     fromBeginning: true,
@@ -81,6 +81,36 @@ export const DEFAULT_CONFIG = {
     heartbeatIntervalMs: 3_000,
     /** On shutdown, how long the batch being written may take before it is abandoned. */
     shutdownTimeoutMs: 15_000,
+    /** TLS to the brokers (SSL and SASL_SSL listeners); README "Kafka security" has examples. */
+    tls: {
+      enabled: false,
+      /** PEM file of the CAs to trust; '' = Node's public CAs (enough for managed services). */
+      caFile: '',
+      /** Client certificate and key (PEM) for brokers that require mutual TLS. */
+      certFile: '',
+      keyFile: '',
+      /** Passphrase of an encrypted `keyFile`; never logged. */
+      keyPassword: '',
+      /** Name the broker certificates must carry; '' = the host of the broker address. */
+      serverName: '',
+    },
+    sasl: {
+      /** '' (none), plain, scram-sha-256, scram-sha-512 or oauthbearer. */
+      mechanism: '',
+      username: '',
+      /** Never logged. Prefer `passwordFile` or RH_KAFKA_SASL_PASSWORD over the config file. */
+      password: '',
+      /** A file holding the password (a mounted secret); read at start, wins over `password`. */
+      passwordFile: '',
+      /** OAUTHBEARER: a file holding the token, read again whenever it changes... */
+      oauthTokenFile: '',
+      /** ...or a command that prints a token on stdout, run again before the token expires. */
+      oauthTokenCommand: '',
+      /** A token without an `exp` claim is fetched again after this long. */
+      oauthTokenRefreshSeconds: 300,
+    },
+    /** `ingest-kafka` serves /healthz, /readyz and /metrics here (port 0: any free port). */
+    http: { enabled: true, host: '127.0.0.1', port: 8081 },
   },
 }
 

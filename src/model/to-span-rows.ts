@@ -31,6 +31,19 @@ export interface SpanRowsResult {
   readonly rejected: number
   /** Why the first rejected span was rejected, naming it and where it was in the request. */
   readonly rejectionMessage: string | undefined
+  /** Every rejected span, in request order (Kafka dead-letters each one). */
+  readonly rejections: readonly SpanRejection[]
+}
+
+/** One rejected span: where it was in the request and why it was rejected. */
+export interface SpanRejection {
+  /** Its position among all the request's spans, counting from 0 in request order. */
+  readonly index: number
+  readonly resourceIndex: number
+  readonly scopeIndex: number
+  readonly spanIndex: number
+  /** The reason, naming the span and its path, like `rejectionMessage`. */
+  readonly message: string
 }
 
 /** Picks the mapping options out of the resolved configuration. */
@@ -70,8 +83,8 @@ interface ResourceContext {
  */
 export function toSpanRows(request: TraceRequest, mapping: MappingOptions): SpanRowsResult {
   const rows: SpanRow[] = []
-  let rejected = 0
-  let rejectionMessage: string | undefined
+  const rejections: SpanRejection[] = []
+  let index = 0
   request.resourceSpans.forEach((resourceSpans, r) => {
     const resource = toResourceContext(resourceSpans.resource, mapping)
     resourceSpans.scopeSpans.forEach((scopeSpans, s) => {
@@ -79,15 +92,26 @@ export function toSpanRows(request: TraceRequest, mapping: MappingOptions): Span
         const problem = resource.problem ?? spanProblem(span, mapping)
         if (problem === undefined) {
           rows.push(toSpanRow(span, resource, mapping))
-          return
+        } else {
+          const where = `resourceSpans[${r}].scopeSpans[${s}].spans[${i}]`
+          rejections.push({
+            index,
+            resourceIndex: r,
+            scopeIndex: s,
+            spanIndex: i,
+            message: `span ${quote(span.name)} (${where}): ${problem}`,
+          })
         }
-        rejected++
-        const where = `resourceSpans[${r}].scopeSpans[${s}].spans[${i}]`
-        rejectionMessage ??= `span ${quote(span.name)} (${where}): ${problem}`
+        index++
       })
     })
   })
-  return { rows, rejected, rejectionMessage }
+  return {
+    rows,
+    rejected: rejections.length,
+    rejectionMessage: rejections[0]?.message,
+    rejections,
+  }
 }
 
 function toResourceContext(resource: Resource, mapping: MappingOptions): ResourceContext {

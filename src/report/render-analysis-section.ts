@@ -1,4 +1,5 @@
 import { COLORS, lineChart, timelineChart, type ChartMarker } from '../api/ui/charts.js'
+import { eventCharts } from '../api/ui/event-charts.js'
 import { html, type SafeHtml } from '../api/ui/html.js'
 import {
   decisionBadge,
@@ -15,6 +16,7 @@ import {
   type SelectorView,
 } from '../api/ui/verdict-view.js'
 import type { VerdictRecord } from '../store/analyses-repository.ts'
+import type { EventSeries } from '../store/event-cohort-queries.ts'
 import type { SeriesPoint } from '../store/series-queries.ts'
 import type { AnalysisReport } from './report-model.ts'
 
@@ -96,6 +98,13 @@ export function renderAnalysisSection(
       )}
       ${cohortChart('analysis-latency', 'p95 latency, baseline and canary', (point) => point.p95Ms, formatMs)}
     </div>
+    ${eventCharts({
+      fromMs: window.fromMs,
+      toMs: window.toMs,
+      markers,
+      baseline: toEventChartSeries(entry.baselineEvents),
+      canary: toEventChartSeries(entry.canaryEvents),
+    })}
     ${last === undefined ? '' : lastVerdictMetrics(last)}
   </section>`
 }
@@ -143,4 +152,11 @@ function toPoints(
   pick: (point: SeriesPoint) => number | null,
 ): { tMs: number; value: number | null }[] {
   return points.map((point) => ({ tMs: point.startMs, value: pick(point) }))
+}
+
+function toEventChartSeries(series: readonly EventSeries[]) {
+  return series.map(({ name, minutes }) => ({
+    name,
+    points: minutes.map((minute) => ({ tMs: minute.startMs, ...minute })),
+  }))
 }

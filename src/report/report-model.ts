@@ -1,6 +1,7 @@
 import { median, sum } from 'simple-statistics'
 import { SERIES_COLORS } from '../api/ui/charts.js'
 import type { VerdictRecord } from '../store/analyses-repository.ts'
+import type { EventSeries } from '../store/event-cohort-queries.ts'
 import type { ChangePoint, SeriesPoint } from '../store/series-queries.ts'
 import type { AnalysisDefinition } from '../verdicts/analysis-definition.ts'
 
@@ -30,6 +31,9 @@ export interface AnalysisReport {
   readonly verdicts: readonly VerdictRecord[]
   readonly baseline: readonly SeriesPoint[]
   readonly canary: readonly SeriesPoint[]
+  /** Each cohort's release events by name, minute by minute (empty without events). */
+  readonly baselineEvents: readonly EventSeries[]
+  readonly canaryEvents: readonly EventSeries[]
 }
 
 /** Requests and errors over a stretch of minutes. */

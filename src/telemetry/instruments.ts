@@ -22,6 +22,12 @@ export interface Instruments {
   readonly verdictEvaluated: (decision: string, evaluationMs: number) => void
   /** One answered HTTP request of the API or a receiver, by its route pattern. */
   readonly httpServed: (request: ServedRequest) => void
+  /** One Kafka batch written (or found already written): its rows and how long that took. */
+  readonly kafkaBatchWritten: (rows: number, writeMs: number) => void
+  /** Kafka consumer lag (messages) of each assigned partition, read when metrics are collected. */
+  readonly observeKafkaLag: (
+    read: () => readonly { topic: string; partition: number; lag: bigint }[],
+  ) => void
 }
 
 export interface ServedRequest {
@@ -44,4 +50,6 @@ export const noopInstruments: Instruments = {
   observeCounters: ignore,
   verdictEvaluated: ignore,
   httpServed: ignore,
+  kafkaBatchWritten: ignore,
+  observeKafkaLag: ignore,
 }

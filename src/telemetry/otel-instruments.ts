@@ -27,6 +27,20 @@ export const HISTOGRAMS = {
     boundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     labelled: false,
   },
+  kafkaBatchRows: {
+    name: 'rh.kafka.batch.rows',
+    unit: '{row}',
+    description: 'Rows per written Kafka batch',
+    boundaries: [10, 100, 1000, 5000, 10000, 25000, 50000, 100000],
+    labelled: false,
+  },
+  kafkaBatchDuration: {
+    name: 'rh.kafka.batch.write.duration',
+    unit: 's',
+    description: 'Time to write one Kafka batch (rows, dead letters, ledger) to ClickHouse',
+    boundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    labelled: false,
+  },
   httpDuration: {
     name: 'http.server.request.duration',
     unit: 's',
@@ -96,6 +110,8 @@ export function createOtelInstruments(
   const writeDuration = histogram('writeDuration')
   const evaluationDuration = histogram('evaluationDuration')
   const httpDuration = histogram('httpDuration')
+  const kafkaBatchRows = histogram('kafkaBatchRows')
+  const kafkaBatchDuration = histogram('kafkaBatchDuration')
 
   return {
     spansReceived: (count, outcome) => spans(count, { outcome }),
@@ -126,6 +142,24 @@ export function createOtelInstruments(
     verdictEvaluated: (decision, evaluationMs) => {
       verdicts(1, { decision })
       evaluationDuration(evaluationMs / 1000)
+    },
+    kafkaBatchWritten: (rows, writeMs) => {
+      kafkaBatchRows(rows)
+      kafkaBatchDuration(writeMs / 1000)
+    },
+    observeKafkaLag: (read) => {
+      for (const meter of meters) {
+        meter
+          .createObservableGauge('rh.kafka.consumer.lag', {
+            unit: '{message}',
+            description: 'Messages of an assigned partition not yet written and committed',
+          })
+          .addCallback((result) => {
+            for (const { topic, partition, lag } of read()) {
+              result.observe(Number(lag), { topic, partition })
+            }
+          })
+      }
     },
     httpServed: (request) =>
       httpDuration(request.durationMs / 1000, {

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../../../src/app.ts'
+import { createAnalysesRepository } from '../../../src/store/analyses-repository.ts'
+import { insertCompactRows } from '../../../src/store/insert-rows.ts'
+import { TABLE_COLUMNS } from '../../../src/store/table-columns.ts'
 import { startTestApp } from '../../helpers/app.ts'
 import { ALL, expandGrafanaSql, type VariableState } from '../../helpers/grafana-macros.ts'
 import {
@@ -95,6 +98,8 @@ const EXPECTED_COLUMNS: Record<string, Record<string, string[]>> = {
     ],
     'Verdict timeline': ['time', 'decision'],
     'Decision changes': ['time', 'decision', 'reasons', 'requester'],
+    'Release events: mean value, baseline vs canary': ['time', 'cohort', 'mean_value'],
+    'Release events: failure rate, baseline vs canary': ['time', 'cohort', 'failure_rate'],
   },
   'rh-release-correlation': {
     'Error rate of $service': ['time', 'error_rate'],
@@ -145,7 +150,33 @@ beforeAll(async () => {
     await recordVerdicts(app, clock, analysisId, [startMs + 60_000, startMs + 2 * 60_000])
     await recordVerdicts(app, clock, analysisId, [Date.now()])
   }
+  await storeReleaseEvents(badFlag.analysisId)
 }, 180_000)
+
+/** Release events of both cohorts of an analysis, one a minute for its last 20 minutes. */
+async function storeReleaseEvents(analysisId: string): Promise<void> {
+  const analysis = await createAnalysesRepository(app.store).find(analysisId)
+  if (analysis === undefined) throw new Error(`no analysis ${analysisId}`)
+  const rows = [analysis.baseline, analysis.canary].flatMap((selector, cohort) =>
+    Array.from({ length: 20 }, (_, minute) => ({
+      timestamp: `${Date.now() - (minute + 1) * 60_000}000000`,
+      service: analysis.service,
+      environment: analysis.environment,
+      release: selector.release ?? '',
+      flags: selector.flag === undefined ? {} : { [selector.flag.key]: selector.flag.variant },
+      name: 'checkout.completed',
+      value: 200 + 100 * cohort,
+      outcome: minute % 4 === 0 ? 'failure' : 'success',
+      attributes: {},
+    })),
+  )
+  await insertCompactRows(app.store, {
+    table: 'events',
+    columns: TABLE_COLUMNS.events,
+    rows,
+    deduplicationToken: `dashboard-events-${analysisId}`,
+  })
+}
 
 afterAll(async () => {
   await app?.stop()
@@ -378,6 +409,26 @@ describe('what the panels show', () => {
       'Latency effect with its interval, in milliseconds': 'ms',
       'Effect of numeric metrics with its interval, in their own unit': 'none',
     })
+  })
+
+  it("draws each cohort's release events apart, by event name", async () => {
+    const chosen = { analysis: badFlag.analysisId }
+    const means = await rowsOf(
+      'rh-canary-analysis',
+      'Release events: mean value, baseline vs canary',
+      chosen,
+    )
+    const meanOf = (cohort: string) =>
+      new Set(means.filter((row) => row.cohort === cohort).map((row) => Number(row.mean_value)))
+    expect(meanOf('baseline: checkout.completed')).toEqual(new Set([200]))
+    expect(meanOf('canary: checkout.completed')).toEqual(new Set([300]))
+    const failures = await rowsOf(
+      'rh-canary-analysis',
+      'Release events: failure rate, baseline vs canary',
+      chosen,
+    )
+    const failed = failures.filter((row) => Number(row.failure_rate) === 1)
+    expect(failed.length).toBeGreaterThan(0)
   })
 
   it('shows the decision changing from continue to rollback', async () => {
