@@ -19,18 +19,26 @@
  * thread spent its time, by package (the embedded engine's own threads are not in it: compare
  * with the process CPU time printed next to it).
  *
+ * With COMPRESSION=gzip|snappy|lz4|zstd the topics are produced in record batches compressed
+ * with that codec, so the worker also decompresses (src/ingest/kafka/consumer/compression-codecs.ts).
+ *
+ * Last, IDLE_SECONDS: two bare KafkaJS consumers, each in its own process, stay joined to the
+ * drained topic for that long, one with KafkaJS's request queue as released and one with
+ * `fixKafkaRequestQueue`, and their CPU time is compared (the 1 ms timer loop of KafkaJS 2.2.4).
+ *
  * Run: PATH=$PWD/node_modules/.bin:$PATH node benchmarks/kafka-throughput.ts
  * Env: EVENTS (1000000), PARTITIONS (4), SPANS_PER_MESSAGE (200), FORMATS (json,otlp_proto),
- *      PROFILE (0), KAFKA_BROKERS (start a broker).
+ *      COMPRESSION (none), IDLE_SECONDS (20; 0 skips), PROFILE (0), KAFKA_BROKERS (start a broker).
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs'
+import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs'
+import { registerCompressionCodecs } from '../src/ingest/kafka/consumer/compression-codecs.ts'
 import { DEFAULT_CONFIG } from '../src/config/defaults.ts'
 import { decodeMessage } from '../src/ingest/kafka/formats/decode-message.ts'
-import type { MessageFormat } from '../src/ingest/kafka/formats/message-format.ts'
+import type { MessageFormat } from '../src/ingest/kafka/formats/format-registry.ts'
 import { insertCompactRows } from '../src/store/insert-rows.ts'
 import { TABLE_COLUMNS } from '../src/store/table-columns.ts'
 import { toMappingOptions } from '../src/model/to-span-rows.ts'
@@ -45,6 +53,15 @@ const PARTITIONS = Number(process.env.PARTITIONS ?? 4)
 const SPANS_PER_MESSAGE = Number(process.env.SPANS_PER_MESSAGE ?? 200)
 const FORMATS = (process.env.FORMATS ?? 'json,otlp_proto').split(',') as MessageFormat[]
 const PROFILE = process.env.PROFILE === '1'
+const COMPRESSION_TYPES = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+} as const
+const COMPRESSION = (process.env.COMPRESSION ?? 'none') as keyof typeof COMPRESSION_TYPES
+const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 20)
 const STAGE_ROWS = 200_000
 const REPO_ROOT = join(import.meta.dirname, '..')
 const BIN = join(REPO_ROOT, 'bin', 'release-health.js')
@@ -91,7 +108,7 @@ async function produceJson(producer: Producer, topic: string): Promise<Produced>
       bytes += value.length
       messages.push({ partition: n % PARTITIONS, value })
     }
-    await producer.send({ topic, messages })
+    await producer.send({ topic, messages, compression: COMPRESSION_TYPES[COMPRESSION] })
   }
   return { topic, messages: EVENTS, bytes }
 }
@@ -150,7 +167,7 @@ async function produceOtlp(producer: Producer, topic: string): Promise<Produced>
       bytes += value.length
       batch.push({ partition: m % PARTITIONS, value })
     }
-    await producer.send({ topic, messages: batch })
+    await producer.send({ topic, messages: batch, compression: COMPRESSION_TYPES[COMPRESSION] })
   }
   return { topic, messages, bytes }
 }
@@ -304,7 +321,38 @@ async function stageRates(format: MessageFormat): Promise<{ decode: number; inse
   return { decode: rows.length / decodeSeconds, insert: rows.length / insertSeconds }
 }
 
+/**
+ * CPU seconds (all threads) a bare KafkaJS consumer spends in IDLE_SECONDS joined to a topic
+ * with nothing new, in a process of its own, with or without `fixKafkaRequestQueue`.
+ */
+async function idleConsumerCpuSeconds(brokers: string, topic: string, fixed: boolean) {
+  const script = `
+    import { Kafka, logLevel } from 'kafkajs'
+    import { fixKafkaRequestQueue } from ${JSON.stringify(join(REPO_ROOT, 'src/ingest/kafka/consumer/request-queue-fix.ts'))}
+    if (${fixed}) fixKafkaRequestQueue()
+    const kafka = new Kafka({ brokers: [${JSON.stringify(brokers)}], logLevel: logLevel.NOTHING })
+    const consumer = kafka.consumer({ groupId: 'idle-${fixed}-${Date.now()}', maxWaitTimeInMs: 1000 })
+    await consumer.connect()
+    await consumer.subscribe({ topics: [${JSON.stringify(topic)}], fromBeginning: false })
+    await consumer.run({ eachMessage: async () => {} })
+    await new Promise((resolve) => setTimeout(resolve, 5000))
+    const before = process.cpuUsage()
+    await new Promise((resolve) => setTimeout(resolve, ${IDLE_SECONDS * 1000}))
+    const used = process.cpuUsage(before)
+    console.log(String((used.user + used.system) / 1e6))
+    await consumer.disconnect()`
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let output = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+  await new Promise((resolve) => child.once('exit', resolve))
+  return Number(output.trim().split('\n').at(-1))
+}
+
 async function main(): Promise<void> {
+  registerCompressionCodecs()
   const external = process.env.KAFKA_BROKERS ?? ''
   const broker = external === '' ? await startKafkaBroker({ heapMb: 1024 }) : undefined
   const brokers = broker?.brokers ?? external
@@ -317,7 +365,10 @@ async function main(): Promise<void> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
   await admin.connect()
   await producer.connect()
-  console.log(`node ${process.version}, ${EVENTS} events per format, ${PARTITIONS} partitions`)
+  console.log(
+    `node ${process.version}, ${EVENTS} events per format, ${PARTITIONS} partitions, compression ${COMPRESSION}`,
+  )
+  let lastTopic: string | undefined
   try {
     for (const format of FORMATS) {
       const topic = `bench_${format}_${Date.now()}`
@@ -331,6 +382,7 @@ async function main(): Promise<void> {
       console.log(
         `${format}: produced ${produced.messages} messages, ${(produced.bytes / 1e6).toFixed(0)} MB, in ${((performance.now() - producedMs) / 1000).toFixed(1)} s`,
       )
+      lastTopic = topic
       const run = await runWorker(admin, brokers, format, topic)
       console.log(
         `${format}: ${run.storedRows} rows stored (expected ${EVENTS}); ` +
@@ -351,6 +403,13 @@ async function main(): Promise<void> {
           `${format}: worker JavaScript thread by package (self time):\n${summarizeProfile(run.profileDir)}`,
         )
       }
+    }
+    if (IDLE_SECONDS > 0 && lastTopic !== undefined) {
+      const released = await idleConsumerCpuSeconds(brokers, lastTopic, false)
+      const fixed = await idleConsumerCpuSeconds(brokers, lastTopic, true)
+      console.log(
+        `idle consumer CPU over ${IDLE_SECONDS} s: ${released.toFixed(2)} s with KafkaJS's request queue as released, ${fixed.toFixed(2)} s with fixKafkaRequestQueue`,
+      )
     }
   } finally {
     await producer.disconnect()

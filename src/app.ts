@@ -3,7 +3,8 @@ import type { Config } from './config/defaults.ts'
 import { silentLogger, type Logger } from './logger.ts'
 import { createApiServer } from './api/api-server.ts'
 import { toBoundUrl } from './http/bound-url.ts'
-import { createSelfTelemetry } from './telemetry/otel-instruments.ts'
+import { createSelfTelemetry, type OtelProviders } from './telemetry/self-telemetry.ts'
+import { inSpan, traceRequests, traceStore } from './telemetry/tracing.ts'
 import { createKafkaIngest, type KafkaIngest } from './ingest/kafka/index.ts'
 import { toMappingOptions } from './model/to-span-rows.ts'
 import { parseTokens } from './api/auth.ts'
@@ -20,6 +21,7 @@ import { assertReachable, createStore, type Store } from './store/store-client.t
 import { createStoreCohortSource } from './store/store-cohort-source.ts'
 import { createStoreSeriesSource } from './store/series-queries.ts'
 import { createVerdictService } from './verdicts/verdict-service.ts'
+import { createSqlConsole } from './store/read-only-sql.ts'
 import { createPolicyTemplates, NO_TEMPLATES } from './verdicts/policy-templates.ts'
 
 export interface StartAppOptions {
@@ -27,6 +29,8 @@ export interface StartAppOptions {
   readonly logger?: Logger
   readonly now?: () => number
   readonly version?: string
+  /** The OpenTelemetry SDK's providers, when the CLI started one from OTEL_* variables. */
+  readonly otel?: OtelProviders | undefined
 }
 
 export interface RunningApp {
@@ -53,13 +57,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       'authentication is off: no auth.tokens configured (RH_AUTH_TOKENS); anyone who can reach the ports can write and read',
     )
   }
-  const telemetry = createSelfTelemetry({
-    version: options.version ?? '0.0.0',
-    otlpEndpoint: config.telemetry.otlpMetricsEndpoint,
-    exportIntervalMs: config.telemetry.exportIntervalMs,
-  })
-  const { instruments } = telemetry
-  const store = createStore(config.clickhouse)
+  const telemetry = createSelfTelemetry({ version: options.version ?? '0.0.0', otel: options.otel })
+  const { instruments, tracer } = telemetry
+  const store = traceStore(createStore(config.clickhouse), tracer)
   const servers: FastifyInstance[] = []
   const closers: (() => void)[] = []
   try {
@@ -67,15 +67,19 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     await migrate({ store, ttlDays: config.clickhouse.ttlDays, logger })
 
     const writer = createBatchWriter<SpansChunk>({
-      writeBatch: (chunks, deduplicationToken) =>
-        insertEncoded(store, {
-          table: 'spans',
-          columns: TABLE_COLUMNS.spans,
-          format: 'Native',
-          body: encodeSpansBlock(chunks),
-          rows: chunks.reduce((sum, chunk) => sum + chunk.rows, 0),
-          deduplicationToken,
-        }),
+      writeBatch: (chunks, deduplicationToken) => {
+        const rows = chunks.reduce((sum, chunk) => sum + chunk.rows, 0)
+        return inSpan(tracer, 'write spans batch', { attributes: { 'rh.batch.rows': rows } }, () =>
+          insertEncoded(store, {
+            table: 'spans',
+            columns: TABLE_COLUMNS.spans,
+            format: 'Native',
+            body: encodeSpansBlock(chunks),
+            rows,
+            deduplicationToken,
+          }),
+        )
+      },
       rowsOf: (chunk) => chunk.rows,
       maxBatchRows: config.writer.maxBatchRows,
       flushIntervalMs: config.writer.flushIntervalMs,
@@ -111,6 +115,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         logger,
       })
       servers.push(receiver)
+      traceRequests(receiver, { tracer, instruments, server: 'otlp' })
       otlpHttpUrl = await receiver.listen({
         host: config.otlp.http.host,
         port: config.otlp.http.port,
@@ -132,7 +137,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       templates,
       instruments,
     })
+    const sql = config.sql.enabled
+      ? createSqlConsole({ clickhouse: config.clickhouse, limits: config.sql })
+      : undefined
+    if (sql !== undefined) closers.push(() => void sql.close())
     const api = await createApiServer({
+      sql,
       verdicts,
       series: createStoreSeriesSource(store),
       logger,
@@ -148,6 +158,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
             },
     })
     servers.push(api)
+    traceRequests(api, { tracer, instruments, server: 'api' })
     const apiUrl = await api.listen({ host: config.api.host, port: config.api.port })
     logger.info({ url: toBoundUrl(api), store: store.location }, 'API listening')
 
@@ -158,6 +169,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         config: config.kafka,
         mapping: toMappingOptions(config),
         logger,
+        instruments,
       })
       await kafka.start()
       const ingest = kafka

@@ -21,7 +21,13 @@ export const ERRORS = {
   RH_API_FORBIDDEN: { status: 403, retriable: false },
   RH_API_BODY_TOO_LARGE: { status: 413, retriable: false },
   RH_POLICY_INVALID: { status: 400, retriable: false },
+  /** Analyst SQL that may not run: a write, a setting, another database, two statements. */
+  RH_SQL_REFUSED: { status: 400, retriable: false },
+  /** Analyst SQL that ClickHouse refused: syntax, unknown column, a time or row limit. */
+  RH_SQL_FAILED: { status: 400, retriable: false },
   RH_KAFKA_UNREACHABLE: { status: 503, retriable: true },
+  /** The brokers refused the credentials, or the TLS handshake failed: a configuration fix. */
+  RH_KAFKA_AUTH_FAILED: { status: 503, retriable: false },
   /** A bug: the message is logged, the client sees only that it happened. */
   RH_INTERNAL: { status: 500, retriable: false },
 } as const

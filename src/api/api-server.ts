@@ -5,10 +5,12 @@ import swagger from '@fastify/swagger'
 import { RhError, toMessage } from '../errors.ts'
 import { requireScopes, type TokenEntry } from './auth.ts'
 import { toApiError } from './api-errors.ts'
-import { BEARER_SECURITY_SCHEME, documentScopes } from './openapi-scopes.ts'
 import { registerArgoRolloutsRoutes } from './adapters/argo-rollouts.ts'
 import { registerFlaggerRoutes } from './adapters/flagger.ts'
 import { registerUiRoutes } from './routes/ui-routes.ts'
+import { registerSqlRoutes } from './routes/sql-routes.ts'
+import { describeRoutes, SECURITY_SCHEMES, TAG_DESCRIPTIONS } from './routes/describe-routes.ts'
+import type { SqlConsole } from '../store/read-only-sql.ts'
 import type { SeriesSource } from '../store/series-queries.ts'
 import { silentLogger, type Logger } from '../logger.ts'
 import type { AnalysisDefinition } from '../verdicts/analysis-definition.ts'
@@ -16,11 +18,13 @@ import type { NewAnalysis, Requester, VerdictService } from '../verdicts/verdict
 import {
   analysisBody,
   createAnalysisBody,
+  createdBody,
   errorBody,
   historyBody,
   historyQuery,
   idParams,
   listAnalysesQuery,
+  readyBody,
   verdictBody,
   verdictQuery,
 } from './schemas.ts'
@@ -37,6 +41,8 @@ export interface ApiServerOptions {
   readonly series?: SeriesSource
   /** Serves the Prometheus text exposition at /metrics when given. */
   readonly servePrometheus?: (request: IncomingMessage, response: ServerResponse) => void
+  /** Serves analysts' read-only SQL at POST /api/v1/sql when given. */
+  readonly sql?: SqlConsole | undefined
 }
 
 const errorResponses = { 400: errorBody, 404: errorBody, 503: errorBody }
@@ -64,10 +70,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         version: options.version,
         description: 'Canary analysis verdicts over release-correlated OpenTelemetry data.',
       },
-      components: { securitySchemes: BEARER_SECURITY_SCHEME },
+      components: { securitySchemes: SECURITY_SCHEMES },
+      tags: [...TAG_DESCRIPTIONS],
     },
   })
-  documentScopes(app, 'read')
+  describeRoutes(app, { defaultScope: 'read' })
 
   requireScopes(app, options.tokens ?? [], 'read')
 
@@ -99,13 +106,29 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
 
   app.get(
     '/healthz',
-    { schema: { summary: 'The process is alive' }, config: { public: true } },
+    {
+      schema: {
+        summary: 'The process is alive',
+        operationId: 'getHealth',
+        response: {
+          200: { type: 'object', properties: { status: { type: 'string', const: 'ok' } } },
+        },
+      },
+      config: { public: true },
+    },
     () => ({ status: 'ok' }),
   )
 
   app.get(
     '/readyz',
-    { schema: { summary: 'The store is reachable and migrated' }, config: { public: true } },
+    {
+      schema: {
+        summary: 'The store is reachable and migrated',
+        operationId: 'getReadiness',
+        response: { 200: readyBody, 503: readyBody },
+      },
+      config: { public: true },
+    },
     async (_request, reply) => {
       const state = await options.isReady()
       return reply
@@ -120,11 +143,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       config: { scope: 'admin' },
       schema: {
         summary: 'Create an analysis',
+        operationId: 'createAnalysis',
         body: createAnalysisBody,
-        response: {
-          201: { type: 'object', properties: { id: { type: 'string' } } },
-          ...errorResponses,
-        },
+        response: { 201: createdBody, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -141,6 +162,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     {
       schema: {
         summary: 'Analyses, newest first',
+        operationId: 'listAnalyses',
         querystring: listAnalysesQuery,
         response: {
           200: { type: 'object', properties: { analyses: { type: 'array', items: analysisBody } } },
@@ -164,6 +186,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       config: { scope: 'admin' },
       schema: {
         summary: 'Change the policy from now on (a new version; history is kept)',
+        operationId: 'updatePolicy',
         params: idParams,
         body: { type: 'object', description: 'Judge policy; {} = defaults' },
         response: {
@@ -188,6 +211,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     {
       schema: {
         summary: 'Recorded verdicts of an analysis, newest first',
+        operationId: 'listVerdicts',
         params: idParams,
         querystring: historyQuery,
         response: { 200: historyBody, ...errorResponses },
@@ -217,6 +241,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     {
       schema: {
         summary: 'An analysis as stored',
+        operationId: 'getAnalysis',
         params: idParams,
         response: { 200: analysisBody, ...errorResponses },
       },
@@ -235,6 +260,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       config: { scope: ['read', 'controller'] },
       schema: {
         summary: 'The verdict now, or replayed at a past time',
+        operationId: 'getVerdict',
         params: idParams,
         querystring: verdictQuery,
         response: { 200: verdictBody, ...errorResponses },
@@ -259,7 +285,18 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   if (servePrometheus !== undefined) {
     app.get(
       '/metrics',
-      { schema: { summary: 'Prometheus metrics of release-health itself' } },
+      {
+        schema: {
+          summary: 'Prometheus metrics of release-health itself',
+          operationId: 'getMetrics',
+          response: {
+            200: {
+              description: 'Prometheus text exposition format 0.0.4',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
       (request, reply) => {
         reply.hijack()
         servePrometheus(request.raw, reply.raw)
@@ -270,6 +307,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   registerFlaggerRoutes(app, options.verdicts, options.tokens ?? [])
   registerArgoRolloutsRoutes(app, options.verdicts)
   registerUiRoutes(app, options)
+  if (options.sql !== undefined) registerSqlRoutes(app, options.sql)
 
   return app
 }

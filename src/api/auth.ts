@@ -6,8 +6,9 @@ import { RhError } from '../errors.ts'
  * `ingest`: OTLP. `read`: verdicts, analyses, series, metrics. `controller`: the Argo Rollouts
  * and Flagger adapters (which create analyses from templates or defaults) and verdicts.
  * `admin`: creating analyses through the API, changing policies, inline Flagger policies.
+ * `query`: read-only SQL for analysts (`POST /api/v1/sql`).
  */
-export const SCOPES = ['ingest', 'read', 'controller', 'admin'] as const
+export const SCOPES = ['ingest', 'read', 'controller', 'admin', 'query'] as const
 export type Scope = (typeof SCOPES)[number]
 
 export interface TokenEntry {

@@ -37,6 +37,15 @@ export const errorBody = {
 
 export const createAnalysisBody = {
   type: 'object',
+  examples: [
+    {
+      service: 'checkout',
+      environment: 'production',
+      baseline: { release: '1.4.2' },
+      canary: { release: '1.5.0' },
+      startTime: '2026-11-22T10:00:00Z',
+    },
+  ],
   additionalProperties: false,
   required: ['service', 'baseline', 'canary'],
   properties: {
@@ -53,6 +62,22 @@ export const createAnalysisBody = {
       type: 'object',
       description: 'Judge policy (metrics, tolerances, alpha, SLO, durations); omitted = defaults',
     },
+  },
+} as const
+
+export const createdBody = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', description: 'The analysis id; also in Location' } },
+  examples: [{ id: '6f0c1d2e-7a4b-4c1e-9d2f-0b1a2c3d4e5f' }],
+} as const
+
+export const readyBody = {
+  type: 'object',
+  required: ['status'],
+  properties: {
+    status: { type: 'string', enum: ['ready', 'not ready'] },
+    reason: { type: 'string', description: 'Why not ready' },
   },
 } as const
 
@@ -121,22 +146,74 @@ const metricResult = {
   },
 } as const
 
+const missingItem = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['kind'],
+  description:
+    'duration: haveSeconds of needSeconds; samples: have of need observations of metric in cohort; evidence: metric is undecided; data: the cohort query failed with error',
+  properties: {
+    kind: { type: 'string', enum: ['duration', 'samples', 'evidence', 'data'] },
+    metric: { type: 'string' },
+    cohort: { type: 'string', enum: ['baseline', 'canary'] },
+    have: { type: 'number' },
+    need: { type: 'number' },
+    haveSeconds: { type: 'number' },
+    needSeconds: { type: 'number' },
+    error: { type: 'string' },
+  },
+} as const
+
 export const verdictBody = {
   type: 'object',
   additionalProperties: true,
   required: ['analysisId', 'decision', 'evaluatedAt', 'window', 'reasons', 'metrics'],
   properties: {
     analysisId: { type: 'string' },
-    decision: { type: 'string', enum: ['promote', 'continue', 'rollback', 'inconclusive'] },
+    decision: {
+      type: 'string',
+      enum: ['promote', 'continue', 'rollback', 'inconclusive'],
+      description:
+        'promote: every metric within tolerance with enough evidence; rollback: a critical metric worse, or the budget guard tripped; continue: not enough evidence yet (see missing); inconclusive: the maximum duration passed without a decision, a human decides. Argo Rollouts reads it with jsonPath {$.decision}.',
+    },
     evaluatedAt: { type: 'string', format: 'date-time' },
     window: {
       type: 'object',
-      properties: { from: { type: 'string' }, to: { type: 'string' } },
+      properties: {
+        from: { type: 'string', format: 'date-time' },
+        to: { type: 'string', format: 'date-time' },
+      },
     },
-    reasons: { type: 'array', items: { type: 'string' } },
+    reasons: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Sentences, the most important first',
+    },
     metrics: { type: 'array', items: metricResult },
     budget: { type: 'object', additionalProperties: true },
+    missing: {
+      type: 'array',
+      items: missingItem,
+      description: 'What a continue (or inconclusive) verdict is waiting for',
+    },
+    estimatedSecondsToDecision: {
+      type: ['number', 'null'],
+      description: 'For continue: seconds until a decision at the current traffic',
+    },
+    elapsedSeconds: { type: 'number' },
   },
+  examples: [
+    {
+      analysisId: '6f0c1d2e-7a4b-4c1e-9d2f-0b1a2c3d4e5f',
+      decision: 'continue',
+      evaluatedAt: '2026-11-22T10:06:00.000Z',
+      window: { from: '2026-11-22T10:00:00.000Z', to: '2026-11-22T10:06:00.000Z' },
+      reasons: ['the analysis has run 6m of its 10m minimum'],
+      metrics: [],
+      missing: [{ kind: 'duration', haveSeconds: 360, needSeconds: 600 }],
+      estimatedSecondsToDecision: 240,
+    },
+  ],
 } as const
 
 export const listAnalysesQuery = {

@@ -6,6 +6,7 @@ import { createMigrateCommand } from './commands/migrate.ts'
 import { createReportCommand } from './commands/report.ts'
 import { createServeCommand } from './commands/serve.ts'
 import { createSimulateCommand } from './commands/simulate.ts'
+import { createSqlCommand } from './commands/sql.ts'
 import { packageVersion } from './package-version.ts'
 
 /** Exit code for bad usage or configuration (sysexits EX_USAGE). */
@@ -23,6 +24,7 @@ export function createProgram(): Command {
     .addCommand(createJudgeCommand())
     .addCommand(createSimulateCommand())
     .addCommand(createReportCommand())
+    .addCommand(createSqlCommand())
     .showHelpAfterError()
 }
 

@@ -41,7 +41,7 @@ export const DEFAULT_CONFIG = {
   },
   auth: {
     /**
-     * Bearer tokens as `scopes:token`, scopes joined by `+` from ingest, read, admin, e.g.
+     * Bearer tokens as `scopes:token`, scopes joined by `+` from ingest, read, admin, query, e.g.
      * `read:3f9a...` or `ingest+read:...`. Empty: no authentication (serve warns).
      */
     tokens: [] as string[],
@@ -61,14 +61,18 @@ export const DEFAULT_CONFIG = {
     /** Rows waiting or being written beyond which ingest answers 429 with Retry-After. */
     maxQueuedRows: 400_000,
   },
+  sql: {
+    /** `POST /api/v1/sql` (`release-health sql`): read-only SQL over the tables, `query` scope. */
+    enabled: true,
+    /** Longest an analyst query may run; with the embedded engine it holds up ingest meanwhile. */
+    maxExecutionSeconds: 10,
+    /** Rows returned at most; more are cut, and the answer says so. */
+    maxResultRows: 10_000,
+    maxMemoryBytes: 1024 * 1024 * 1024,
+  },
   policies: {
     /** Directory of analysis templates per service (YAML), reloaded on change; '' = none. */
     dir: '',
-  },
-  telemetry: {
-    /** OTLP/HTTP endpoint for release-health's own metrics, e.g. http://collector:4318/v1/metrics; '' = off (Prometheus text stays at /metrics). */
-    otlpMetricsEndpoint: '',
-    exportIntervalMs: 15_000,
   },
   mapping: {
     releaseAttribute: 'service.version',
@@ -80,7 +84,7 @@ export const DEFAULT_CONFIG = {
     brokers: [] as string[],
     clientId: 'release-health',
     groupId: 'release-health',
-    /** `topic:format` pairs; formats: otlp_proto, otlp_json, json. */
+    /** `topic:format` pairs; formats: otlp_proto, otlp_json, json (see `KAFKA_FORMATS`). */
     topics: [] as string[],
     /** Where a group without a committed offset starts: the oldest retained message, or new ones. */
     fromBeginning: true,
@@ -99,6 +103,36 @@ export const DEFAULT_CONFIG = {
     heartbeatIntervalMs: 3_000,
     /** On shutdown, how long the batch being written may take before it is abandoned. */
     shutdownTimeoutMs: 15_000,
+    /** TLS to the brokers (SSL and SASL_SSL listeners); README "Kafka security" has examples. */
+    tls: {
+      enabled: false,
+      /** PEM file of the CAs to trust; '' = Node's public CAs (enough for managed services). */
+      caFile: '',
+      /** Client certificate and key (PEM) for brokers that require mutual TLS. */
+      certFile: '',
+      keyFile: '',
+      /** Passphrase of an encrypted `keyFile`; never logged. */
+      keyPassword: '',
+      /** Name the broker certificates must carry; '' = the host of the broker address. */
+      serverName: '',
+    },
+    sasl: {
+      /** '' (none), plain, scram-sha-256, scram-sha-512 or oauthbearer. */
+      mechanism: '',
+      username: '',
+      /** Never logged. Prefer `passwordFile` or RH_KAFKA_SASL_PASSWORD over the config file. */
+      password: '',
+      /** A file holding the password (a mounted secret); read at start, wins over `password`. */
+      passwordFile: '',
+      /** OAUTHBEARER: a file holding the token, read again whenever it changes... */
+      oauthTokenFile: '',
+      /** ...or a command that prints a token on stdout, run again before the token expires. */
+      oauthTokenCommand: '',
+      /** A token without an `exp` claim is fetched again after this long. */
+      oauthTokenRefreshSeconds: 300,
+    },
+    /** `ingest-kafka` serves /healthz, /readyz and /metrics here (port 0: any free port). */
+    http: { enabled: true, host: '127.0.0.1', port: 8081 },
   },
 }
 

@@ -5,6 +5,7 @@ import {
   attributeCountProblem,
   endBeforeStartProblem,
   expiredMessage,
+  expiredProblem,
   FLAG_EVENT_NAMES,
   FLAG_KEY_ATTRIBUTE,
   FLAG_VARIANT_ATTRIBUTES,
@@ -62,6 +63,19 @@ export interface MapSpansResult {
   readonly rejected: number
   /** Why the first refused span was refused, naming it and where it was in the request. */
   readonly rejectionMessage: string | undefined
+  /** Every refused span, in request order (Kafka dead-letters each one). */
+  readonly rejections: readonly SpanRejection[]
+}
+
+/** One refused span: where it was in the request and why it was refused. */
+export interface SpanRejection {
+  /** Its position among all the request's spans, counting from 0 in request order. */
+  readonly index: number
+  readonly resourceIndex: number
+  readonly scopeIndex: number
+  readonly spanIndex: number
+  /** The reason, naming the span and its path, like `rejectionMessage`. */
+  readonly message: string
 }
 
 const ZERO_SPAN_ID = '0'.repeat(SPAN_ID_BYTES * 2)
@@ -96,9 +110,10 @@ export function mapSpans(
   const span = createScratchSpan()
   const resource: { keys: string[]; values: string[] } = { keys: [], values: [] }
   let accepted = 0
-  let rejected = 0
   let expired = 0
+  let index = 0
   let rejectionMessage: string | undefined
+  const rejections: SpanRejection[] = []
   request.resourceSpans.forEach((resourceSpans, r) => {
     const context = toResourceContext(resourceSpans.resource.attributes, mapping, resource)
     let begun = false
@@ -106,6 +121,7 @@ export function mapSpans(
       scopeSpans.spans.forEach((source, i) => {
         const problem =
           context.problem ?? spanProblem(source, mapping) ?? timeProblem(source, options)
+        const at = index++
         if (problem === undefined) {
           if (!begun) {
             sink.beginResource(resource)
@@ -116,19 +132,23 @@ export function mapSpans(
           accepted++
           return
         }
-        rejected++
-        if (problem === EXPIRED) {
-          expired++
-          return
-        }
-        rejectionMessage ??= toRejectionMessage(source.name, r, s, i, problem)
+        const message = toRejectionMessage(
+          source.name,
+          r,
+          s,
+          i,
+          problem === EXPIRED ? expiredProblem(options.retentionDays) : problem,
+        )
+        rejections.push({ index: at, resourceIndex: r, scopeIndex: s, spanIndex: i, message })
+        if (problem === EXPIRED) expired++
+        else rejectionMessage ??= message
       })
     })
   })
   if (rejectionMessage === undefined && expired > 0) {
     rejectionMessage = expiredMessage(expired, options.retentionDays)
   }
-  return { accepted, rejected, rejectionMessage }
+  return { accepted, rejected: rejections.length, rejectionMessage, rejections }
 }
 
 /**

@@ -91,6 +91,10 @@ export function notHexIdProblem(name: string, expected: string, id: string): str
   return `${name} must be ${expected} bytes as hex (OTLP/JSON ids are hex, not base64), got ${quote(id)}`
 }
 
+export function expiredProblem(retentionDays: number | undefined): string {
+  return `it starts before the ${retentionDays ?? '?'}-day retention (clickhouse.ttlDays) and would be dropped by the store`
+}
+
 export function expiredMessage(expired: number, retentionDays: number | undefined): string {
   return `${expired} spans are older than the ${retentionDays ?? '?'}-day retention (clickhouse.ttlDays) and would be dropped by the store`
 }

@@ -1,18 +1,19 @@
 import type { Config } from '../config/defaults.ts'
 import type { TraceRequest } from '../ingest/otlp/otlp-types.ts'
-import { mapSpans, type MappingOptions, type MapSpansOptions } from './map-spans.ts'
+import {
+  mapSpans,
+  type MappingOptions,
+  type MapSpansOptions,
+  type MapSpansResult,
+} from './map-spans.ts'
 import type { MappedResource, MappedSpan, SpanSink } from './span-sink.ts'
 import type { SpanRow } from './span-row.ts'
 import { setEntry, type StringRecord } from './string-record.ts'
 
-export { UNKNOWN_SERVICE, type MappingOptions } from './map-spans.ts'
+export { UNKNOWN_SERVICE, type MappingOptions, type SpanRejection } from './map-spans.ts'
 
-export interface SpanRowsResult {
+export interface SpanRowsResult extends MapSpansResult {
   readonly rows: SpanRow[]
-  /** Spans left out because they were invalid; the receiver reports them as partial success. */
-  readonly rejected: number
-  /** Why the first rejected span was rejected, naming it and where it was in the request. */
-  readonly rejectionMessage: string | undefined
 }
 
 /** Picks the mapping options out of the resolved configuration. */
@@ -30,8 +31,7 @@ export function toSpanRows(
   options: MapSpansOptions = {},
 ): SpanRowsResult {
   const rows: SpanRow[] = []
-  const { rejected, rejectionMessage } = mapSpans(request, mapping, createRowSink(rows), options)
-  return { rows, rejected, rejectionMessage }
+  return { rows, ...mapSpans(request, mapping, createRowSink(rows), options) }
 }
 
 function createRowSink(rows: SpanRow[]): SpanSink {

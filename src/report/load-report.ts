@@ -6,6 +6,7 @@ import {
   queryReleaseSeries,
   type SeriesPoint,
 } from '../store/series-queries.ts'
+import { queryEventSeries } from '../store/event-cohort-queries.ts'
 import type { Store } from '../store/store-client.ts'
 import type { AnalysisDefinition } from '../verdicts/analysis-definition.ts'
 import { changeKey, type AnalysisReport, type ReportModel } from './report-model.ts'
@@ -102,7 +103,10 @@ async function loadWindow(
     environment: string
     fromMs: number
     toMs: number
-    analyses: readonly Omit<AnalysisReport, 'baseline' | 'canary'>[]
+    analyses: readonly Omit<
+      AnalysisReport,
+      'baseline' | 'canary' | 'baselineEvents' | 'canaryEvents'
+    >[]
   },
 ): Promise<ReportModel> {
   const { store } = context
@@ -126,6 +130,11 @@ async function loadWindow(
       ...entry,
       baseline: await queryCohortSeries(store, { ...cohort, selector: entry.analysis.baseline }),
       canary: await queryCohortSeries(store, { ...cohort, selector: entry.analysis.canary }),
+      baselineEvents: await queryEventSeries(store, {
+        ...cohort,
+        selector: entry.analysis.baseline,
+      }),
+      canaryEvents: await queryEventSeries(store, { ...cohort, selector: entry.analysis.canary }),
     })
   }
   return {

@@ -1,4 +1,5 @@
 import { COLORS, lineChart, timelineChart, type ChartMarker } from '../api/ui/charts.js'
+import { eventCharts } from '../api/ui/event-charts.js'
 import { html, type SafeHtml } from '../api/ui/html.js'
 import {
   decisionBadge,
@@ -8,18 +9,35 @@ import {
   formatPercent,
   formatTime,
   metricsTable,
+  missingList,
+  uniqueReasons,
   type MetricView,
+  type MissingView,
+  type SelectorView,
 } from '../api/ui/verdict-view.js'
 import type { VerdictRecord } from '../store/analyses-repository.ts'
+import type { EventSeries } from '../store/event-cohort-queries.ts'
 import type { SeriesPoint } from '../store/series-queries.ts'
 import type { AnalysisReport } from './report-model.ts'
 
 /** One analysis in a report: how its decision evolved, and both cohorts around it. */
 export function renderAnalysisSection(
   entry: AnalysisReport,
-  window: { fromMs: number; toMs: number; markers: readonly ChartMarker[] },
+  window: {
+    fromMs: number
+    toMs: number
+    markers: readonly ChartMarker[]
+    /** The report's colour of each release, for cohorts that are whole releases. */
+    releaseColors?: ReadonlyMap<string, string>
+  },
 ): SafeHtml {
   const { analysis, verdicts } = entry
+  const colorOf = (selector: SelectorView, fallback: string): string =>
+    selector.release !== undefined && selector.flag === undefined
+      ? (window.releaseColors?.get(selector.release) ?? fallback)
+      : fallback
+  const cohortName = (cohort: string, selector: SelectorView): string =>
+    `${cohort}: ${describeSelector(selector)}`
   const last = verdicts.at(-1)
   const markers = [{ tMs: analysis.startMs, label: 'analysis start' }, ...window.markers]
   const cohortChart = (
@@ -37,8 +55,18 @@ export function renderAnalysisSection(
       formatValue,
       minYMax: id === 'analysis-error-rate' ? 0.001 : 0,
       series: [
-        { name: 'baseline', color: COLORS.baseline, points: toPoints(entry.baseline, pick) },
-        { name: 'canary', color: COLORS.canary, points: toPoints(entry.canary, pick) },
+        {
+          key: 'baseline',
+          name: cohortName('baseline', analysis.baseline),
+          color: colorOf(analysis.baseline, COLORS.baseline),
+          points: toPoints(entry.baseline, pick),
+        },
+        {
+          key: 'canary',
+          name: cohortName('canary', analysis.canary),
+          color: colorOf(analysis.canary, COLORS.canary),
+          points: toPoints(entry.canary, pick),
+        },
       ],
     })
   return html`<section class="analysis" data-analysis="${analysis.id}">
@@ -70,6 +98,13 @@ export function renderAnalysisSection(
       )}
       ${cohortChart('analysis-latency', 'p95 latency, baseline and canary', (point) => point.p95Ms, formatMs)}
     </div>
+    ${eventCharts({
+      fromMs: window.fromMs,
+      toMs: window.toMs,
+      markers,
+      baseline: toEventChartSeries(entry.baselineEvents),
+      canary: toEventChartSeries(entry.canaryEvents),
+    })}
     ${last === undefined ? '' : lastVerdictMetrics(last)}
   </section>`
 }
@@ -94,7 +129,7 @@ function decisionChangesTable(verdicts: readonly VerdictRecord[]): SafeHtml {
             <td>${decisionBadge(record.decision)}</td>
             <td>
               <ul>
-                ${record.reasons.map((reason) => html`<li>${reason}</li>`)}
+                ${uniqueReasons(record.reasons).map((reason) => html`<li>${reason}</li>`)}
               </ul>
             </td>
           </tr>`,
@@ -104,9 +139,12 @@ function decisionChangesTable(verdicts: readonly VerdictRecord[]): SafeHtml {
 }
 
 function lastVerdictMetrics(record: VerdictRecord): SafeHtml {
-  const body = record.body as { metrics?: readonly MetricView[] } | null
+  const body = record.body as {
+    metrics?: readonly MetricView[]
+    missing?: readonly MissingView[]
+  } | null
   return html`<h3>Metrics at the last verdict (${formatTime(record.evaluatedAtMs)})</h3>
-    ${metricsTable(body?.metrics ?? [])}`
+    ${metricsTable(body?.metrics ?? [])} ${missingList(body?.missing)}`
 }
 
 function toPoints(
@@ -114,4 +152,11 @@ function toPoints(
   pick: (point: SeriesPoint) => number | null,
 ): { tMs: number; value: number | null }[] {
   return points.map((point) => ({ tMs: point.startMs, value: pick(point) }))
+}
+
+function toEventChartSeries(series: readonly EventSeries[]) {
+  return series.map(({ name, minutes }) => ({
+    name,
+    points: minutes.map((minute) => ({ tMs: minute.startMs, ...minute })),
+  }))
 }

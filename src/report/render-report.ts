@@ -1,4 +1,4 @@
-import { COLORS, lineChart, SERIES_COLORS } from '../api/ui/charts.js'
+import { COLORS, lineChart, TOTAL_COLOR } from '../api/ui/charts.js'
 import type { ChartMarker, ChartSeries } from '../api/ui/charts.js'
 import { html, SafeHtml } from '../api/ui/html.js'
 import { formatMs, formatPercent, formatTime } from '../api/ui/verdict-view.js'
@@ -7,6 +7,7 @@ import { renderAnalysisSection } from './render-analysis-section.ts'
 import {
   changeKey,
   describeChange,
+  releaseColors,
   stretchStats,
   totalByMinute,
   type ReportModel,
@@ -34,6 +35,7 @@ footer { color: var(--muted); font-size: .8rem; margin-top: 3rem; }
 export function renderReport(model: ReportModel, options: { css: string }): string {
   const title = `Release report: ${model.scope}`
   const markers = toMarkers(model.changes)
+  const colors = releaseColors(model.releases)
   const document = html`<!doctype html>
     <html lang="en">
       <head>
@@ -57,10 +59,15 @@ export function renderReport(model: ReportModel, options: { css: string }): stri
           </p>
           ${summary(model)}
           <h2>What changed</h2>
-          ${serviceCharts(model, markers)} ${changesTable(model)}
-          ${model.changes.slice(0, MAX_CLOSE_UPS).map((change) => closeUp(model, change))}
+          ${serviceCharts(model, markers, colors)} ${changesTable(model)}
+          ${model.changes.slice(0, MAX_CLOSE_UPS).map((change) => closeUp(model, change, colors))}
           ${model.analyses.map((entry) =>
-            renderAnalysisSection(entry, { fromMs: model.fromMs, toMs: model.toMs, markers }),
+            renderAnalysisSection(entry, {
+              fromMs: model.fromMs,
+              toMs: model.toMs,
+              markers,
+              releaseColors: colors,
+            }),
           )}
           <footer>
             Times are UTC. Error rates are failed requests over requests; latency quantiles are
@@ -87,13 +94,17 @@ function summary(model: ReportModel): SafeHtml {
 }
 
 /** The whole service over the window with every change marked: spikes against changes. */
-function serviceCharts(model: ReportModel, markers: readonly ChartMarker[]): SafeHtml {
+function serviceCharts(
+  model: ReportModel,
+  markers: readonly ChartMarker[],
+  colors: ReadonlyMap<string, string>,
+): SafeHtml {
   const window = { fromMs: model.fromMs, toMs: model.toMs, markers }
   const total = totalByMinute(model.releases)
   const releaseSeries = (pick: (point: SeriesPoint) => number | null): ChartSeries[] =>
-    [...model.releases.entries()].map(([release, points], index) => ({
+    [...model.releases.entries()].map(([release, points]) => ({
       name: release,
-      color: SERIES_COLORS[index % SERIES_COLORS.length] ?? COLORS.baseline,
+      color: colors.get(release) ?? COLORS.baseline,
       points: points.map((point) => ({ tMs: point.startMs, value: pick(point) })),
     }))
   return html`<div class="charts">
@@ -103,7 +114,7 @@ function serviceCharts(model: ReportModel, markers: readonly ChartMarker[]): Saf
       title: `Error rate of ${model.service}, all releases`,
       formatValue: formatPercent,
       minYMax: 0.001,
-      series: [{ name: 'all releases', color: COLORS.baseline, points: errorRates(total) }],
+      series: [{ name: 'all releases', color: TOTAL_COLOR, points: errorRates(total) }],
     })}
     ${lineChart({
       ...window,
@@ -156,7 +167,11 @@ function changesTable(model: ReportModel): SafeHtml {
 }
 
 /** Half an hour either side of one change: the new cohort against the rest. */
-function closeUp(model: ReportModel, change: ChangePoint): SafeHtml {
+function closeUp(
+  model: ReportModel,
+  change: ChangePoint,
+  colors: ReadonlyMap<string, string>,
+): SafeHtml {
   const fromMs = change.firstSeenMs - AROUND_CHANGE_MS
   const toMs = change.firstSeenMs + AROUND_CHANGE_MS
   const markers = [{ tMs: change.firstSeenMs, label: describeChange(change) }]
@@ -172,7 +187,7 @@ function closeUp(model: ReportModel, change: ChangePoint): SafeHtml {
       minYMax: id.startsWith('error') ? 0.001 : 0,
       series: cohorts.map(([name, points], index) => ({
         name,
-        color: index === 0 ? COLORS.canary : COLORS.baseline,
+        color: colors.get(name) ?? (index === 0 ? COLORS.canary : TOTAL_COLOR),
         points: points.map((point) => ({ tMs: point.startMs, value: pick(point) })),
       })),
     })

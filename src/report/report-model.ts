@@ -1,4 +1,7 @@
+import { median, sum } from 'simple-statistics'
+import { SERIES_COLORS } from '../api/ui/charts.js'
 import type { VerdictRecord } from '../store/analyses-repository.ts'
+import type { EventSeries } from '../store/event-cohort-queries.ts'
 import type { ChangePoint, SeriesPoint } from '../store/series-queries.ts'
 import type { AnalysisDefinition } from '../verdicts/analysis-definition.ts'
 
@@ -28,6 +31,9 @@ export interface AnalysisReport {
   readonly verdicts: readonly VerdictRecord[]
   readonly baseline: readonly SeriesPoint[]
   readonly canary: readonly SeriesPoint[]
+  /** Each cohort's release events by name, minute by minute (empty without events). */
+  readonly baselineEvents: readonly EventSeries[]
+  readonly canaryEvents: readonly EventSeries[]
 }
 
 /** Requests and errors over a stretch of minutes. */
@@ -79,16 +85,30 @@ export function stretchStats(
   toMs: number,
 ): StretchStats {
   const inside = points.filter((point) => point.startMs >= fromMs && point.startMs < toMs)
-  const requests = inside.reduce((sum, point) => sum + point.requests, 0)
-  const errors = inside.reduce((sum, point) => sum + point.errors, 0)
+  const requests = sum(inside.map((point) => point.requests))
+  const errors = sum(inside.map((point) => point.errors))
   const p95s = inside
     .map((point) => point.p95Ms)
-    .filter((value): value is number => value !== null)
-    .sort((a, b) => a - b)
+    .filter((value): value is number => value !== null && Number.isFinite(value))
   return {
     requests,
     errors,
     errorRate: requests === 0 ? null : errors / requests,
-    typicalP95Ms: p95s.length === 0 ? null : (p95s[Math.floor((p95s.length - 1) / 2)] ?? null),
+    typicalP95Ms: p95s.length === 0 ? null : median(p95s),
   }
+}
+
+/**
+ * One colour per release for the whole report, in the order the releases are listed, so that
+ * a release looks the same in the service charts, the close-ups and the analyses.
+ */
+export function releaseColors(
+  releases: ReadonlyMap<string, readonly SeriesPoint[]>,
+): ReadonlyMap<string, string> {
+  return new Map(
+    [...releases.keys()].map((release, index) => [
+      release,
+      SERIES_COLORS[index % SERIES_COLORS.length] ?? '#0072b2',
+    ]),
+  )
 }

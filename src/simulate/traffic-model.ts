@@ -1,3 +1,4 @@
+import { sum } from 'simple-statistics'
 import type { Behaviour, Scenario } from './scenarios.ts'
 
 /** What one simulated request is, before the flag decides its variant. */
@@ -46,6 +47,9 @@ export function toOutcome(request: PlannedRequest, behaviour: Behaviour): Reques
   const failed = request.draws.failure < behaviour.errorRate
   const [u1, u2] = request.draws.latency
   // Box-Muller: a standard normal draw from two uniform ones; log-normal latency around the median.
+  // Written out rather than simple-statistics' probit(u): its inverse-erf approximation gives
+  // probit(0.999) = 3.0801 against the exact 3.0902, which thins the tail the p99 rules judge.
+  // (Measured here: 90-130 ns a draw either way, so speed decides nothing.)
   const normal = Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2)
   const latencyMs = behaviour.latencyMedianMs * Math.exp(LATENCY_SIGMA * normal)
   return { failed, httpStatus: failed ? 503 : 200, latencyMs: Math.max(0.1, latencyMs) }
@@ -65,7 +69,7 @@ export function spreadStartTimes(fromMs: number, spanMs: number, count: number):
 }
 
 function pickByShare(entries: readonly (readonly [string, number])[], unit: number): string {
-  const total = entries.reduce((sum, [, share]) => sum + share, 0)
+  const total = sum(entries.map(([, share]) => share))
   let cumulative = 0
   for (const [name, share] of entries) {
     cumulative += share / total

@@ -37,8 +37,8 @@ const require = createRequire(import.meta.url)
  * go through chDB's raw insert, which hands the bytes to the engine without copying.
  */
 export function createEmbeddedStore(options: Config['clickhouse']): Store {
-  const { Session, drainPending } = loadChdb<ChdbModule>('chdb')
-  const { createChdbConnection } = loadChdb<ChdbConnectionModule>('chdb/connection')
+  const { Session, drainPending } = loadChdb('chdb')
+  const { createChdbConnection } = loadChdb('chdb/connection')
   mkdirSync(options.dataPath, { recursive: true })
   const connection = createChdbConnection({ path: options.dataPath })
   const configured = configureSession(connection)
@@ -127,7 +127,17 @@ function afterSetup(connection: ChdbConnection, setup: Promise<void>): ClientCon
   return wrapped as unknown as ClientConnection
 }
 
-function loadChdb<T>(name: string): T {
+/**
+ * chDB's module, or its pluggable connection, loaded on first use (see `SUPPORTED_PLATFORMS`):
+ * an `RH_CONFIG_INVALID` error that says where the engine runs and what to use instead.
+ */
+export function loadChdb<T extends 'chdb' | 'chdb/connection'>(
+  name: T,
+): T extends 'chdb' ? ChdbModule : ChdbConnectionModule {
+  return loadModule(name)
+}
+
+function loadModule<T>(name: string): T {
   try {
     return require(name) as T
   } catch (error) {

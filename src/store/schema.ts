@@ -188,6 +188,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ),
     ],
   },
+  {
+    version: 5,
+    name: 'dead letters of single rejected items of a Kafka message',
+    statements: [
+      // A span rejected inside an otherwise valid OTLP message is dead-lettered alone: the
+      // row names its position in the message (-1: the dead letter is the whole message).
+      `ALTER TABLE {db}.dead_letters
+        ADD COLUMN IF NOT EXISTS item_index Int32 DEFAULT -1 AFTER offset`,
+    ],
+  },
 ]
 
 /** TTL clauses derived from configuration, re-applied by `migrate` when the setting changes. */

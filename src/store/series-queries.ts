@@ -1,4 +1,5 @@
 import type { CohortSelector } from '../verdicts/analysis-definition.ts'
+import { queryEventSeries, type EventSeries } from './event-cohort-queries.ts'
 import type { Store } from './store-client.ts'
 import { selectRows } from './select-rows.ts'
 
@@ -34,6 +35,8 @@ export interface SeriesPoint {
 export interface SeriesSource {
   /** Minutes that saw requests, ascending; minutes without any are left out. */
   cohortSeries(query: CohortSeriesQuery): Promise<SeriesPoint[]>
+  /** The cohort's release events by name, minute by minute (`queryEventSeries`). */
+  eventSeries?(query: CohortSeriesQuery): Promise<EventSeries[]>
 }
 
 /** A release or flag variant seen for the first time in a window: a change to correlate. */
@@ -53,7 +56,10 @@ export interface ChangePoint {
 }
 
 export function createStoreSeriesSource(store: Store): SeriesSource {
-  return { cohortSeries: (query) => queryCohortSeries(store, query) }
+  return {
+    cohortSeries: (query) => queryCohortSeries(store, query),
+    eventSeries: (query) => queryEventSeries(store, query),
+  }
 }
 
 /**

@@ -2,9 +2,13 @@ import { toMessage } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { CohortSource } from '../verdicts/cohort-source.ts'
 import { queryLatencySample, queryMinuteCounts } from './cohort-queries.ts'
+import { queryEventValues } from './event-cohort-queries.ts'
 import type { Store } from './store-client.ts'
 
-/** Cohort data from the raw spans table: per-minute counts and a bounded latency sample. */
+/**
+ * Cohort data from the raw spans table (per-minute counts and a bounded latency sample) and,
+ * for numeric metrics, from the release events (`queryEventValues`).
+ */
 export function createStoreCohortSource(store: Store, logger: Logger): CohortSource {
   return {
     async fetchCohort(query) {
@@ -17,7 +21,9 @@ export function createStoreCohortSource(store: Store, logger: Logger): CohortSou
           errors += minute.errors
         }
         const latencyMs = await queryLatencySample(store, query, minutes)
-        return { ok: true, data: { requests, errors, latencyMs, minutes } }
+        const sources = query.valueSources ?? []
+        const values = sources.length === 0 ? {} : await queryEventValues(store, query, sources)
+        return { ok: true, data: { requests, errors, latencyMs, minutes, values } }
       } catch (error) {
         logger.warn({ err: toMessage(error), service: query.service }, 'cohort query failed')
         return { ok: false, error: `the store query failed: ${toMessage(error)}` }

@@ -20,6 +20,24 @@ export interface Instruments {
   readonly observeCounters: (prefix: string, read: () => Readonly<Record<string, number>>) => void
   /** One uncached verdict evaluation. */
   readonly verdictEvaluated: (decision: string, evaluationMs: number) => void
+  /** One answered HTTP request of the API or a receiver, by its route pattern. */
+  readonly httpServed: (request: ServedRequest) => void
+  /** One Kafka batch written (or found already written): its rows and how long that took. */
+  readonly kafkaBatchWritten: (rows: number, writeMs: number) => void
+  /** Kafka consumer lag (messages) of each assigned partition, read when metrics are collected. */
+  readonly observeKafkaLag: (
+    read: () => readonly { topic: string; partition: number; lag: bigint }[],
+  ) => void
+}
+
+export interface ServedRequest {
+  /** Which of release-health's servers answered: `api`, `otlp`. */
+  readonly server: string
+  readonly method: string
+  /** The route pattern (`/api/v1/analyses/:id`), never the raw path: bounded cardinality. */
+  readonly route: string
+  readonly status: number
+  readonly durationMs: number
 }
 
 const ignore = (): void => undefined
@@ -31,4 +49,7 @@ export const noopInstruments: Instruments = {
   observeQueue: ignore,
   observeCounters: ignore,
   verdictEvaluated: ignore,
+  httpServed: ignore,
+  kafkaBatchWritten: ignore,
+  observeKafkaLag: ignore,
 }

@@ -33,4 +33,9 @@ export interface CohortQuery {
    * analysis runs, which the judge's sequential latency rule relies on.
    */
   readonly latencySamplesPerMinute: number
+  /**
+   * Sources of the policy's numeric metrics: release events whose values (or, for
+   * `outcome:<name>`, failure indicators) go to `CohortSnapshot.values` under the source.
+   */
+  readonly valueSources?: readonly string[]
 }

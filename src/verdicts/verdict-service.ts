@@ -192,6 +192,9 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
         MIN_SAMPLES_PER_MINUTE,
         Math.ceil(maxLatencySamples / Math.ceil(policy.analysis.maxDurationSeconds / 60)),
       ),
+      valueSources: policy.metrics.flatMap((metric) =>
+        metric.kind === 'numeric' ? [metric.source] : [],
+      ),
     }
     const [baseline, canary] = await Promise.all([
       options.cohorts.fetchCohort({ ...query, selector: analysis.baseline }),

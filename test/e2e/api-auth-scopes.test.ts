@@ -54,14 +54,19 @@ async function call(
 }
 
 const argoPath = (canary: string): string =>
-  `/api/v1/argo-rollouts/verdict?service=checkout&baselineRelease=1.0.0&canaryRelease=${canary}`
+  `/api/v1/argo-rollouts/verdict?service=checkout&environment=production&baselineRelease=1.0.0&canaryRelease=${canary}`
 
 function flaggerBody(checksum: string, metadata: Record<string, string> = {}): object {
   return {
     name: 'checkout',
     namespace: 'shop',
     checksum,
-    metadata: { baselineRelease: '1.0.0', canaryRelease: '1.1.0', ...metadata },
+    metadata: {
+      environment: 'production',
+      baselineRelease: '1.0.0',
+      canaryRelease: '1.1.0',
+      ...metadata,
+    },
   }
 }
 
@@ -183,13 +188,13 @@ describe('authentication challenges', () => {
 
   it('documents the scope of every route in the OpenAPI document', async () => {
     const document = (await (await fetch(`${app.apiUrl}/openapi.json`)).json()) as {
-      components: { securitySchemes: { bearer: { scheme: string; description: string } } }
+      components: { securitySchemes: { bearerAuth: { scheme: string; description: string } } }
       paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>
     }
-    expect(document.components.securitySchemes.bearer.scheme).toBe('bearer')
-    expect(document.components.securitySchemes.bearer.description).toMatch(/controller/)
+    expect(document.components.securitySchemes.bearerAuth.scheme).toBe('bearer')
+    expect(document.components.securitySchemes.bearerAuth.description).toMatch(/controller/)
     const scopes = (path: string, method: string): string[] | undefined =>
-      document.paths[path]?.[method]?.security?.[0]?.bearer
+      document.paths[path]?.[method]?.security?.[0]?.bearerAuth
     expect(scopes('/api/v1/argo-rollouts/verdict', 'get')).toEqual(['controller'])
     expect(scopes('/api/v1/flagger/rollout', 'post')).toEqual(['controller'])
     expect(scopes('/api/v1/analyses', 'post')).toEqual(['admin'])

@@ -94,7 +94,7 @@ describe('the API under arbitrary requests', () => {
         await expectHandled(
           await request(
             'GET',
-            `/api/v1/argo-rollouts/verdict?service=${encoded}&baselineRelease=${encoded}&canaryRelease=b`,
+            `/api/v1/argo-rollouts/verdict?service=${encoded}&environment=${encoded}&baselineRelease=${encoded}&canaryRelease=b`,
           ),
         )
         await expectHandled(

@@ -53,6 +53,7 @@ describe('times outside what the store holds', () => {
     async (startTime) => {
       const query = new URLSearchParams({
         service: 'checkout',
+        environment: 'production',
         baselineRelease: '1',
         canaryRelease: '2',
         startTime,
@@ -68,7 +69,12 @@ describe('times outside what the store holds', () => {
       name: 'checkout',
       namespace: 'shop',
       checksum: 'old',
-      metadata: { baselineRelease: '1', canaryRelease: '2', startTime: '1901-01-01T00:00:00Z' },
+      metadata: {
+        environment: 'production',
+        baselineRelease: '1',
+        canaryRelease: '2',
+        startTime: '1901-01-01T00:00:00Z',
+      },
     })
     expect(answer.status).toBe(400)
     expect(answer.body.error?.message).toMatch(/startTime/)

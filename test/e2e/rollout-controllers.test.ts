@@ -58,6 +58,17 @@ beforeAll(async () => {
     fromMs: trafficFromMs,
     toMs: trafficToMs,
   })
+  // A healthy canary with plenty of traffic: the same errors and latency as its baseline.
+  for (const release of ['7.0.0', '7.1.0']) {
+    await sendTraffic(app, {
+      service: 'cart',
+      release,
+      requests: 6_000,
+      failEvery: 0,
+      fromMs: trafficFromMs,
+      toMs: trafficToMs,
+    })
+  }
   await sendTraffic(app, {
     service: 'search',
     release: '5.0.0',
@@ -151,6 +162,24 @@ describe('Argo Rollouts web metric from examples/argo-rollouts/analysis-template
     expect(assessRun(argoMetric, tooMany)).toBe('Inconclusive')
   })
 
+  it('names the environment in the template, and is refused without one rather than mixing environments', async () => {
+    expect(argoMetric.provider.web.url).toContain('environment={{args.environment}}')
+    const url = new URL(
+      argoUrl({ service: 'search', 'baseline-release': '5.0.0', 'canary-release': '5.1.0' }),
+    )
+    url.searchParams.delete('environment')
+    const refused = await fetch(url)
+    expect(refused.status).toBe(400)
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
+      /environment/,
+    )
+  })
+
+  it('tolerates release-health being unreachable for a while, within consecutiveErrorLimit', () => {
+    const template = argoMetric as unknown as { consecutiveErrorLimit?: number; interval: string }
+    expect(template.consecutiveErrorLimit).toBeGreaterThanOrEqual(4)
+  })
+
   it('polls one analysis per set of cohorts, and records every poll in its audit trail', async () => {
     const args = {
       service: 'search',
@@ -186,6 +215,46 @@ describe('Flagger webhooks from examples/flagger/canary.yaml', () => {
     expect(await flaggerHook('rollout', quiet)).toBe(200)
     expect(await flaggerHook('confirm-promotion', quiet)).toBe(412)
     expect(await flaggerHook('rollback', quiet)).toBe(412)
+  })
+
+  it('holds the traffic weight while the verdict is not promote, and lets it grow once it is', async () => {
+    // Zero errors on both sides decide only against an absolute tolerance.
+    const healthy = {
+      service: 'cart',
+      baselineRelease: '7.0.0',
+      canaryRelease: '7.1.0',
+      policy: JSON.stringify({
+        metrics: [
+          { name: 'error-rate', kind: 'error-rate', tolerance: { absolute: 0.01 } },
+          { name: 'latency-p95', kind: 'latency', quantile: 0.95, tolerance: '20%' },
+        ],
+      }),
+    }
+    clockMs = trafficFromMs
+    expect(await flaggerHook('confirm-traffic-increase', healthy)).toBe(412)
+    expect(await flaggerHook('confirm-traffic-increase', bad)).toBe(412)
+    expect(await flaggerHook('confirm-traffic-increase', quiet)).toBe(412)
+    clockMs = nowMs
+    expect(await flaggerHook('confirm-traffic-increase', bad)).toBe(412)
+    expect(await flaggerHook('confirm-traffic-increase', healthy)).toBe(200)
+    expect(await flaggerHook('confirm-promotion', healthy)).toBe(200)
+  })
+
+  it('answers 400 when the metadata leaves the environment out', async () => {
+    const response = await fetch(`${app.apiUrl}/api/v1/flagger/rollout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'no-env',
+        namespace: 'shop',
+        checksum: 'x',
+        metadata: { service: 'search', baselineRelease: '5.0.0', canaryRelease: '5.1.0' },
+      }),
+    })
+    expect(response.status).toBe(400)
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
+      /environment/,
+    )
   })
 
   it('answers 400 naming what is missing when the metadata names no cohorts', async () => {

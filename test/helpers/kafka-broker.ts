@@ -8,6 +8,12 @@
  * 3. `kafka.Kafka` starts with generated server.properties on free loopback ports, and the
  *    broker is ready when a client can describe the cluster.
  *
+ * Besides the PLAINTEXT listener most tests use, the broker has a SASL_SSL listener (PLAIN,
+ * SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER with unsecured JWTs, Kafka's development
+ * validator) and an SSL listener that requires client certificates, both with certificates
+ * made at start by test/helpers/kafka-tls.ts. SCRAM users are created when the storage is
+ * formatted.
+ *
  * Run it directly for development: `node test/helpers/kafka-broker.ts` prints the broker
  * address and stops the broker on Ctrl-C.
  */
@@ -18,7 +24,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
+import { fixKafkaRequestQueue } from '../../src/ingest/kafka/consumer/request-queue-fix.ts'
 import { freePort } from './free-port.ts'
+import { createTestCertificates, type TestCertificates } from './kafka-tls.ts'
 
 const execFileAsync = promisify(execFile)
 
@@ -36,9 +44,25 @@ export interface KafkaBrokerOptions {
   readonly startTimeoutMs?: number
 }
 
+/** The users the secure listeners know (test credentials, nothing secret). */
+export const TEST_KAFKA_USERS = {
+  plain: { username: 'plain-user', password: 'plain-secret' },
+  scram: { username: 'scram-user', password: 'scram-secret' },
+} as const
+
+/** The broker's TLS listeners and what a client needs to reach them. */
+export interface SecureListeners {
+  /** SASL_SSL: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER. */
+  readonly saslSsl: string
+  /** SSL with client certificates required (mutual TLS). */
+  readonly ssl: string
+  readonly certificates: TestCertificates
+}
+
 export interface KafkaBroker {
   /** Bootstrap address, `127.0.0.1:<port>`. */
   readonly brokers: string
+  readonly secure: SecureListeners
   /** Kills the broker and deletes its data. */
   stop(): Promise<void>
 }
@@ -48,11 +72,20 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   const { heapMb = 512, startTimeoutMs = 120_000 } = options
   const classpath = join(await ensureKafkaJars(), '*')
   const dir = mkdtempSync(join(tmpdir(), 'rh-kafka-'))
-  const [brokerPort, controllerPort] = [await freePort(), await freePort()]
+  const ports = {
+    brokerPort: await freePort(),
+    controllerPort: await freePort(),
+    saslSslPort: await freePort(),
+    sslPort: await freePort(),
+  }
+  const certificates = await createTestCertificates(dir).catch((error: unknown) => {
+    rmSync(dir, { recursive: true, force: true })
+    throw error
+  })
   const propertiesFile = join(dir, 'server.properties')
   writeFileSync(
     propertiesFile,
-    toServerProperties({ brokerPort, controllerPort, logDir: join(dir, 'data') }),
+    toServerProperties({ ...ports, certificates, logDir: join(dir, 'data') }),
   )
   const jvm = [
     `-Xms128m`,
@@ -73,13 +106,25 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     `--cluster-id=${clusterId}`,
     '--config',
     propertiesFile,
+    ...['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => [
+      '--add-scram',
+      `${mechanism}=[name=${TEST_KAFKA_USERS.scram.username},password=${TEST_KAFKA_USERS.scram.password}]`,
+    ]),
   ]).catch((error: unknown) => {
     rmSync(dir, { recursive: true, force: true })
     throw new Error(`formatting the Kafka storage failed: ${String(error)}`, { cause: error })
   })
   const java = spawn('java', [...jvm, 'kafka.Kafka', propertiesFile], { stdio: 'ignore' })
-  const brokers = `127.0.0.1:${brokerPort}`
-  const broker: KafkaBroker = { brokers, stop: () => stopBroker(java, dir) }
+  const brokers = `127.0.0.1:${ports.brokerPort}`
+  const broker: KafkaBroker = {
+    brokers,
+    secure: {
+      saslSsl: `127.0.0.1:${ports.saslSslPort}`,
+      ssl: `127.0.0.1:${ports.sslPort}`,
+      certificates,
+    },
+    stop: () => stopBroker(java, dir),
+  }
   const killOnExit = (): void => {
     java.kill('SIGKILL')
   }
@@ -98,22 +143,37 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
 
 /**
  * The broker's configuration: combined broker and controller on loopback, single replicas,
- * and messages up to 20 MiB so that tests can send oversized poison messages.
+ * messages up to 20 MiB so that tests can send oversized poison messages, and the secure
+ * listeners described at the top of this file.
  */
 export function toServerProperties(options: {
   brokerPort: number
   controllerPort: number
+  saslSslPort: number
+  sslPort: number
+  certificates: TestCertificates
   logDir: string
 }): string {
-  const { brokerPort, controllerPort, logDir } = options
+  const { brokerPort, controllerPort, saslSslPort, sslPort, certificates, logDir } = options
+  const { plain } = TEST_KAFKA_USERS
   return Object.entries({
     'process.roles': 'broker,controller',
     'node.id': '1',
     'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${brokerPort}`,
+    listeners: [
+      `PLAINTEXT://127.0.0.1:${brokerPort}`,
+      `CONTROLLER://127.0.0.1:${controllerPort}`,
+      `SASL_SSL://127.0.0.1:${saslSslPort}`,
+      `SSL://127.0.0.1:${sslPort}`,
+    ].join(','),
+    'advertised.listeners': [
+      `PLAINTEXT://127.0.0.1:${brokerPort}`,
+      `SASL_SSL://127.0.0.1:${saslSslPort}`,
+      `SSL://127.0.0.1:${sslPort}`,
+    ].join(','),
     'controller.listener.names': 'CONTROLLER',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'listener.security.protocol.map':
+      'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL',
     'inter.broker.listener.name': 'PLAINTEXT',
     'log.dirs': logDir,
     'auto.create.topics.enable': 'false',
@@ -126,6 +186,22 @@ export function toServerProperties(options: {
     'share.coordinator.state.topic.min.isr': '1',
     'group.initial.rebalance.delay.ms': '0',
     'message.max.bytes': String(20 * 1024 * 1024),
+    // TLS for both secure listeners, from PEM files.
+    'ssl.keystore.type': 'PEM',
+    'ssl.keystore.location': certificates.brokerKeyStoreFile,
+    'ssl.truststore.type': 'PEM',
+    'ssl.truststore.location': certificates.caFile,
+    'listener.name.ssl.ssl.client.auth': 'required',
+    // SASL on the SASL_SSL listener.
+    'listener.name.sasl_ssl.sasl.enabled.mechanisms':
+      'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER',
+    'listener.name.sasl_ssl.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required user_${plain.username}="${plain.password}";`,
+    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config':
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config':
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_ssl.oauthbearer.sasl.jaas.config':
+      'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";',
   })
     .map(([key, value]) => `${key}=${value}`)
     .join('\n')
@@ -181,6 +257,7 @@ async function waitUntilReady(
     )
     java.once('error', reject)
   })
+  fixKafkaRequestQueue()
   const admin = new Kafka({
     brokers: [brokers],
     logLevel: logLevel.NOTHING,

@@ -20,10 +20,22 @@ export interface WorkerProcess {
   readonly batchesReplayed: number
   /** Resolves once the process has logged `count` written batches. */
   waitForBatches(count: number): Promise<void>
+  /**
+   * Resolves once the process has joined the group and consumes ("kafka ingestion started").
+   * Until then a SIGTERM finds no handler and kills it, which is not the graceful shutdown.
+   */
+  waitUntilConsuming(): Promise<void>
+  /** The base URL of its /healthz, /readyz and /metrics, once it listens. */
+  healthUrl(): Promise<string>
   /** SIGKILL: no shutdown code runs, nothing is committed or left. Resolves on exit. */
   kill(): Promise<void>
-  /** SIGTERM, the graceful shutdown. Resolves with the exit code. */
+  /**
+   * SIGTERM, the graceful shutdown, once the process consumes (a signal that comes earlier
+   * finds no handler yet and kills it). Resolves with the exit code.
+   */
   terminate(): Promise<number | null>
+  /** What the process wrote to stderr (the last 4 KB). */
+  readonly stderr: string
   /** stderr and the last log lines, for failure messages. */
   describe(): string
 }
@@ -32,10 +44,16 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   const child: ChildProcess = spawn(
     process.execPath,
     [BIN, 'ingest-kafka', '--log-level', 'info'],
-    { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Port 0: workers of parallel tests must not compete for the health server's port.
+    {
+      env: { ...process.env, RH_KAFKA_HTTP_PORT: '0', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   )
   let batchesWritten = 0
   let batchesReplayed = 0
+  let consuming = false
+  let healthUrl: string | undefined
   const lines: string[] = []
   let stderr = ''
   let partial = ''
@@ -46,6 +64,10 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     for (const line of complete) {
       lines.push(line)
       if (lines.length > 50) lines.shift()
+      if (line.includes('"msg":"kafka ingestion started"')) consuming = true
+      if (line.includes('"msg":"ingest-kafka health and metrics listening')) {
+        healthUrl = (JSON.parse(line) as { url: string }).url
+      }
       if (!line.includes('"msg":"kafka batch written"')) continue
       batchesWritten++
       if (line.includes('"replay":true')) batchesReplayed++
@@ -66,13 +88,34 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     get batchesReplayed() {
       return batchesReplayed
     },
+    get stderr() {
+      return stderr
+    },
     async waitForBatches(count) {
       await waitFor(
         () => {
           if (child.exitCode !== null) throw new Error(`the worker exited early\n${describe()}`)
           return batchesWritten >= count ? true : undefined
         },
-        { what: `${count} batches written by the worker`, timeoutMs: 60_000, intervalMs: 20 },
+        { what: `${count} batches written by the worker`, timeoutMs: 120_000, intervalMs: 20 },
+      )
+    },
+    async waitUntilConsuming() {
+      await waitFor(
+        () => {
+          if (child.exitCode !== null) throw new Error(`the worker exited early\n${describe()}`)
+          return consuming ? true : undefined
+        },
+        { what: 'the worker consuming', timeoutMs: 120_000, intervalMs: 20 },
+      )
+    },
+    async healthUrl() {
+      return waitFor(
+        () => {
+          if (child.exitCode !== null) throw new Error(`the worker exited early\n${describe()}`)
+          return healthUrl
+        },
+        { what: 'the worker health server', timeoutMs: 120_000, intervalMs: 20 },
       )
     },
     async kill() {
@@ -80,6 +123,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
       await exited
     },
     async terminate() {
+      await this.waitUntilConsuming()
       child.kill('SIGTERM')
       return exited
     },

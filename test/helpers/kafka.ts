@@ -1,6 +1,7 @@
 import { inject } from 'vitest'
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs'
 import { DEFAULT_CONFIG, type Config } from '../../src/config/defaults.ts'
+import { fixKafkaRequestQueue } from '../../src/ingest/kafka/consumer/request-queue-fix.ts'
 import { uniqueName } from './store.ts'
 
 /** Bootstrap brokers of the test broker (test/setup/kafka-global-setup.ts); [] when none. */
@@ -49,6 +50,7 @@ export interface TestKafka {
 
 /** An admin client and a producer on the test broker. */
 export async function connectTestKafka(): Promise<TestKafka> {
+  fixKafkaRequestQueue()
   const kafka = new Kafka({
     clientId: 'release-health-tests',
     brokers: testBrokers(),
@@ -106,6 +108,10 @@ export interface ReleaseEventSpec {
   /** RFC 3339; defaults to now (a fixed date would fall out of the tables' TTL one day). */
   readonly timestamp?: string
   readonly release?: string
+  /** Defaults to checkout. */
+  readonly service?: string
+  /** Defaults to checkout.completed. */
+  readonly name?: string
   readonly flags?: Readonly<Record<string, string>>
   readonly outcome?: 'success' | 'failure'
   readonly value?: number
@@ -116,11 +122,11 @@ export function releaseEvent(spec: ReleaseEventSpec): string {
   return JSON.stringify({
     schemaVersion: 1,
     timestamp: spec.timestamp ?? new Date().toISOString(),
-    service: 'checkout',
+    service: spec.service ?? 'checkout',
     environment: 'production',
     release: spec.release ?? '1.5.0',
     flags: spec.flags ?? {},
-    name: 'checkout.completed',
+    name: spec.name ?? 'checkout.completed',
     value: spec.value ?? 182.5,
     outcome: spec.outcome ?? 'success',
     attributes: { id: spec.id, region: 'eu-west-1' },

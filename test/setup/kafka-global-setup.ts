@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node'
-import { startKafkaBroker } from '../helpers/kafka-broker.ts'
+import { startKafkaBroker, type SecureListeners } from '../helpers/kafka-broker.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -7,6 +7,8 @@ declare module 'vitest' {
     kafkaBrokers: string
     /** Why `kafkaBrokers` is empty. */
     kafkaUnavailableReason: string
+    /** The test broker's TLS listeners; null with KAFKA_BROKERS or no broker. */
+    kafkaSecure: SecureListeners | null
   }
 }
 
@@ -24,12 +26,14 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   if (fromEnvironment !== '' || !(await runIncludesKafkaTests(project))) {
     project.provide('kafkaBrokers', fromEnvironment)
     project.provide('kafkaUnavailableReason', 'this run has no Kafka tests')
+    project.provide('kafkaSecure', null)
     return
   }
   try {
     const broker = await startKafkaBroker()
     project.provide('kafkaBrokers', broker.brokers)
     project.provide('kafkaUnavailableReason', '')
+    project.provide('kafkaSecure', broker.secure)
     return () => broker.stop()
   } catch (error) {
     if (process.env.CI === 'true') throw error
@@ -37,6 +41,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     console.warn(`Kafka tests will be skipped: ${reason}`)
     project.provide('kafkaBrokers', '')
     project.provide('kafkaUnavailableReason', reason)
+    project.provide('kafkaSecure', null)
   }
 }
 

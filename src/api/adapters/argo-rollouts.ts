@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { RhError } from '../../errors.ts'
 import type { VerdictService } from '../../verdicts/verdict-service.ts'
 import { findOrCreateAnalysis, toAnalysisId } from './controller-analysis.ts'
-import { requesterParam } from '../schemas.ts'
+import { requesterParam, verdictBody } from '../schemas.ts'
 
 /**
  * The verdict for Argo Rollouts' `web` metric provider, which can only GET a URL built from
@@ -18,10 +18,15 @@ import { requesterParam } from '../schemas.ts'
 const querySchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['service'],
+  required: ['service', 'environment'],
   properties: {
     service: { type: 'string', minLength: 1, maxLength: 256 },
-    environment: { type: 'string', maxLength: 256 },
+    environment: {
+      type: 'string',
+      maxLength: 256,
+      description:
+        'deployment.environment.name of both cohorts; required, so that environments are never mixed by omission. Empty: every environment together',
+    },
     baselineRelease: { type: 'string', minLength: 1, maxLength: 256 },
     canaryRelease: { type: 'string', minLength: 1, maxLength: 256 },
     flagKey: { type: 'string', minLength: 1, maxLength: 256 },
@@ -33,9 +38,10 @@ const querySchema = {
 } as const
 
 type ArgoQuery = Partial<
-  Record<Exclude<keyof typeof querySchema.properties, 'service'>, string>
+  Record<Exclude<keyof typeof querySchema.properties, 'service' | 'environment'>, string>
 > & {
   readonly service: string
+  readonly environment: string
   readonly requester: string
 }
 
@@ -48,7 +54,9 @@ export function registerArgoRolloutsRoutes(app: FastifyInstance, verdicts: Verdi
       schema: {
         summary: 'Verdict for the Argo Rollouts web provider, by cohorts',
         description: 'Creates the analysis on first use. Read `{$.decision}`.',
+        operationId: 'getArgoRolloutsVerdict',
         querystring: querySchema,
+        response: { 200: verdictBody },
       },
     },
     async (request) => {

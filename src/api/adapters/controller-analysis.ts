@@ -36,11 +36,21 @@ export async function findOrCreateAnalysis(
   policy?: unknown,
 ): Promise<void> {
   if ((await verdicts.find(id)) !== undefined) return
+  const baseline = toSelector(fields, 'baseline', where)
+  const canary = toSelector(fields, 'canary', where)
+  // A controller that leaves the environment out would judge staging and production traffic
+  // of one release together without noticing: it must say which, or say "all" with ''.
+  if (fields.environment === undefined) {
+    throw new RhError(
+      'RH_API_INVALID_REQUEST',
+      `${where} must name the environment (deployment.environment.name), e.g. environment=production; an empty environment judges every environment together`,
+    )
+  }
   const analysis: NewAnalysis = {
     service: fields.service,
-    ...(fields.environment === undefined ? {} : { environment: fields.environment }),
-    baseline: toSelector(fields, 'baseline', where),
-    canary: toSelector(fields, 'canary', where),
+    environment: fields.environment,
+    baseline,
+    canary,
     ...(fields.startTime === undefined ? {} : { startTime: fields.startTime }),
     ...(policy === undefined ? {} : { policy }),
   }

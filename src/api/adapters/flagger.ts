@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { isRhError, RhError } from '../../errors.ts'
 import { authorize, type TokenEntry } from '../auth.ts'
 import { findOrCreateAnalysis, toAnalysisId } from './controller-analysis.ts'
+import { errorBody } from '../schemas.ts'
 import { parsePolicy, type Decision } from '../../analysis/index.ts'
 import type { VerdictDocument, VerdictService } from '../../verdicts/verdict-service.ts'
 
@@ -15,6 +16,12 @@ import type { VerdictDocument, VerdictService } from '../../verdicts/verdict-ser
  *   promote -> 200, anything else -> 412 (continue, inconclusive: keep waiting).
  * - `rollback` hooks roll the canary back when they answer 200.
  *   rollback -> 200, anything else -> 412.
+ * - `confirm-traffic-increase` gates every step of traffic weight; Flagger keeps the weight
+ *   while it is not 200. promote -> 200, anything else -> 412: the canary's share grows only
+ *   once the evidence shows it is not worse at the share it has.
+ *
+ * `metadata.environment` is required when the analysis is created from the metadata (an
+ * empty value judges every environment together).
  *
  * `metadata` names the analysis (`analysisId`) or describes its cohorts (`service`,
  * `environment`, `baselineRelease`, `canaryRelease`, `flagKey`, `baselineVariant`,
@@ -25,12 +32,13 @@ import type { VerdictDocument, VerdictService } from '../../verdicts/verdict-ser
  * With authentication on, the token comes in `Authorization` or, since Flagger cannot set
  * headers, in `metadata.token`.
  */
-export type FlaggerHook = 'rollout' | 'confirm-promotion' | 'rollback'
+export type FlaggerHook = 'rollout' | 'confirm-promotion' | 'rollback' | 'confirm-traffic-increase'
 
 const GO: Record<FlaggerHook, (decision: Decision) => boolean> = {
   rollout: (decision) => decision !== 'rollback',
   'confirm-promotion': (decision) => decision === 'promote',
   rollback: (decision) => decision === 'rollback',
+  'confirm-traffic-increase': (decision) => decision === 'promote',
 }
 
 /** Precondition Failed: the verdict does not allow what the hook asks. */
@@ -46,6 +54,18 @@ const payloadSchema = {
     checksum: { type: 'string', maxLength: 256 },
     type: { type: 'string', maxLength: 64 },
     metadata: { type: 'object', additionalProperties: { type: 'string', maxLength: 1024 } },
+  },
+} as const
+
+const answerSchema = {
+  type: 'object',
+  required: ['analysisId', 'hook', 'decision', 'go', 'message'],
+  properties: {
+    analysisId: { type: 'string' },
+    hook: { type: 'string' },
+    decision: { type: 'string', enum: ['promote', 'continue', 'rollback', 'inconclusive'] },
+    go: { type: 'boolean' },
+    message: { type: 'string', description: 'The decision and its reasons, for Flagger’s log' },
   },
 } as const
 
@@ -71,9 +91,18 @@ export function registerFlaggerRoutes(
           summary: `Flagger ${hook} webhook`,
           description:
             'Answers 200 when the verdict lets Flagger go on, 412 when it does not. The token may come in metadata.token; metadata.policy needs the admin scope too.',
-          // Checked below rather than by the server's hook: the token may come in the body.
-          security: [{ bearer: ['controller'] }],
           body: payloadSchema,
+          // Public to the router because the token may come in metadata.token; checked here.
+          security: [{ bearerAuth: ['controller'] }],
+          response: {
+            200: { ...answerSchema, description: 'Flagger goes on' },
+            412: { ...answerSchema, description: 'The verdict does not allow it (yet)' },
+            401: { ...errorBody, description: 'No valid token in metadata.token or Authorization' },
+            403: {
+              ...errorBody,
+              description: 'The token lacks the controller scope (or admin, for metadata.policy)',
+            },
+          },
         },
       },
       async (request, reply) => {

@@ -11,6 +11,7 @@ const ASSETS = {
   'page.js': 'text/javascript; charset=utf-8',
   'page-views.js': 'text/javascript; charset=utf-8',
   'charts.js': 'text/javascript; charset=utf-8',
+  'event-charts.js': 'text/javascript; charset=utf-8',
   'verdict-view.js': 'text/javascript; charset=utf-8',
   'html.js': 'text/javascript; charset=utf-8',
   'styles.css': 'text/css; charset=utf-8',

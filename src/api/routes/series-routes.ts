@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { RhError } from '../../errors.ts'
+import type { EventSeries } from '../../store/event-cohort-queries.ts'
 import type { SeriesPoint, SeriesSource } from '../../store/series-queries.ts'
 import type { AnalysisDefinition, CohortSelector } from '../../verdicts/analysis-definition.ts'
 import type { VerdictService } from '../../verdicts/verdict-service.ts'
@@ -52,12 +53,41 @@ const seriesPointBody = {
   },
 } as const
 
+const eventSeriesBody = {
+  type: 'object',
+  required: ['name', 'points'],
+  properties: {
+    name: { type: 'string', description: 'Event name (release events, docs/kafka-json-events.md)' },
+    points: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['time', 'events', 'meanValue', 'failureRate'],
+        properties: {
+          time: { type: 'string', format: 'date-time', description: 'Start of the minute' },
+          events: { type: 'integer' },
+          meanValue: { ...nullableNumber, description: 'Mean of the event values' },
+          failureRate: {
+            ...nullableNumber,
+            description: 'Failed events among those with an outcome',
+          },
+        },
+      },
+    },
+  },
+} as const
+
 const cohortSeriesBody = {
   type: 'object',
   required: ['selector', 'points'],
   properties: {
     selector: { type: 'object', additionalProperties: true },
     points: { type: 'array', items: seriesPointBody },
+    events: {
+      type: 'array',
+      items: eventSeriesBody,
+      description: 'Release events by name (the busiest 8), minute by minute',
+    },
   },
 } as const
 
@@ -80,7 +110,8 @@ export function registerSeriesRoutes(app: FastifyInstance, options: SeriesRoutes
     '/api/v1/analyses/:id/series',
     {
       schema: {
-        summary: 'Per-minute requests, errors and latency quantiles of both cohorts',
+        summary:
+          'Per-minute requests, errors, latency quantiles and release events of both cohorts',
         description:
           'Minutes without requests are left out. The window defaults to the analysis start until now.',
         params: idParams,
@@ -97,17 +128,21 @@ export function registerSeriesRoutes(app: FastifyInstance, options: SeriesRoutes
       }
       const window = toWindow(analysis, from, to, (options.now ?? Date.now)())
       const query = { service: analysis.service, environment: analysis.environment, ...window }
-      const [baseline, canary] = await Promise.all([
+      const eventSeries = (selector: CohortSelector): Promise<EventSeries[]> =>
+        options.series.eventSeries?.({ ...query, selector }) ?? Promise.resolve([])
+      const [baseline, canary, baselineEvents, canaryEvents] = await Promise.all([
         options.series.cohortSeries({ ...query, selector: analysis.baseline }),
         options.series.cohortSeries({ ...query, selector: analysis.canary }),
+        eventSeries(analysis.baseline),
+        eventSeries(analysis.canary),
       ])
       return {
         analysisId: id,
         from: new Date(window.fromMs).toISOString(),
         to: new Date(window.toMs).toISOString(),
         stepSeconds: ONE_MINUTE_MS / 1000,
-        baseline: toCohortBody(analysis.baseline, baseline),
-        canary: toCohortBody(analysis.canary, canary),
+        baseline: toCohortBody(analysis.baseline, baseline, baselineEvents),
+        canary: toCohortBody(analysis.canary, canary, canaryEvents),
       }
     },
   )
@@ -142,9 +177,19 @@ function toWindow(
 function toCohortBody(
   selector: CohortSelector,
   points: readonly SeriesPoint[],
+  events: readonly EventSeries[],
 ): Record<string, unknown> {
   return {
     selector,
+    events: events.map((series) => ({
+      name: series.name,
+      points: series.minutes.map((minute) => ({
+        time: new Date(minute.startMs).toISOString(),
+        events: minute.events,
+        meanValue: minute.meanValue,
+        failureRate: minute.failureRate,
+      })),
+    })),
     points: points.map((point) => ({
       time: new Date(point.startMs).toISOString(),
       requests: point.requests,

@@ -8,7 +8,10 @@ export interface ChartPoint {
 }
 
 export interface ChartSeries {
+  /** Shown in the legend. */
   readonly name: string
+  /** `data-series` of the line, for tests and styling; the name when left out. */
+  readonly key?: string
   readonly color: string
   readonly points: readonly ChartPoint[]
 }
@@ -59,6 +62,7 @@ export declare const COLORS: {
   readonly marker: string
 }
 export declare const SERIES_COLORS: readonly string[]
+export declare const TOTAL_COLOR: string
 export declare function lineChart(options: LineChartOptions): SafeHtml
 export declare function timelineChart(options: TimelineOptions): SafeHtml
 export declare function decisionColor(decision: string): string

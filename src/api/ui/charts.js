@@ -15,8 +15,25 @@ export const COLORS = {
   marker: '#6b4c9a',
 }
 
-/** Further series (releases in a report) cycle through these. */
-export const SERIES_COLORS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9']
+/**
+ * Releases in a report take these in turn (Okabe-Ito, then Tol's muted): each release keeps
+ * its colour in every chart of the report.
+ */
+export const SERIES_COLORS = [
+  '#0072b2',
+  '#d55e00',
+  '#009e73',
+  '#cc79a7',
+  '#e69f00',
+  '#56b4e9',
+  '#882255',
+  '#44aa99',
+  '#332288',
+  '#999933',
+]
+
+/** Sums over every cohort (all releases, all requests): neutral, never a release's colour. */
+export const TOTAL_COLOR = '#4a4f5c'
 
 /** Line charts sit two abreast; the timeline spans the page, so it is drawn wider. */
 const LINE_WIDTH = 640
@@ -32,8 +49,12 @@ const TIME_STEPS_MINUTES = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2
  * @param {import('./charts.d.ts').LineChartOptions} options
  */
 export function lineChart(options) {
-  const height = options.height ?? 200
-  const plot = plotArea(LINE_WIDTH, height)
+  const legendItems = options.series.map((series) => [series.name, series.color])
+  const layout = legendLayout(legendItems, LINE_WIDTH)
+  // Every legend entry is drawn: rows past the first push the plot down, not off the chart.
+  const extra = (layout.rows - 1) * LEGEND_ROW_HEIGHT
+  const height = (options.height ?? 200) + extra
+  const plot = { ...plotArea(LINE_WIDTH, height), top: MARGIN.top + extra }
   const x = timeScale(options.fromMs, options.toMs, plot)
   const values = options.series.flatMap((series) =>
     series.points.flatMap((point) => (isNumber(point.value) ? [point.value] : [])),
@@ -66,8 +87,7 @@ export function lineChart(options) {
       )}
       ${timeAxis(options.fromMs, options.toMs, x, plot)}
       ${groupMarkers(options.markers ?? []).map((marker) => markerLine(marker, x, plot))}
-      ${options.series.map((series) => seriesPath(series, x, y, gapMs))}
-      ${legend(options.series.map((series) => [series.name, series.color]))}
+      ${options.series.map((series) => seriesPath(series, x, y, gapMs))} ${legend(layout)}
       ${
         values.length === 0 &&
         html`<text
@@ -98,6 +118,10 @@ export function timelineChart(options) {
   const sorted = [...options.entries].sort((a, b) => a.tMs - b.tMs)
   const entries = sorted.filter((entry, i) => i === 0 || sorted[i - 1].decision !== entry.decision)
   const decisions = [...new Set(entries.map((entry) => entry.decision))]
+  const layout = legendLayout(
+    decisions.map((decision) => [decision, decisionColor(decision)]),
+    TIMELINE_WIDTH,
+  )
   return html`<figure class="chart" data-chart="${options.id ?? 'timeline'}">
     <svg viewBox="0 0 ${TIMELINE_WIDTH} ${height}" role="img" aria-label="${options.title}">
       <title>${options.title}</title>
@@ -126,7 +150,7 @@ export function timelineChart(options) {
       })}
       ${timeAxis(options.fromMs, options.toMs, x, plot)}
       ${groupMarkers(options.markers ?? []).map((marker) => markerLine(marker, x, plot))}
-      ${legend(decisions.map((decision) => [decision, decisionColor(decision)]))}
+      ${legend(layout)}
       ${
         entries.length === 0 &&
         html`<text
@@ -262,7 +286,7 @@ function seriesPath(series, x, y, gapMs) {
     .join(' ')
   const dots = segments.filter((segment) => segment.length === 1).map((segment) => segment[0])
   const points = series.points.filter((point) => isNumber(point.value)).length
-  return html`<g class="series" data-series="${series.name}" data-points="${points}">
+  return html`<g class="series" data-series="${series.key ?? series.name}" data-points="${points}">
     ${
       path !== '' &&
       html`<path
@@ -277,17 +301,42 @@ function seriesPath(series, x, y, gapMs) {
   </g>`
 }
 
-/** @param {[string, string][]} items name and colour */
-function legend(items) {
-  let offset = MARGIN.left
-  return items.map(([name, color]) => {
-    const item = html`<g class="legend-item">
-      <rect x="${offset}" y="6" width="10" height="10" fill="${color}" />
-      <text x="${offset + 14}" y="15" font-size="11" fill="#2b2f38">${name}</text>
-    </g>`
-    offset += 24 + String(name).length * 6.5
+const LEGEND_ROW_HEIGHT = 16
+const LEGEND_CHAR_WIDTH = 6.5
+
+/**
+ * Where each legend entry goes: left to right, wrapping to a new row before the chart's right
+ * edge, so that no entry is cut off however many series (releases) there are.
+ *
+ * @param {[string, string][]} items name and colour
+ * @param {number} width of the chart
+ */
+function legendLayout(items, width) {
+  const right = width - MARGIN.right
+  let x = MARGIN.left
+  let row = 0
+  const placed = items.map(([name, color]) => {
+    const itemWidth = 24 + String(name).length * LEGEND_CHAR_WIDTH
+    if (x > MARGIN.left && x + itemWidth - 10 > right) {
+      x = MARGIN.left
+      row++
+    }
+    const item = { name, color, x, y: 6 + row * LEGEND_ROW_HEIGHT }
+    x += itemWidth
     return item
   })
+  return { items: placed, rows: row + 1 }
+}
+
+/** @param {{ items: { name: string, color: string, x: number, y: number }[] }} layout */
+function legend(layout) {
+  return layout.items.map(
+    (item) =>
+      html`<g class="legend-item" data-legend="${item.name}">
+        <rect x="${item.x}" y="${item.y}" width="10" height="10" fill="${item.color}" />
+        <text x="${item.x + 14}" y="${item.y + 9}" font-size="11" fill="#2b2f38">${item.name}</text>
+      </g>`,
+  )
 }
 
 /**

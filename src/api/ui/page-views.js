@@ -2,6 +2,7 @@
 // and inserts, these functions only decide what to show. Every value from the API passes
 // through `html`, which escapes it: service names, releases and flag keys come from users.
 import { COLORS, lineChart, timelineChart } from './charts.js'
+import { eventCharts } from './event-charts.js'
 import { html } from './html.js'
 import {
   decisionBadge,
@@ -11,7 +12,9 @@ import {
   formatPercent,
   formatTime,
   metricsTable,
+  missingList,
   reasonsList,
+  uniqueReasons,
 } from './verdict-view.js'
 
 /**
@@ -80,7 +83,7 @@ export function renderAnalysisPage({ analysis, verdict, history, series }) {
     <section class="verdict" aria-labelledby="verdict-heading">
       <h2 id="verdict-heading">Verdict ${decisionBadge(verdict.decision)}</h2>
       <p class="muted">evaluated ${formatTime(evaluatedMs)}</p>
-      ${reasonsList(verdict.reasons)}
+      ${reasonsList(verdict.reasons)} ${missingList(verdict.missing)}
     </section>
     <section aria-labelledby="series-heading">
       <h2 id="series-heading">Cohorts minute by minute</h2>
@@ -107,7 +110,7 @@ export function renderAnalysisPage({ analysis, verdict, history, series }) {
     </section>`
 }
 
-/** The three charts an SRE reads first: traffic, errors, tail latency. */
+/** The charts an SRE reads first (traffic, errors, latency), then the release events. */
 function cohortCharts(series) {
   const fromMs = Date.parse(series.from)
   const toMs = Date.parse(series.to)
@@ -125,11 +128,29 @@ function cohortCharts(series) {
       ],
     })
   return html`<div class="charts">
-    ${chart('requests', 'Requests per minute', (point) => point.requests, formatCount)}
-    ${chart('error-rate', 'Error rate', (point) => point.errorRate, formatPercent, 0.001)}
-    ${chart('latency-p95', 'p95 latency', (point) => point.p95Ms, formatMs)}
-    ${chart('latency-p50', 'Median latency', (point) => point.p50Ms, formatMs)}
-  </div>`
+      ${chart('requests', 'Requests per minute', (point) => point.requests, formatCount)}
+      ${chart('error-rate', 'Error rate', (point) => point.errorRate, formatPercent, 0.001)}
+      ${chart('latency-p95', 'p95 latency', (point) => point.p95Ms, formatMs)}
+      ${chart('latency-p50', 'Median latency', (point) => point.p50Ms, formatMs)}
+    </div>
+    ${eventCharts({
+      fromMs,
+      toMs,
+      baseline: toEventSeries(series.baseline),
+      canary: toEventSeries(series.canary),
+    })}`
+}
+
+/** A cohort's release events from the series response, for `eventCharts`. */
+function toEventSeries(cohort) {
+  return (cohort.events ?? []).map((series) => ({
+    name: series.name,
+    points: series.points.map((point) => ({
+      tMs: Date.parse(point.time),
+      meanValue: point.meanValue,
+      failureRate: point.failureRate,
+    })),
+  }))
 }
 
 function toPoints(cohort, pick) {
@@ -154,7 +175,7 @@ function decisionChangesTable(entries) {
           html`<tr>
             <td>${formatTime(entry.tMs)}</td>
             <td>${decisionBadge(entry.decision)}</td>
-            <td>${entry.reasons?.[0] ?? ''}</td>
+            <td>${uniqueReasons(entry.reasons ?? [])[0] ?? ''}</td>
           </tr>`,
       )}
     </tbody>

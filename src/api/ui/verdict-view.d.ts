@@ -21,7 +21,23 @@ export interface MetricView {
   readonly eValue?: number | null
 }
 
+/** One item of a verdict's `missing` list (see src/analysis/judge/judge-types.ts, Missing). */
+export type MissingView =
+  | { readonly kind: 'duration'; readonly haveSeconds: number; readonly needSeconds: number }
+  | {
+      readonly kind: 'samples'
+      readonly metric: string
+      readonly cohort: string
+      readonly have: number
+      readonly need: number
+    }
+  | { readonly kind: 'evidence'; readonly metric: string }
+  | { readonly kind: 'data'; readonly cohort: string; readonly error: string }
+
 export declare function decisionBadge(decision: string): SafeHtml
+export declare function uniqueReasons(reasons: readonly string[]): string[]
+export declare function missingList(missing: readonly MissingView[] | undefined): SafeHtml | ''
+export declare function describeMissing(item: MissingView): string
 export declare function reasonsList(reasons: readonly string[]): SafeHtml
 export declare function metricsTable(metrics: readonly MetricView[]): SafeHtml
 export declare function describeSelector(selector: SelectorView): string

@@ -15,8 +15,64 @@ export function decisionBadge(decision) {
 export function reasonsList(reasons) {
   if (reasons.length === 0) return html`<p class="muted">No reasons given.</p>`
   return html`<ol class="reasons">
-    ${reasons.map((reason) => html`<li>${reason}</li>`)}
+    ${uniqueReasons(reasons).map((reason) => html`<li>${reason}</li>`)}
   </ol>`
+}
+
+/**
+ * Each sentence once, in its first place: two burn-rate windows scaled to a short analysis can
+ * trip with the very same sentence, and saying it twice adds nothing.
+ *
+ * @param {readonly string[]} reasons
+ */
+export function uniqueReasons(reasons) {
+  return [...new Set(reasons)]
+}
+
+/**
+ * What a `continue` (or `inconclusive`) verdict is still waiting for, one line per item of
+ * its `missing` list: time, requests per cohort, evidence, data.
+ *
+ * @param {readonly import('./verdict-view.d.ts').MissingView[] | undefined} missing
+ */
+export function missingList(missing) {
+  if (missing === undefined || missing.length === 0) return ''
+  return html`<section class="missing">
+    <h3>Still missing</h3>
+    <ul>
+      ${missing.map((item) => html`<li data-missing="${item.kind}">${describeMissing(item)}</li>`)}
+    </ul>
+  </section>`
+}
+
+/** @param {import('./verdict-view.d.ts').MissingView} item */
+export function describeMissing(item) {
+  switch (item.kind) {
+    case 'duration':
+      return `time: ${formatSeconds(item.needSeconds - item.haveSeconds)} more (run ${formatSeconds(item.haveSeconds)} of the ${formatSeconds(item.needSeconds)} minimum)`
+    case 'samples':
+      return `requests: the ${item.cohort} needs ${formatCount(item.need - item.have)} more for ${item.metric} (has ${formatCount(item.have)} of ${formatCount(item.need)})`
+    case 'evidence':
+      return `evidence: ${item.metric} is not decided yet at the current amount of data`
+    case 'data':
+      return `data: the ${item.cohort} query failed (${item.error})`
+    default:
+      return JSON.stringify(item)
+  }
+}
+
+function formatSeconds(seconds) {
+  const total = Math.max(0, Math.round(seconds))
+  const hours = Math.floor(total / 3600)
+  const minutes = Math.floor((total % 3600) / 60)
+  const rest = total % 60
+  if (hours > 0) return minutes > 0 ? `${hours}h ${minutes}m` : `${hours}h`
+  if (minutes > 0) return rest > 0 ? `${minutes}m ${rest}s` : `${minutes}m`
+  return `${rest}s`
+}
+
+function formatCount(value) {
+  return Math.max(0, Math.round(value)).toLocaleString('en-US')
 }
 
 /**

@@ -1,15 +1,13 @@
 import { Command } from 'commander'
 import { migrate } from '../../store/migrate.ts'
 import { assertReachable, createStore } from '../../store/store-client.ts'
-import { addConfigOptions, resolveFromFlags, type ConfigFlags } from '../config-options.ts'
-import { createCliLogger } from '../logger.ts'
+import { addConfigOptions, startCommand, type ConfigFlags } from '../config-options.ts'
 
 export function createMigrateCommand(): Command {
   return addConfigOptions(new Command('migrate'))
     .description('create or upgrade the ClickHouse schema; running it again changes nothing')
     .action(async (flags: ConfigFlags) => {
-      const config = resolveFromFlags(flags)
-      const logger = createCliLogger(flags.logLevel)
+      const { config, logger } = startCommand(flags)
       const store = createStore(config.clickhouse)
       try {
         await assertReachable(store)

@@ -7,7 +7,7 @@ import { renderReport } from '../../report/render-report.ts'
 import { readReportStyles } from '../../report/report-styles.ts'
 import type { Config } from '../../config/defaults.ts'
 import { assertReachable, createStore, type Store } from '../../store/store-client.ts'
-import { addConfigOptions, resolveFromFlags, type ConfigFlags } from '../config-options.ts'
+import { addConfigOptions, startCommand, type ConfigFlags } from '../config-options.ts'
 import { packageVersion } from '../package-version.ts'
 
 interface ReportFlags extends ConfigFlags {
@@ -41,7 +41,7 @@ export function createReportCommand(): Command {
       '\nReads the store directly (the embedded engine in --data-path, or --clickhouse-url).\nExamples:\n  release-health report --analysis 6f0c1d2e-... --out checkout-rollback.html\n  release-health report --service checkout --from 2026-11-22T09:00:00Z --to 2026-11-22T12:00:00Z',
     )
     .action(async (flags: ReportFlags) => {
-      const config = resolveFromFlags(flags)
+      const { config } = startCommand(flags)
       const store = openStore(config.clickhouse)
       try {
         await assertReachable(store)

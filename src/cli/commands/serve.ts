@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { startApp } from '../../app.ts'
-import { addConfigOptions, resolveFromFlags, type ConfigFlags } from '../config-options.ts'
-import { createCliLogger } from '../logger.ts'
+import { addConfigOptions, startCommand, type ConfigFlags } from '../config-options.ts'
+import { startOtelSdk } from '../otel-sdk.ts'
 import { packageVersion } from '../package-version.ts'
 
 interface ServeFlags extends ConfigFlags {
@@ -21,6 +21,10 @@ export function createServeCommand(): Command {
     )
     .option('--api-port <port>', 'API port (default 8080; 0 = any free port)')
     .option('--otlp-http-port <port>', 'OTLP/HTTP port (default 4318; 0 = any free port)')
+    .addHelpText(
+      'after',
+      '\nrelease-health’s own traces and metrics go to OpenTelemetry when the standard OTEL_*\nvariables say where, e.g. OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318; Prometheus\nmetrics are always at GET /metrics.',
+    )
     .action(async (flags: ServeFlags) => {
       const overrides: Record<string, unknown> = {}
       if (flags.host !== undefined) {
@@ -29,20 +33,25 @@ export function createServeCommand(): Command {
       }
       if (flags.apiPort !== undefined) overrides['api.port'] = flags.apiPort
       if (flags.otlpHttpPort !== undefined) overrides['otlp.http.port'] = flags.otlpHttpPort
-      const config = resolveFromFlags(flags, overrides)
-      const logger = createCliLogger(flags.logLevel)
-      const app = await startApp({ config, logger, version: packageVersion() })
-      await new Promise<void>((resolve) => {
-        const shutdown = (signal: string): void => {
-          logger.info({ signal }, 'signal received')
-          app.stop().then(resolve, (error: unknown) => {
-            logger.error({ err: String(error) }, 'shutdown failed')
-            process.exitCode = 1
-            resolve()
-          })
-        }
-        process.once('SIGTERM', shutdown)
-        process.once('SIGINT', shutdown)
-      })
+      const { config, logger } = startCommand(flags, overrides)
+      const version = packageVersion()
+      const otel = startOtelSdk({ env: process.env, version, logger })
+      try {
+        const app = await startApp({ config, logger, version, otel: otel?.providers })
+        await new Promise<void>((resolve) => {
+          const shutdown = (signal: string): void => {
+            logger.info({ signal }, 'signal received')
+            app.stop().then(resolve, (error: unknown) => {
+              logger.error({ err: String(error) }, 'shutdown failed')
+              process.exitCode = 1
+              resolve()
+            })
+          }
+          process.once('SIGTERM', shutdown)
+          process.once('SIGINT', shutdown)
+        })
+      } finally {
+        await otel?.shutdown()
+      }
     })
 }

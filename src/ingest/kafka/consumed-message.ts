@@ -11,7 +11,10 @@ export interface ConsumedMessage {
   readonly decoded: DecodedMessage
   /** Rows the message adds to its batch: 0 for a poison message. */
   readonly rows: number
-  /** Key and value are kept only for poison messages: the dead letter stores them. */
+  /**
+   * Key and value are kept only for poison messages, the key also for messages with rejected
+   * items: the dead letters store them.
+   */
   readonly key: Buffer | null
   readonly value: Buffer | null
   /** When this worker received it (`Date.now()`), for dead letters and the batch wait. */

@@ -4,15 +4,24 @@ import { RhError } from '../../errors.ts'
 import { silentLogger, type Logger } from '../../logger.ts'
 import type { MappingOptions } from '../../model/to-span-rows.ts'
 import type { Store } from '../../store/store-client.ts'
+import { noopInstruments, type Instruments } from '../../telemetry/instruments.ts'
 import { createFlowControl } from './consumer/flow-control.ts'
-import { createGroupConsumer, type GroupConsumer } from './consumer/group-consumer.ts'
+import {
+  createGroupConsumer,
+  type ConsumerState,
+  type GroupConsumer,
+} from './consumer/group-consumer.ts'
+import { createLagTracker, type PartitionLag } from './consumer/partition-lag.ts'
 import { createPartitionPipeline } from './consumer/partition-pipeline.ts'
 import { parseTopicFormats } from './formats/parse-topic-formats.ts'
 import { createIngestMetrics, type KafkaIngestMetrics } from './ingest-metrics.ts'
 import { createBatchLedger } from './ledger/batch-ledger.ts'
+import { isCleartextPassword, toKafkaSecurity } from './security/kafka-security.ts'
 import { createBatchWriter } from './writer/write-batch.ts'
 
 export type { KafkaIngestMetrics } from './ingest-metrics.ts'
+export type { ConsumerState } from './consumer/group-consumer.ts'
+export type { PartitionLag } from './consumer/partition-lag.ts'
 
 export interface KafkaIngestOptions {
   /** A migrated store (migration 2 adds the `events` and `kafka_batches` tables). */
@@ -21,6 +30,8 @@ export interface KafkaIngestOptions {
   /** How OTel attributes become release-health dimensions (`toMappingOptions(config)`). */
   readonly mapping: MappingOptions
   readonly logger?: Logger
+  /** Batch write times and per-partition lag go here (counters: `metrics()`). */
+  readonly instruments?: Instruments
   /**
    * Replaces KafkaJS's socket factory. Tests use it to cut a worker off the network at once,
    * as if its process had died, while another worker shares the process.
@@ -41,6 +52,9 @@ export interface KafkaIngest {
   stop(): Promise<void>
   /** Counters since start: messages, rows, dead letters, replays, failures. */
   metrics(): Readonly<KafkaIngestMetrics>
+  /** The assigned partitions with their lag, as of the last fetch of each. */
+  partitions(): PartitionLag[]
+  state(): ConsumerState
 }
 
 /**
@@ -49,8 +63,8 @@ export interface KafkaIngest {
  * exactly-once effect across crashes, retries and rebalances (see `createPartitionPipeline`).
  * Poison messages go to `dead_letters` and never stop a partition.
  *
- * @throws RhError `RH_CONFIG_INVALID` when no brokers or topics are configured or a topic entry
- *   is malformed.
+ * @throws RhError `RH_CONFIG_INVALID` when no brokers or topics are configured, a topic entry
+ *   is malformed, or the TLS/SASL settings are incomplete or name files that cannot be read.
  */
 export function createKafkaIngest(options: KafkaIngestOptions): KafkaIngest {
   const { store, config, mapping } = options
@@ -68,6 +82,16 @@ export function createKafkaIngest(options: KafkaIngestOptions): KafkaIngest {
       'config key "kafka.topics" is empty; name at least one topic:format, e.g. RH_KAFKA_TOPICS=otlp_spans:otlp_proto',
     )
   }
+  const security = toKafkaSecurity(config)
+  if (isCleartextPassword(security)) {
+    logger.warn(
+      { sasl: security.description.sasl },
+      'kafka.sasl uses PLAIN without TLS: the password crosses the network readable; set kafka.tls.enabled=true',
+    )
+  }
+  const instruments = options.instruments ?? noopInstruments
+  const lag = createLagTracker()
+  instruments.observeKafkaLag(() => lag.snapshot())
   const metrics = createIngestMetrics()
   const flow = createFlowControl(config.maxBufferedRows)
   const ledger = createBatchLedger({ store, groupId: config.groupId })
@@ -79,6 +103,8 @@ export function createKafkaIngest(options: KafkaIngestOptions): KafkaIngest {
     flow,
     metrics,
     logger,
+    security,
+    lag,
     ...(options.socketFactory === undefined ? {} : { socketFactory: options.socketFactory }),
     createPipeline: (topic, partition, commit) =>
       createPartitionPipeline({
@@ -93,11 +119,14 @@ export function createKafkaIngest(options: KafkaIngestOptions): KafkaIngest {
         logger,
         maxBatchRows: config.maxBatchRows,
         maxBatchWaitMs: config.maxBatchWaitMs,
+        onBatchWritten: instruments.kafkaBatchWritten,
       }),
   })
   return {
     start: () => consumer.start(),
     stop: () => consumer.stop(),
     metrics: () => ({ ...metrics }),
+    partitions: () => lag.snapshot(),
+    state: () => consumer.state(),
   }
 }

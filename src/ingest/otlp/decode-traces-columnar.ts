@@ -6,11 +6,13 @@ import {
   type MapSpansOptions,
   type MapSpansResult,
   type ResourceContext,
+  type SpanRejection,
 } from '../../model/map-spans.ts'
 import {
   attributeCountProblem,
   endBeforeStartProblem,
   expiredMessage,
+  expiredProblem,
   FLAG_EVENT_NAMES,
   FLAG_KEY_ATTRIBUTE,
   FLAG_VARIANT_ATTRIBUTES,
@@ -224,9 +226,11 @@ class ColumnarTraceDecoder {
   private messageEnd = 0
 
   private accepted = 0
-  private rejected = 0
   private expired = 0
+  /** Spans seen so far in the request, the next one's index. */
+  private index = 0
   private firstRejection: string | undefined
+  private readonly rejections: SpanRejection[] = []
 
   private readonly bytes: Uint8Array
   private readonly mapping: MappingOptions
@@ -268,8 +272,9 @@ class ColumnarTraceDecoder {
       (this.expired > 0 ? expiredMessage(this.expired, this.options.retentionDays) : undefined)
     return {
       accepted: this.accepted,
-      rejected: this.rejected,
+      rejected: this.rejections.length,
       rejectionMessage: rejectionMessageOf,
+      rejections: this.rejections,
     }
   }
 
@@ -515,18 +520,18 @@ class ColumnarTraceDecoder {
     i: number,
   ): void {
     const problem = context.problem ?? this.spanProblem() ?? this.timeProblem()
+    const index = this.index++
     if (problem !== undefined) {
-      this.rejected++
+      const message = rejectionMessage(
+        this.r.text(this.nameStart, this.nameEnd),
+        r,
+        s,
+        i,
+        problem === EXPIRED ? expiredProblem(this.options.retentionDays) : problem,
+      )
+      this.rejections.push({ index, resourceIndex: r, scopeIndex: s, spanIndex: i, message })
       if (problem === EXPIRED) this.expired++
-      else {
-        this.firstRejection ??= rejectionMessage(
-          this.r.text(this.nameStart, this.nameEnd),
-          r,
-          s,
-          i,
-          problem,
-        )
-      }
+      else this.firstRejection ??= message
       return
     }
     this.accepted++

@@ -28,6 +28,7 @@ describe.skipIf(skip !== undefined)('the built-in page in headless Chromium', ()
   let app: RunningApp
   let browser: Browser
   let badRelease: SimulatedAnalysis
+  let lowTraffic: SimulatedAnalysis
   let hostileId: string
 
   beforeAll(async () => {
@@ -35,6 +36,7 @@ describe.skipIf(skip !== undefined)('the built-in page in headless Chromium', ()
     app = await startTestApp({}, { now: clock.now })
     badRelease = await simulate(app, 'bad-release')
     await simulate(app, 'bad-flag')
+    lowTraffic = await simulate(app, 'low-traffic', { ratePerSecond: 0.5 })
     // A history with a change in it: too early to decide, then rollback.
     const { analysisId, startMs } = badRelease
     await recordVerdicts(app, clock, analysisId, [startMs + 60_000, startMs + 2 * 60_000])
@@ -61,7 +63,7 @@ describe.skipIf(skip !== undefined)('the built-in page in headless Chromium', ()
     const watched = await openPage(browser, `${app.apiUrl}/`)
     await watched.page.waitForSelector('body[data-state="ready"]')
     const rows = watched.page.locator('table.analyses tbody tr')
-    expect(await rows.count()).toBe(3)
+    expect(await rows.count()).toBe(4)
     const checkout = watched.page.locator(`tr[data-analysis="${badRelease.analysisId}"]`)
     expect(await checkout.locator('.decision').innerText()).toBe('rollback')
     expect(await checkout.locator('td.why').innerText()).toMatch(/error-rate/)
@@ -97,6 +99,22 @@ describe.skipIf(skip !== undefined)('the built-in page in headless Chromium', ()
 
     const screenshot = await saveScreenshot(page, 'page-analysis')
     await expectRendered(watched, { minCharts: 5 }, screenshot)
+  })
+
+  it('lists what a low-traffic verdict is still missing, cohort by cohort', async () => {
+    const watched = await openPage(browser, `${app.apiUrl}/analyses/${lowTraffic.analysisId}`)
+    const { page } = watched
+    await page.waitForSelector('body[data-state="ready"]')
+    expect(await page.locator('h2 .decision').innerText()).toBe('continue')
+    const missing = await page.locator('section.verdict .missing li').allInnerTexts()
+    expect(missing).toContainEqual(
+      expect.stringMatching(
+        /^requests: the canary needs [\d,]+ more for error-rate \(has [\d,]+ of [\d,]+\)$/,
+      ),
+    )
+    const reasons = await page.locator('ol.reasons li').allInnerTexts()
+    expect(new Set(reasons).size).toBe(reasons.length)
+    expect(watched.problems).toEqual([])
   })
 
   it('draws from /series: both cohorts minute by minute, described in /openapi.json', async () => {

@@ -16,6 +16,7 @@ import {
   saveScreenshot,
 } from '../../helpers/browser.ts'
 import { testDataPath } from '../../helpers/store.ts'
+import { sendTraffic } from '../../helpers/traffic.ts'
 import {
   createClock,
   recordVerdicts,
@@ -45,8 +46,12 @@ describe.skipIf(skip !== undefined)('release-health report', () => {
   let app: RunningApp
   let browser: Browser
   let badFlag: SimulatedAnalysis
+  let lowTraffic: SimulatedAnalysis
   const analysisReport = join(ARTIFACTS_DIR, 'report-analysis.html')
   const serviceReport = join(ARTIFACTS_DIR, 'report-service.html')
+  const lowTrafficReport = join(ARTIFACTS_DIR, 'report-low-traffic.html')
+  /** Releases with long names, more than one legend row holds. */
+  const manyReleases = Array.from({ length: 7 }, (_, i) => `2026.11.22-nightly-build-${i + 1}`)
 
   beforeAll(async () => {
     browser = await launchBrowser()
@@ -55,6 +60,19 @@ describe.skipIf(skip !== undefined)('release-health report', () => {
     const { analysisId, startMs } = badFlag
     await recordVerdicts(app, clock, analysisId, [startMs + 60_000, startMs + 2 * 60_000])
     await recordVerdicts(app, clock, analysisId, [Date.now()])
+    for (const [index, release] of manyReleases.entries()) {
+      await sendTraffic(app, {
+        service: 'search',
+        release,
+        requests: 60,
+        failEvery: 0,
+        fromMs: startMs + index * 60_000,
+        toMs: Date.now() - 60_000,
+      })
+    }
+    lowTraffic = await simulate(app, 'low-traffic', { ratePerSecond: 0.5 })
+    await recordVerdicts(app, clock, lowTraffic.analysisId, [Date.now()])
+    await report(app, ['--analysis', lowTraffic.analysisId, '--out', lowTrafficReport])
     await report(app, ['--analysis', analysisId, '--out', analysisReport])
     await report(app, [
       '--service',
@@ -116,6 +134,44 @@ describe.skipIf(skip !== undefined)('release-health report', () => {
     ).toBe(1)
     const screenshot = await saveScreenshot(page, 'report-service')
     await expectRendered(watched, { minCharts: 8 }, screenshot)
+  })
+
+  it('gives each release one colour in every chart, and draws every legend entry inside its chart', async () => {
+    const { page } = await openPage(browser, pathToFileURL(serviceReport).href)
+    const releases = ['3.1.0', ...manyReleases]
+    for (const release of releases) {
+      const lines = page.locator(
+        `[data-series="${release}"] path, [data-series="${release}"] circle`,
+      )
+      const colours = new Set([
+        ...(await attributeOfAll(lines, 'stroke')),
+        ...(await attributeOfAll(lines, 'fill')),
+      ])
+      colours.delete('none')
+      expect(colours.size, release).toBe(1)
+      const legend = page.locator(`[data-legend="${release}"] rect`)
+      expect(await legend.count(), release).toBeGreaterThanOrEqual(2)
+      expect(new Set(await attributeOfAll(legend, 'fill'))).toEqual(colours)
+    }
+    const latency = page.locator('[data-chart="service-latency"]')
+    expect(await latency.locator('.legend-item').count()).toBe(releases.length)
+    for (const chart of await page.locator('figure.chart svg').all()) {
+      const box = (await chart.boundingBox())!
+      for (const item of await chart.locator('.legend-item').all()) {
+        const itemBox = (await item.boundingBox())!
+        expect(itemBox.x + itemBox.width).toBeLessThanOrEqual(box.x + box.width + 0.5)
+        expect(itemBox.y).toBeGreaterThanOrEqual(box.y - 0.5)
+      }
+    }
+  })
+
+  it('says what a low-traffic verdict is still missing', async () => {
+    const { page } = await openPage(browser, pathToFileURL(lowTrafficReport).href)
+    const missing = page.locator('section.analysis .missing li')
+    expect(await missing.count()).toBeGreaterThan(0)
+    expect(await missing.allInnerTexts()).toContainEqual(
+      expect.stringMatching(/^requests: the (baseline|canary) needs [\d,]+ more for /),
+    )
   })
 
   it('says what is missing when neither an analysis nor a service is named', async () => {

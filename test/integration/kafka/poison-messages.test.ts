@@ -18,6 +18,7 @@ const MAX_MESSAGE_BYTES = 64 * 1024
 
 interface DeadLetterRow {
   offset: string
+  item_index: number
   key_hex: string
   payload_hex: string
   error: string
@@ -52,7 +53,8 @@ describe.skipIf(kafkaUnavailable())('Kafka poison messages', () => {
   async function deadLetters(topic: string): Promise<DeadLetterRow[]> {
     return queryRows<DeadLetterRow>(
       store,
-      `SELECT toString(offset) AS offset, hex(key) AS key_hex, hex(payload) AS payload_hex, error
+      `SELECT toString(offset) AS offset, item_index, hex(key) AS key_hex,
+              hex(payload) AS payload_hex, error
        FROM ${store.database}.dead_letters WHERE source = 'kafka' AND topic = {topic:String}
        ORDER BY offset`,
       { topic },
@@ -99,6 +101,7 @@ describe.skipIf(kafkaUnavailable())('Kafka poison messages', () => {
     expect(letters.map(({ offset }) => offset)).toEqual(['1', '2', '3', '4', '6', '7'])
     expect(letters[0]).toEqual({
       offset: '1',
+      item_index: -1,
       key_hex: binaryKey.toString('hex').toUpperCase(),
       payload_hex: Buffer.from('this is not JSON').toString('hex').toUpperCase(),
       error: expect.stringMatching(/^json: the message is not valid JSON/),

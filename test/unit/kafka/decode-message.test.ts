@@ -27,7 +27,7 @@ describe('decodeMessage', () => {
       kind: 'rows',
       table: 'events',
       rows: [{ service: 'checkout', name: 'login', outcome: 'success' }],
-      rejectedRows: 0,
+      rejectedItems: [],
     })
   })
 
@@ -36,7 +36,7 @@ describe('decodeMessage', () => {
     ['otlp_json', Buffer.from(PAYLOAD.json)],
   ] as const)('decodes an %s trace payload to spans rows', (format, value) => {
     const decoded = decodeMessage(format, value, OPTIONS)
-    expect(decoded).toMatchObject({ kind: 'rows', table: 'spans', rejectedRows: 0 })
+    expect(decoded).toMatchObject({ kind: 'rows', table: 'spans', rejectedItems: [] })
     expect(decoded.kind === 'rows' ? decoded.rows.map((row) => row.release) : []).toEqual([
       '1.5.0',
       '1.5.0',

@@ -433,17 +433,32 @@ describe('toSpanRows rejections', () => {
     )
   })
 
-  it('counts every rejected span and reports the first reason', () => {
+  it('counts every rejected span, reports the first reason and lists each with its place', () => {
     const request = testRequest(
       {},
       testSpan({ name: 'a', traceId: 'ab' }),
+      testSpan({ name: 'ok' }),
       testSpan({ name: 'b', spanId: '' }),
     )
+    const first =
+      'span "a" (resourceSpans[0].scopeSpans[0].spans[0]): traceId must be 16 bytes, got 1'
     expect(toSpanRows(request, MAPPING)).toEqual({
-      rows: [],
+      rows: [expect.objectContaining({ name: 'ok' })],
+      accepted: 1,
       rejected: 2,
-      rejectionMessage:
-        'span "a" (resourceSpans[0].scopeSpans[0].spans[0]): traceId must be 16 bytes, got 1',
+      rejectionMessage: first,
+      rejections: [
+        { index: 0, resourceIndex: 0, scopeIndex: 0, spanIndex: 0, message: first },
+        {
+          index: 2,
+          resourceIndex: 0,
+          scopeIndex: 0,
+          spanIndex: 2,
+          message: expect.stringMatching(
+            /^span "b" \(resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[2\]\): spanId/,
+          ),
+        },
+      ],
     })
   })
 

@@ -1,13 +1,18 @@
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type ISocketFactory } from 'kafkajs'
 import type { Config } from '../../../config/defaults.ts'
-import { RhError, toMessage } from '../../../errors.ts'
+import { toMessage } from '../../../errors.ts'
 import type { Logger } from '../../../logger.ts'
 import type { DecodeOptions } from '../formats/decode-message.ts'
-import type { MessageFormat } from '../formats/message-format.ts'
+import type { MessageFormat } from '../formats/format-registry.ts'
 import type { KafkaIngestMetrics } from '../ingest-metrics.ts'
+import type { KafkaSecurity } from '../security/kafka-security.ts'
+import { toStartFailure } from '../security/start-failure.ts'
+import { registerCompressionCodecs } from './compression-codecs.ts'
 import type { FlowControl } from './flow-control.ts'
 import { toKafkaLog } from './kafka-log.ts'
+import type { LagTracker } from './partition-lag.ts'
 import type { PartitionPipeline } from './partition-pipeline.ts'
+import { fixKafkaRequestQueue } from './request-queue-fix.ts'
 import { toConsumedMessage } from './to-consumed-message.ts'
 
 export interface GroupConsumerOptions {
@@ -23,12 +28,23 @@ export interface GroupConsumerOptions {
   readonly flow: FlowControl
   readonly metrics: KafkaIngestMetrics
   readonly logger: Logger
+  /** TLS and SASL of the clients (`toKafkaSecurity`). */
+  readonly security: KafkaSecurity
+  /** Follows the fetched high watermarks and the commits, per partition. */
+  readonly lag: LagTracker
   readonly socketFactory?: ISocketFactory
 }
+
+/**
+ * `starting` until the first join of the group, `consuming` while a member, `restarting` after
+ * KafkaJS gave up (the worker restarts it), `stopping` once shutdown began.
+ */
+export type ConsumerState = 'starting' | 'consuming' | 'restarting' | 'stopping'
 
 export interface GroupConsumer {
   start(): Promise<void>
   stop(): Promise<void>
+  state(): ConsumerState
 }
 
 /** Delay before restarting a consumer that KafkaJS gave up on. */
@@ -51,18 +67,23 @@ const FETCH_MAX_WAIT_MS = 1_000
  * the old one's write has settled, then replays from the ledger.
  */
 export function createGroupConsumer(options: GroupConsumerOptions): GroupConsumer {
-  const { config, topics, flow, metrics, logger } = options
+  const { config, topics, flow, metrics, logger, security, lag } = options
+  registerCompressionCodecs()
+  fixKafkaRequestQueue()
   const kafka = new Kafka({
     clientId: config.clientId,
     brokers: [...config.brokers],
     logLevel: logLevel.WARN,
     logCreator: () => toKafkaLog(logger),
+    ...(security.ssl === undefined ? {} : { ssl: security.ssl }),
+    ...(security.sasl === undefined ? {} : { sasl: security.sasl }),
     ...(options.socketFactory === undefined ? {} : { socketFactory: options.socketFactory }),
   })
   const pipelines = new Map<string, PartitionPipeline>()
   const retiring = new Map<string, Promise<void>>()
   let consumer: Consumer | undefined
   let stopping = false
+  let state: ConsumerState = 'starting'
   /** The batch being handed to a pipeline (KafkaJS hands over one at a time here). */
   let consuming: Promise<void> = Promise.resolve()
   let restartTimer: NodeJS.Timeout | undefined
@@ -96,6 +117,7 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
 
   const commit = async (topic: string, partition: number, offset: bigint): Promise<void> => {
     await consumer?.commitOffsets([{ topic, partition, offset: offset.toString() }])
+    lag.committed(topic, partition, offset)
   }
 
   const eachBatch = (payload: EachBatchPayload): Promise<void> => {
@@ -109,6 +131,12 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
     try {
       const format = topics.get(batch.topic) as MessageFormat
       const receivedAtMs = Date.now()
+      lag.fetched(
+        batch.topic,
+        batch.partition,
+        BigInt(batch.firstOffset() ?? batch.lastOffset()),
+        BigInt(batch.highWatermark),
+      )
       const messages = batch.messages.map((message) =>
         toConsumedMessage(message, format, options.decodeOptions, receivedAtMs),
       )
@@ -146,6 +174,8 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
     consumer = created
     created.on(created.events.GROUP_JOIN, ({ payload }) => {
       void retireAll('rebalance')
+      lag.retain(payload.memberAssignment)
+      if (!stopping) state = 'consuming'
       logger.info(
         {
           groupId: payload.groupId,
@@ -157,6 +187,7 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
     })
     created.on(created.events.CRASH, ({ payload }) => {
       void retireAll('rebalance')
+      if (!stopping) state = 'restarting'
       logger.error(
         { err: toMessage(payload.error), restart: payload.restart },
         'the kafka consumer crashed',
@@ -177,6 +208,7 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
 
   const shutdown = async (): Promise<void> => {
     stopping = true
+    state = 'stopping'
     clearTimeout(restartTimer)
     // Stop fetching, let each batch being written finish and commit, then leave the group.
     pauseAll()
@@ -225,13 +257,15 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
         await run()
       } catch (error) {
         await consumer?.disconnect().catch(() => undefined)
-        throw new RhError(
-          'RH_KAFKA_UNREACHABLE',
-          `cannot consume ${[...topics.keys()].join(', ')} from Kafka (${config.brokers.join(', ')}): ${toMessage(error)}; check kafka.brokers (RH_KAFKA_BROKERS), that the topics exist and that the brokers are reachable`,
-          { cause: error },
-        )
+        throw toStartFailure(error, {
+          topics: [...topics.keys()],
+          brokers: config.brokers,
+          security: security.description,
+        })
       }
     },
+
+    state: () => state,
 
     stop() {
       stopped ??= shutdown()

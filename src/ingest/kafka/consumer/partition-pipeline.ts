@@ -31,6 +31,8 @@ export interface PartitionPipelineOptions {
   readonly maxBatchRows: number
   readonly maxBatchWaitMs: number
   readonly retryDelaysMs?: readonly number[]
+  /** Called for each batch written (or found written): its rows and how long that took. */
+  readonly onBatchWritten?: (rows: number, writeMs: number) => void
 }
 
 export interface PartitionPipeline {
@@ -225,8 +227,15 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
       deadLetters = result.deadLetters.length
       for (const letter of result.deadLetters) {
         logger.warn(
-          { ...where, offset: String(letter.offset), error: letter.error },
-          'kafka message sent to the dead letters',
+          {
+            ...where,
+            offset: String(letter.offset),
+            ...(letter.itemIndex === null ? {} : { item: letter.itemIndex }),
+            error: letter.error,
+          },
+          letter.itemIndex === null
+            ? 'kafka message sent to the dead letters'
+            : 'rejected item of a kafka message sent to the dead letters',
         )
       }
       metrics.rowsWritten += rows
@@ -235,6 +244,8 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
     }
     metrics.batches++
     if (replay) metrics.replayedBatches++
+    const writeMs = performance.now() - startedMs
+    options.onBatchWritten?.(rows, writeMs)
     logger.info(
       {
         ...where,
@@ -246,7 +257,7 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
         deadLetters,
         replay,
         alreadyWritten: entry.written,
-        writeMs: Math.round(performance.now() - startedMs),
+        writeMs: Math.round(writeMs),
       },
       'kafka batch written',
     )
@@ -315,7 +326,8 @@ function heldRowsOf(messages: readonly ConsumedMessage[]): number {
 
 function countRejectedRows(messages: readonly ConsumedMessage[]): number {
   return messages.reduce(
-    (sum, message) => sum + (message.decoded.kind === 'rows' ? message.decoded.rejectedRows : 0),
+    (sum, message) =>
+      sum + (message.decoded.kind === 'rows' ? message.decoded.rejectedItems.length : 0),
     0,
   )
 }

@@ -1,11 +1,12 @@
 import type { KafkaMessage } from 'kafkajs'
 import type { ConsumedMessage } from '../consumed-message.ts'
 import { decodeMessage, type DecodeOptions } from '../formats/decode-message.ts'
-import type { MessageFormat } from '../formats/message-format.ts'
+import type { MessageFormat } from '../formats/format-registry.ts'
 
 /**
  * Decodes a fetched KafkaJS message for its partition's buffer. Only a poison message keeps its
- * bytes (for the dead letter), copied so that it does not pin the whole fetch response.
+ * bytes (for the dead letter), copied so that it does not pin the whole fetch response; a
+ * message with rejected items keeps its key (their dead letters carry it).
  */
 export function toConsumedMessage(
   message: KafkaMessage,
@@ -15,12 +16,13 @@ export function toConsumedMessage(
 ): ConsumedMessage {
   const decoded = decodeMessage(format, message.value, options)
   const poison = decoded.kind === 'poison'
+  const keepKey = poison || decoded.rejectedItems.length > 0
   return {
     offset: BigInt(message.offset),
     timestampMs: message.timestamp,
     decoded,
     rows: poison ? 0 : decoded.rows.length,
-    key: poison && message.key !== null ? Buffer.from(message.key) : null,
+    key: keepKey && message.key !== null ? Buffer.from(message.key) : null,
     value: poison && message.value !== null ? Buffer.from(message.value) : null,
     receivedAtMs,
   }

@@ -1,11 +1,16 @@
 import { insertCompactRows } from '../../../store/insert-rows.ts'
 import type { Store } from '../../../store/store-client.ts'
 
-/** A Kafka message that could not be ingested, with its raw bytes and the reason. */
+/**
+ * A Kafka message that could not be ingested, with its raw bytes and the reason; or one
+ * rejected item of a message whose other items were stored, with the item's own bytes.
+ */
 export interface DeadLetter {
   readonly topic: string
   readonly partition: number
   readonly offset: bigint
+  /** The item's position in the message (`RejectedItem.index`); null for a whole message. */
+  readonly itemIndex: number | null
   readonly key: Buffer | null
   readonly payload: Buffer | null
   readonly error: string
@@ -24,6 +29,7 @@ export function toDeadLetterRow(letter: DeadLetter): Record<string, string | num
     topic: letter.topic,
     partition: letter.partition,
     offset: letter.offset.toString(),
+    item_index: letter.itemIndex ?? -1,
     key_base64: letter.key?.toString('base64') ?? '',
     payload_base64: letter.payload?.toString('base64') ?? '',
     error: letter.error,
@@ -36,6 +42,7 @@ const COLUMNS = [
   'topic',
   'partition',
   'offset',
+  'item_index',
   'key_base64',
   'payload_base64',
   'error',

@@ -19,7 +19,6 @@ export function decodeJsonEvent(value: Buffer, limits: EventLimits): DecodedMess
     kind: 'rows',
     table: 'events',
     rows: [result.row],
-    rejectedRows: 0,
-    rejection: undefined,
+    rejectedItems: [],
   }
 }

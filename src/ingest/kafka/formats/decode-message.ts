@@ -1,14 +1,8 @@
 import { toMessage } from '../../../errors.ts'
-import type { MappingOptions } from '../../../model/to-span-rows.ts'
-import { decodeJsonEvent } from './decode-json-event.ts'
-import { decodeOtlpTraces } from './decode-otlp-traces.ts'
-import type { DecodedMessage, MessageFormat } from './message-format.ts'
+import { KAFKA_FORMATS, type DecodeOptions, type MessageFormat } from './format-registry.ts'
+import type { DecodedMessage } from './message-format.ts'
 
-export interface DecodeOptions {
-  readonly mapping: MappingOptions
-  /** Larger messages are not decoded (`kafka.maxMessageBytes`). */
-  readonly maxMessageBytes: number
-}
+export type { DecodeOptions } from './format-registry.ts'
 
 /**
  * Decodes one Kafka message value in its topic's format. Never throws: whatever is wrong with
@@ -30,9 +24,7 @@ export function decodeMessage(
     }
   }
   try {
-    return format === 'json'
-      ? decodeJsonEvent(value, { maxAttributes: options.mapping.maxAttributesPerSpan })
-      : decodeOtlpTraces(format, value, options.mapping)
+    return KAFKA_FORMATS[format].decode(value, options)
   } catch (error) {
     const reason = toMessage(error)
     return {

@@ -1,5 +1,5 @@
 import { RhError } from '../../../errors.ts'
-import { isMessageFormat, MESSAGE_FORMATS, type MessageFormat } from './message-format.ts'
+import { isMessageFormat, MESSAGE_FORMATS, type MessageFormat } from './format-registry.ts'
 
 /**
  * Reads the `kafka.topics` setting, `topic:format` entries, into topic -> format. The format is

@@ -23,8 +23,8 @@ export interface BatchWriteResult {
 export type WriteBatch = (batch: BatchToWrite) => Promise<BatchWriteResult>
 
 /**
- * Writes the rows of a batch's messages, one insert per table, and its poison messages to the
- * dead letters, each insert carrying the batch's token: an insert ClickHouse already holds is
+ * Writes the rows of a batch's messages, one insert per table, and its poison messages and
+ * rejected items to the dead letters, each insert carrying the batch's token: an insert ClickHouse already holds is
  * dropped, so a retried or replayed batch is stored once. Rows keep message order, so a
  * replay builds the same blocks.
  */
@@ -34,17 +34,29 @@ export function createBatchWriter(store: Store): WriteBatch {
     const deadLetters: DeadLetter[] = []
     for (const message of batch.messages) {
       const { decoded } = message
+      const letter = {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: message.offset,
+        key: message.key,
+        receivedAtMs: message.receivedAtMs,
+      }
       if (decoded.kind === 'poison') {
         deadLetters.push({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: message.offset,
-          key: message.key,
+          ...letter,
+          itemIndex: null,
           payload: message.value,
           error: decoded.error,
-          receivedAtMs: message.receivedAtMs,
         })
         continue
+      }
+      for (const item of decoded.rejectedItems) {
+        deadLetters.push({
+          ...letter,
+          itemIndex: item.index,
+          payload: item.payload,
+          error: item.reason,
+        })
       }
       let rows = rowsByTable.get(decoded.table)
       if (rows === undefined) rowsByTable.set(decoded.table, (rows = []))
