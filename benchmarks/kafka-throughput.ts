@@ -39,8 +39,9 @@ import { registerCompressionCodecs } from '../src/ingest/kafka/consumer/compress
 import { DEFAULT_CONFIG } from '../src/config/defaults.ts'
 import { decodeMessage } from '../src/ingest/kafka/formats/decode-message.ts'
 import type { MessageFormat } from '../src/ingest/kafka/formats/format-registry.ts'
-import { insertCompactRows } from '../src/store/insert-rows.ts'
-import { TABLE_COLUMNS } from '../src/store/table-columns.ts'
+import { rowCount } from '../src/ingest/kafka/formats/message-format.ts'
+import type { ConsumedMessage } from '../src/ingest/kafka/consumed-message.ts'
+import { createBatchWriter } from '../src/ingest/kafka/writer/write-batch.ts'
 import { toMappingOptions } from '../src/model/to-span-rows.ts'
 import { migrate } from '../src/store/migrate.ts'
 import { createStore } from '../src/store/store-client.ts'
@@ -295,30 +296,42 @@ async function stageRates(format: MessageFormat): Promise<{ decode: number; inse
         )
   const options = { mapping: toMappingOptions(DEFAULT_CONFIG), maxMessageBytes: Infinity }
   const decodeStartedMs = performance.now()
-  const rows: object[] = []
-  for (const value of values) {
+  const messages: ConsumedMessage[] = values.map((value, offset) => {
     const decoded = decodeMessage(format, value, options)
-    if (decoded.kind === 'rows') for (const row of decoded.rows) rows.push(row)
-  }
+    return {
+      offset: BigInt(offset),
+      timestampMs: '0',
+      decoded,
+      rows: decoded.kind === 'rows' ? rowCount(decoded) : 0,
+      key: null,
+      value: null,
+      receivedAtMs: 0,
+    }
+  })
+  const rows = messages.reduce((sum, message) => sum + message.rows, 0)
   const decodeSeconds = (performance.now() - decodeStartedMs) / 1000
   const dataPath = mkdtempSync(join(tmpdir(), 'rh-kafka-bench-stage-'))
   const store = createStore({ ...DEFAULT_CONFIG.clickhouse, dataPath, database: 'stage' })
   await migrate({ store, ttlDays: DEFAULT_CONFIG.clickhouse.ttlDays })
-  const table = format === 'json' ? 'events' : 'spans'
+  // Batches as the workers cut them, written by the workers' own batch writer.
+  const writeBatch = createBatchWriter(store)
   const batchRows = DEFAULT_CONFIG.kafka.maxBatchRows
   const insertStartedMs = performance.now()
-  for (let start = 0; start < rows.length; start += batchRows) {
-    await insertCompactRows(store, {
-      table,
-      columns: TABLE_COLUMNS[table],
-      rows: rows.slice(start, start + batchRows),
-      deduplicationToken: `stage-${start}`,
+  for (let start = 0; start < messages.length;) {
+    let end = start
+    for (let held = 0; end < messages.length && held < batchRows; end++) held += messages[end]!.rows
+    await writeBatch({
+      topic: 'stage',
+      partition: 0,
+      token: `stage-${start}`,
+      messages: messages.slice(start, end),
     })
+    start = end
   }
   const insertSeconds = (performance.now() - insertStartedMs) / 1000
   await store.close()
   rmSync(dataPath, { recursive: true, force: true })
-  return { decode: rows.length / decodeSeconds, insert: rows.length / insertSeconds }
+  return { decode: rows / decodeSeconds, insert: rows / insertSeconds }
 }
 
 /**

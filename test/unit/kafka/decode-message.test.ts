@@ -3,6 +3,7 @@ import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
 import { decodeMessage } from '../../../src/ingest/kafka/formats/decode-message.ts'
 import { toMappingOptions } from '../../../src/model/to-span-rows.ts'
 import { buildTracePayload } from '../../helpers/otel-payloads.ts'
+import type { LowCardinalityPart } from '../../../src/store/native/native-columns.ts'
 
 const OPTIONS = { mapping: toMappingOptions(DEFAULT_CONFIG), maxMessageBytes: 10_000 }
 const EVENT = JSON.stringify({
@@ -21,6 +22,12 @@ const PAYLOAD = buildTracePayload({
   ],
 })
 
+/** Entry `index` of a LowCardinality part's dictionary, as text. */
+function dictionaryEntry(part: LowCardinalityPart, index: number): string {
+  const { arena, starts } = part.dictionary
+  return Buffer.from(arena.subarray(starts[index], starts[index + 1])).toString('utf8')
+}
+
 describe('decodeMessage', () => {
   it('decodes a json release event to one events row', () => {
     expect(decodeMessage('json', Buffer.from(EVENT), OPTIONS)).toMatchObject({
@@ -37,10 +44,12 @@ describe('decodeMessage', () => {
   ] as const)('decodes an %s trace payload to spans rows', (format, value) => {
     const decoded = decodeMessage(format, value, OPTIONS)
     expect(decoded).toMatchObject({ kind: 'rows', table: 'spans', rejectedItems: [] })
-    expect(decoded.kind === 'rows' ? decoded.rows.map((row) => row.release) : []).toEqual([
-      '1.5.0',
-      '1.5.0',
-    ])
+    const chunk = decoded.kind === 'rows' && decoded.table === 'spans' ? decoded.chunk : undefined
+    expect(chunk?.rows).toBe(2)
+    const release = chunk?.release
+    expect(
+      release === undefined ? [] : [...release.indexes].map((i) => dictionaryEntry(release, i)),
+    ).toEqual(['1.5.0', '1.5.0'])
   })
 
   it.each([

@@ -2,6 +2,7 @@ import type { KafkaMessage } from 'kafkajs'
 import type { ConsumedMessage } from '../consumed-message.ts'
 import { decodeMessage, type DecodeOptions } from '../formats/decode-message.ts'
 import type { MessageFormat } from '../formats/format-registry.ts'
+import { rowCount } from '../formats/message-format.ts'
 
 /**
  * Decodes a fetched KafkaJS message for its partition's buffer. Only a poison message keeps its
@@ -21,7 +22,7 @@ export function toConsumedMessage(
     offset: BigInt(message.offset),
     timestampMs: message.timestamp,
     decoded,
-    rows: poison ? 0 : decoded.rows.length,
+    rows: poison ? 0 : rowCount(decoded),
     key: keepKey && message.key !== null ? Buffer.from(message.key) : null,
     value: poison && message.value !== null ? Buffer.from(message.value) : null,
     receivedAtMs,

@@ -1,6 +1,5 @@
-import { decodeTraceRequestJson } from '../../otlp/decode-json.ts'
-import { decodeTraceRequestProtobuf } from '../../otlp/decode-protobuf.ts'
-import { toSpanRows, type MappingOptions } from '../../../model/to-span-rows.ts'
+import type { MappingOptions } from '../../../model/map-spans.ts'
+import { decodeTraces } from '../../otlp/decode-traces.ts'
 import { extractSpanItem } from './extract-span-item.ts'
 import type { DecodedMessage } from './message-format.ts'
 
@@ -17,10 +16,14 @@ export function decodeOtlpTraces(
   value: Buffer,
   mapping: MappingOptions,
 ): DecodedMessage {
-  const request =
-    encoding === 'otlp_proto' ? decodeTraceRequestProtobuf(value) : decodeTraceRequestJson(value)
-  const { rows, rejected, rejectionMessage, rejections } = toSpanRows(request, mapping)
-  if (rows.length === 0 && rejected > 0) {
+  const { chunk, result } = decodeTraces(
+    value,
+    encoding === 'otlp_proto' ? 'protobuf' : 'json',
+    mapping,
+    {},
+  )
+  const { rejected, rejectionMessage, rejections } = result
+  if (chunk.rows === 0 && rejected > 0) {
     return {
       kind: 'poison',
       error: `${encoding}: all ${rejected} spans were rejected: ${rejectionMessage ?? 'invalid spans'}`,
@@ -29,7 +32,7 @@ export function decodeOtlpTraces(
   return {
     kind: 'rows',
     table: 'spans',
-    rows,
+    chunk,
     rejectedItems: rejections.map((rejection) => ({
       index: rejection.index,
       reason: `${encoding}: ${rejection.message}`,

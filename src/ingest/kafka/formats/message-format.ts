@@ -1,22 +1,20 @@
 import type { EventRow } from '../../../model/event-row.ts'
-import type { SpanRow } from '../../../model/span-row.ts'
+import type { SpansChunk } from '../../../store/spans-block.ts'
 
 /**
- * The row type of each table a Kafka format can fill. A format for a new table (OTLP logs,
- * metric points) adds its table here, beside its entry in `KAFKA_FORMATS`.
+ * The rows of one message, for the table they belong in: spans as a chunk of Native columns
+ * (decoded as OTLP/HTTP requests are, and written the same way), events as row objects. A
+ * format for a new table (OTLP logs, metric points) adds its table here, beside its entry in
+ * `KAFKA_FORMATS` and its writer in `write-batch.ts`.
  */
-export interface RowsByTable {
-  readonly spans: SpanRow
-  readonly events: EventRow
-}
+export type MessageRows =
+  | { readonly table: 'spans'; readonly chunk: SpansChunk }
+  | { readonly table: 'events'; readonly rows: readonly EventRow[] }
 
-/** The rows of one message, for the table they belong in. */
-export type MessageRows = {
-  readonly [Table in keyof RowsByTable]: {
-    readonly table: Table
-    readonly rows: readonly RowsByTable[Table][]
-  }
-}[keyof RowsByTable]
+/** How many rows a message holds. */
+export function rowCount(rows: MessageRows): number {
+  return rows.table === 'spans' ? rows.chunk.rows : rows.rows.length
+}
 
 /**
  * An item of a partly valid message that was left out (a span with a base64 trace id, say):

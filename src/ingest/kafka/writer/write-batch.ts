@@ -2,7 +2,9 @@ import type { Store } from '../../../store/store-client.ts'
 import type { ConsumedMessage } from '../consumed-message.ts'
 import { insertDeadLetters, type DeadLetter } from '../dead-letters/dead-letter-writer.ts'
 import type { MessageRows } from '../formats/message-format.ts'
-import { insertCompactRows } from '../../../store/insert-rows.ts'
+import type { EventRow } from '../../../model/event-row.ts'
+import { insertCompactRows, insertEncoded } from '../../../store/insert-rows.ts'
+import { encodeSpansBlock, type SpansChunk } from '../../../store/spans-block.ts'
 import { TABLE_COLUMNS } from '../../../store/table-columns.ts'
 
 export interface BatchToWrite {
@@ -19,18 +21,26 @@ export interface BatchWriteResult {
   readonly deadLetters: readonly DeadLetter[]
 }
 
+/** Adds a message's rows to those of their table, in message order. */
+function collect(rows: MessageRows, spans: SpansChunk[], events: EventRow[]): void {
+  if (rows.table === 'spans') spans.push(rows.chunk)
+  else for (const row of rows.rows) events.push(row)
+}
+
 /** Writes a batch's messages to the store, stored once however often it is called. */
 export type WriteBatch = (batch: BatchToWrite) => Promise<BatchWriteResult>
 
 /**
- * Writes the rows of a batch's messages, one insert per table, and its poison messages and
- * rejected items to the dead letters, each insert carrying the batch's token: an insert ClickHouse already holds is
- * dropped, so a retried or replayed batch is stored once. Rows keep message order, so a
- * replay builds the same blocks.
+ * Writes the rows of a batch's messages, one insert per table (spans as one Native block, as
+ * the OTLP receivers write them), and its poison messages and rejected items to the dead
+ * letters, each insert carrying the batch's token: an insert ClickHouse already holds is
+ * dropped, so a retried or replayed batch is stored once. Rows keep message order, so a replay
+ * builds the same blocks, byte for byte.
  */
 export function createBatchWriter(store: Store): WriteBatch {
   return async (batch) => {
-    const rowsByTable = new Map<MessageRows['table'], MessageRows['rows'][number][]>()
+    const spans: SpansChunk[] = []
+    const events: EventRow[] = []
     const deadLetters: DeadLetter[] = []
     for (const message of batch.messages) {
       const { decoded } = message
@@ -58,24 +68,31 @@ export function createBatchWriter(store: Store): WriteBatch {
           error: item.reason,
         })
       }
-      let rows = rowsByTable.get(decoded.table)
-      if (rows === undefined) rowsByTable.set(decoded.table, (rows = []))
-      for (const row of decoded.rows) rows.push(row)
+      collect(decoded, spans, events)
     }
-    for (const [table, rows] of rowsByTable) {
-      await insertCompactRows(store, {
-        table,
-        columns: TABLE_COLUMNS[table],
+    const rowsByTable: Record<string, number> = {}
+    if (spans.length > 0) {
+      const rows = spans.reduce((sum, chunk) => sum + chunk.rows, 0)
+      await insertEncoded(store, {
+        table: 'spans',
+        columns: TABLE_COLUMNS.spans,
+        format: 'Native',
+        body: encodeSpansBlock(spans),
         rows,
         deduplicationToken: batch.token,
       })
+      rowsByTable.spans = rows
+    }
+    if (events.length > 0) {
+      await insertCompactRows(store, {
+        table: 'events',
+        columns: TABLE_COLUMNS.events,
+        rows: events,
+        deduplicationToken: batch.token,
+      })
+      rowsByTable.events = events.length
     }
     await insertDeadLetters(store, deadLetters, batch.token)
-    return {
-      rowsByTable: Object.fromEntries(
-        [...rowsByTable].map(([table, rows]) => [table, rows.length]),
-      ),
-      deadLetters,
-    }
+    return { rowsByTable, deadLetters }
   }
 }
