@@ -98,7 +98,7 @@ describe.skipIf(kafkaUnavailable())('the ingest-kafka process', () => {
           sample(metrics, 'rh_kafka_consumer_lag', { topic, partition: String(partition) }),
         ).toBe(0)
       }
-      expect(sample(metrics, 'rh_kafka_batch_write_duration_count')).toBeGreaterThanOrEqual(
+      expect(sample(metrics, 'rh_kafka_batch_write_duration_seconds_count')).toBeGreaterThanOrEqual(
         PARTITIONS,
       )
     } finally {
