@@ -25,20 +25,15 @@ export interface FaultyStore {
 export function createFaultyStore(store: Store, table: string): FaultyStore {
   let fault: InsertFault = 'none'
   let failedInserts = 0
-  const target = `${store.database}.${table}`
-  const client = new Proxy(store.client, {
-    get(real, property, receiver) {
-      if (property !== 'insert') return bindMethod(real, property, receiver)
-      return async (params: Parameters<Store['client']['insert']>[0]) => {
-        if (params.table !== target || fault === 'none') return real.insert(params)
-        if (fault === 'after-write') await real.insert(params)
-        failedInserts++
-        throw new Error(`injected fault (${fault}) on an insert into ${table}`)
-      }
-    },
-  })
+  // Every write of release-health goes through `insertBytes`, whatever its format.
+  const insertBytes: Store['insertBytes'] = async (options) => {
+    if (options.table !== table || fault === 'none') return store.insertBytes(options)
+    if (fault === 'after-write') await store.insertBytes(options)
+    failedInserts++
+    throw new Error(`injected fault (${fault}) on an insert into ${table}`)
+  }
   return {
-    store: { ...store, client },
+    store: { ...store, insertBytes },
     inject(next) {
       fault = next
     },
@@ -82,7 +77,9 @@ export function createCrashSwitch(): CrashSwitch {
             crashed ? never : (value as (...a: unknown[]) => unknown)(...args)
         },
       })
-      return { ...store, client }
+      const insertBytes: Store['insertBytes'] = (options) =>
+        crashed ? never : store.insertBytes(options)
+      return { ...store, client, insertBytes }
     },
     crash() {
       crashed = true

@@ -123,7 +123,12 @@ const flagEvent = (record: Record<string, unknown>, name = 'feature_flag.evaluat
 describe('decodeTracesToColumns', () => {
   it('maps what the OTel JS SDK sends as the object decoder and mapSpans do', async () => {
     const { result } = await expectSameRows(buildRealisticPayload(1_000).protobuf)
-    expect(result).toEqual({ accepted: 1_000, rejected: 0, rejectionMessage: undefined })
+    expect(result).toEqual({
+      accepted: 1_000,
+      rejected: 0,
+      rejectionMessage: undefined,
+      rejections: [],
+    })
   })
 
   it('maps every attribute type, repeated keys, non-ASCII text and many resources alike', async () => {
