@@ -126,6 +126,20 @@ function findBlockers(input: DecideInput): Blockers {
     )
   }
   for (const window of budget.windows) {
+    if (!window.tripped && isBurning(window) && window.baselineMissing) {
+      reasons.push(
+        `the canary burns its error budget at ${formatNumber(window.canary.longBurnRate)}× over ${formatDuration(window.longSeconds)}, at or above the ${formatNumber(window.burnRateLimit)}× limit, but the baseline has no data for that window, so the guard cannot tell a canary problem from a service-wide one: no rollback on the budget alone, and no promotion`,
+      )
+      missing.push({ kind: 'evidence', metric: 'budget' })
+      promotable = false
+      continue
+    }
+    if (!window.tripped && !isBurning(window) && !window.belowEvident) {
+      reasons.push(
+        `no anytime-valid evidence yet that the canary burns its error budget below the ${formatNumber(window.burnRateLimit)}× limit (e-value ${formatNumber(window.belowEValue)}, ${formatNumber(1 / policy.alpha)} needed); no promotion without it`,
+      )
+      missing.push({ kind: 'evidence', metric: 'budget' })
+    }
     if (!window.tripped && isBurning(window)) {
       promotable = false
       reasons.push(

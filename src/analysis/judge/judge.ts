@@ -25,12 +25,20 @@ const EMPTY: CohortSnapshot = { requests: 0, errors: 0, latencyMs: [], minutes: 
  */
 export function judge(input: JudgeInput): Verdict {
   const { policy, startMs, evaluatedAtMs } = input
+  const ingestLagMs = input.ingestLagMs ?? 0
   if (!Number.isFinite(startMs) || !Number.isFinite(evaluatedAtMs)) {
     throw new RhError(
       'RH_API_INVALID_REQUEST',
       `startMs and evaluatedAtMs must be finite epoch milliseconds, got ${startMs} and ${evaluatedAtMs}`,
     )
   }
+  if (!(Number.isFinite(ingestLagMs) && ingestLagMs >= 0)) {
+    throw new RhError(
+      'RH_API_INVALID_REQUEST',
+      `ingestLagMs must be a number of milliseconds >= 0, got ${ingestLagMs}`,
+    )
+  }
+  const watermarkMs = evaluatedAtMs - ingestLagMs
   const elapsedSeconds = Math.max(0, (evaluatedAtMs - startMs) / 1000)
   const baseline = input.baseline.ok ? input.baseline.data : null
   const canary = input.canary.ok ? input.canary.data : null
@@ -44,7 +52,9 @@ export function judge(input: JudgeInput): Verdict {
   const context: MetricContext = {
     baseline: baseline ?? EMPTY,
     canary: canary ?? EMPTY,
-    blocks: toPairedBlocks(baseline ?? EMPTY, canary ?? EMPTY, startMs, evaluatedAtMs),
+    blocks: toPairedBlocks(baseline ?? EMPTY, canary ?? EMPTY, startMs, watermarkMs),
+    startMs,
+    watermarkMs,
     alphaRollback,
     alphaPromote: policy.alpha,
     sortedLatency: (cohort) => sorted[cohort](),
@@ -58,7 +68,9 @@ export function judge(input: JudgeInput): Verdict {
     canaryLatency: sorted.canary,
     startMs,
     evaluatedAtMs,
+    watermarkMs,
     alphaGuard: alphaRollback,
+    alphaPromote: policy.alpha,
   })
   const sampleRatio = checkSampleRatio(policy.expectedCanaryShare, baseline, canary, policy.alpha)
   const failures = (['baseline', 'canary'] as const).flatMap((cohort) => {
@@ -94,8 +106,19 @@ function evaluateMetric(metric: MetricPolicy, context: MetricContext): MetricEva
 function lazySorted(snapshot: CohortSnapshot | null): () => Sample {
   let sorted: Sample | undefined
   return () => {
-    const sample = snapshot?.latencyMs ?? []
-    sorted ??= toAscending(isFiniteSample(sample) ? sample : sample.filter(Number.isFinite))
+    const sample = flatLatency(snapshot)
+    sorted ??= toAscending(
+      isFiniteSample(sample) ? sample : Array.from(sample).filter(Number.isFinite),
+    )
     return sorted
   }
+}
+
+/** The cohort's latency sample; from its minutes' samples when it has no flat one. */
+function flatLatency(snapshot: CohortSnapshot | null): Sample {
+  if (snapshot === null) return []
+  if (snapshot.latencyMs.length > 0) return snapshot.latencyMs
+  const values: number[] = []
+  for (const minute of snapshot.minutes) for (const value of minute.latencyMs ?? []) values.push(value)
+  return values
 }

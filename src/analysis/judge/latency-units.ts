@@ -1,0 +1,86 @@
+import { toAscending, type Sample } from '../math/sorted.ts'
+import { empiricalQuantile } from '../sequential/quantile-bounds.ts'
+import type { CohortSnapshot, MinuteCounts } from './judge-types.ts'
+import { isCompleteMinute } from './minute-blocks.ts'
+
+/** One unit of the per-minute latency rule: both cohorts' quantile over the same minutes. */
+export interface QuantileUnit {
+  readonly canary: number
+  readonly baseline: number
+  /** Standard errors of the two quantiles under independent samples (order-statistic width). */
+  readonly canaryError: number
+  readonly baselineError: number
+}
+
+/** Latency samples a unit needs per cohort for a p-quantile: ten beyond it on the far side. */
+export function minUnitSamples(p: number): number {
+  return Math.ceil(10 / Math.min(p, 1 - p))
+}
+
+/**
+ * The units of the per-minute latency rule: consecutive complete minutes (behind the
+ * watermark) are grouped until each cohort has {@link minUnitSamples} latencies, and each group
+ * gives both cohorts' empirical p-quantile. Grouping looks at sample counts only, never at the
+ * latencies, so it cannot steer the test. `log` computes the standard errors on the log scale.
+ * null when neither cohort carries per-minute samples.
+ */
+export function quantileUnits(
+  baseline: CohortSnapshot,
+  canary: CohortSnapshot,
+  p: number,
+  window: { readonly startMs: number; readonly watermarkMs: number },
+  log: boolean,
+): QuantileUnit[] | null {
+  const hasSamples = (snapshot: CohortSnapshot): boolean =>
+    snapshot.minutes.some((minute) => minute.latencyMs !== undefined)
+  if (!hasSamples(baseline) && !hasSamples(canary)) return null
+  const byStart = new Map<number, { b?: MinuteCounts; c?: MinuteCounts }>()
+  for (const [key, snapshot] of [
+    ['b', baseline],
+    ['c', canary],
+  ] as const) {
+    for (const minute of snapshot.minutes) {
+      if (!isCompleteMinute(minute, window.startMs, window.watermarkMs)) continue
+      byStart.set(minute.startMs, { ...byStart.get(minute.startMs), [key]: minute })
+    }
+  }
+  const need = minUnitSamples(p)
+  const units: QuantileUnit[] = []
+  let canarySamples: number[] = []
+  let baselineSamples: number[] = []
+  for (const start of [...byStart.keys()].sort((a, b) => a - b)) {
+    const entry = byStart.get(start)
+    for (const value of entry?.c?.latencyMs ?? []) canarySamples.push(value)
+    for (const value of entry?.b?.latencyMs ?? []) baselineSamples.push(value)
+    if (canarySamples.length < need || baselineSamples.length < need) continue
+    const c = toAscending(canarySamples)
+    const b = toAscending(baselineSamples)
+    units.push({
+      canary: empiricalQuantile(c, p) as number,
+      baseline: empiricalQuantile(b, p) as number,
+      canaryError: standardError(c, p, log),
+      baselineError: standardError(b, p, log),
+    })
+    canarySamples = []
+    baselineSamples = []
+  }
+  return units
+}
+
+/**
+ * The standard error of a sample quantile from the order statistics one binomial standard
+ * deviation either side of rank np (half the distance between them), as in distribution-free
+ * quantile intervals (e.g. Price & Bonett 2001, J. Stat. Comput. Simul. 68(3)).
+ */
+function standardError(ascending: Sample, p: number, log: boolean): number {
+  const n = ascending.length
+  const spread = Math.sqrt(n * p * (1 - p))
+  const at = (rank: number): number => {
+    const value = ascending[Math.min(n - 1, Math.max(0, Math.round(rank) - 1))] as number
+    return log ? Math.log(Math.max(value, MIN_LATENCY_MS)) : value
+  }
+  return (at(n * p + spread) - at(n * p - spread)) / 2
+}
+
+/** Latencies are floored here before taking logs, so a 0 ms span does not give −∞. */
+export const MIN_LATENCY_MS = 1e-3
