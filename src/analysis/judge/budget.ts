@@ -148,8 +148,7 @@ function assessWindow(input: BudgetInput, window: BurnWindow): BurnWindowReport 
     baselineBelowEValue: toEValue(baselineBelowLogE),
     belowEValue: toEValue(belowLogE),
     belowEvident: belowLogE !== null && belowLogE >= -Math.log(input.alphaPromote),
-    tripped:
-      policy.budget.guard && burning && evident && !baselineBurning && baselineBelow,
+    tripped: policy.budget.guard && burning && evident && !baselineBurning && baselineBelow,
   }
 }
 

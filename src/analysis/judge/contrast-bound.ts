@@ -3,7 +3,7 @@ import type { PairedBlock } from '../sequential/rate-ratio.ts'
 import { contrastUnits } from './minute-contrast.ts'
 
 const LOG_RHO_RANGE = 12
-const BOUND_STEPS = 24
+const BOUND_STEPS = 18
 
 /**
  * One end of the sequential t rule's confidence sequence for the effect, by inverting the test

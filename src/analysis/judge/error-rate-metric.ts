@@ -7,6 +7,7 @@ import {
   type RateRatioData,
 } from '../sequential/rate-ratio.ts'
 import { logSequentialTFromSums } from '../sequential/sequential-t.ts'
+import { logNormalMixtureLower, logNormalMixtureUpper } from '../sequential/normal-mixture.ts'
 import { logRateBelowEValue } from './burn-guard.ts'
 import { formatNumber, formatPercent } from './format.ts'
 import type { CohortEstimate, DispersionReport } from './judge-types.ts'
@@ -31,14 +32,19 @@ import { contrastBound } from './contrast-bound.ts'
 const T_RULE = 'sequential t e-process on per-minute error-rate differences (Lai 1976)'
 const EXACT_RULE = 'conditional binomial rate-ratio e-process over complete minutes (exact)'
 const BELOW_RULE = "exact e-process on the canary's error rate against the absolute floor"
+const DIFFERENCE_RULE =
+  'normal-mixture SPRT on per-minute differences with binomial variance (per request, Johari et al. 2022)'
 const TEST =
   'per-minute units: sequential t e-process on per-minute error-rate differences, variance from the minutes (Lai 1976; robust to overdispersion), ' +
   'with the exact per-request rate-ratio e-process when the minutes show no extra dispersion (each at α/2)'
 
 /** The exact per-request rule counts only after this many minutes... */
 export const MIN_UNITS_FOR_EXACT = 5
-/** ...and while the minutes spread no more than this multiple of the binomial variance. */
-export const MAX_DISPERSION_FOR_EXACT = 1.5
+/**
+ * ...and while no dispersion factor exceeds what independent requests give in 19 of 20 cases
+ * (the χ² 95% quantile over its degrees of freedom, {@link maxDispersionForExact}).
+ */
+const DISPERSION_QUANTILE_Z = 1.6448536269514722
 
 /**
  * Judges the error rate of the canary against the baseline on complete minutes, never on
@@ -168,6 +174,9 @@ interface ContrastData {
   readonly hasErrors: boolean
   /** Exact rule's data when the contrast is a pure ratio (offset 0). */
   readonly ratio: RateRatioData | null
+  /** Mean binomial variance of the units and mean weight (for a contrast with an offset). */
+  readonly binomialVariance: number
+  readonly meanWeight: number
 }
 
 function assess(blocks: readonly PairedBlock[], margin: Margin): Evidence {
@@ -185,6 +194,7 @@ function assess(blocks: readonly PairedBlock[], margin: Margin): Evidence {
       squares: units.reduce((total, x) => total + x * x, 0),
       hasErrors: anyErrors,
       ratio: contrast.offset === 0 ? toRateRatioData(blocks) : null,
+      ...binomialUnits(blocks, contrast),
     }
   })
   const sign = margin.higherIsWorse ? 1 : -1
@@ -201,7 +211,7 @@ function assess(blocks: readonly PairedBlock[], margin: Margin): Evidence {
       const contrastWorse = Math.max(t.worse, exact.worse) - ln2
       if (contrastWorse < worse) {
         worse = contrastWorse
-        worseRule = exact.worse > t.worse ? EXACT_RULE : T_RULE
+        worseRule = exact.worse > t.worse ? exact.worseRule : T_RULE
       }
       const contrastWithin = Math.max(t.within, exact.within) - ln2 - lnK
       if (contrastWithin > within) {
@@ -214,17 +224,30 @@ function assess(blocks: readonly PairedBlock[], margin: Margin): Evidence {
   return {
     at,
     exactAllowed,
-    report: { units: dispersion.units, factor: dispersion.factor, exactAllowed },
+    report: {
+      units: dispersion.units,
+      factor: largest([dispersion.factor, dispersion.baselineFactor, dispersion.canaryFactor]),
+      exactAllowed,
+    },
   }
 }
 
 function isExactAllowed(dispersion: Dispersion, anyErrors: boolean): boolean {
   if (!anyErrors) return dispersion.units >= 1
-  return (
-    dispersion.units >= MIN_UNITS_FOR_EXACT &&
-    dispersion.factor !== null &&
-    dispersion.factor <= MAX_DISPERSION_FOR_EXACT
+  if (dispersion.units < MIN_UNITS_FOR_EXACT) return false
+  const limit = maxDispersionForExact(dispersion.units - 1)
+  return [dispersion.factor, dispersion.baselineFactor, dispersion.canaryFactor].every(
+    (factor) => factor === null || factor <= limit,
   )
+}
+
+/**
+ * The χ²ₖ 95% quantile over k, k = minutes − 1 (Wilson & Hilferty 1931, PNAS 17(12)): the
+ * largest dispersion factor that independent requests give in 19 of 20 analyses.
+ */
+export function maxDispersionForExact(k: number): number {
+  const a = 2 / (9 * k)
+  return (1 - a + DISPERSION_QUANTILE_Z * Math.sqrt(a)) ** 3
 }
 
 /** The t rule's ln e-values; k times the minutes with the same mean and spread. */
@@ -243,8 +266,9 @@ function exactEValues(
   margin: Margin,
   totals: { requests: number; errors: number },
   allowed: boolean,
-): { worse: number; within: number; withinRule: string } {
-  if (!allowed) return { worse: -Infinity, within: -Infinity, withinRule: EXACT_RULE }
+): { worse: number; within: number; worseRule: string; withinRule: string } {
+  if (!allowed)
+    return { worse: -Infinity, within: -Infinity, worseRule: EXACT_RULE, withinRule: EXACT_RULE }
   if (item.ratio !== null) {
     const scaled = k === 1 ? item.ratio : scaleRateRatioData(item.ratio, k)
     const worseSide = margin.higherIsWorse ? 'upper' : 'lower'
@@ -252,15 +276,91 @@ function exactEValues(
     return {
       worse: logRateRatioEValue(scaled, item.contrast.rho, worseSide),
       within: logRateRatioEValue(scaled, item.contrast.rho, betterSide),
+      worseRule: EXACT_RULE,
       withinRule: EXACT_RULE,
     }
   }
+  // A difference: the normal-mixture SPRT on the units' mean with their binomial variance
+  // (Johari et al. 2022), per request and so only without extra dispersion.
+  const sign = margin.higherIsWorse ? 1 : -1
+  const estimate = {
+    estimate: item.n > 0 ? item.sum / item.n : 0,
+    variance: item.n > 0 ? item.binomialVariance / (item.n * k) : Infinity,
+  }
+  const usable = item.n > 0 && estimate.variance > 0 && Number.isFinite(estimate.variance)
+  const mixed = (side: typeof logNormalMixtureUpper): number =>
+    usable
+      ? logMeanExp(DIFFERENCE_TAUS.map((tau) => side(estimate, 0, tau * item.meanWeight)))
+      : -Infinity
+  const upper = mixed(logNormalMixtureUpper)
+  const lower = mixed(logNormalMixtureLower)
   // p_c < a implies p_c < p_b + a: the canary's own rate below the floor shows it within.
-  const within =
+  const below =
     margin.higherIsWorse && item.contrast.offset > 0
       ? logRateBelowEValue(k * totals.requests, k * totals.errors, item.contrast.offset)
       : -Infinity
-  return { worse: -Infinity, within, withinRule: BELOW_RULE }
+  const mixtureWithin = sign > 0 ? lower : upper
+  return {
+    worse: sign > 0 ? upper : lower,
+    within: Math.max(mixtureWithin, below),
+    worseRule: DIFFERENCE_RULE,
+    withinRule: below > mixtureWithin ? BELOW_RULE : DIFFERENCE_RULE,
+  }
+}
+
+/**
+ * Mixing scales of the difference rule, in error-rate units (0.1 to 3 percentage points): the
+ * e-values of the scales are averaged, so the rule is within a constant of the best of them.
+ */
+const DIFFERENCE_TAUS = [0.001, 0.003, 0.01, 0.03]
+
+function logMeanExp(values: readonly number[]): number {
+  const top = Math.max(...values)
+  if (!Number.isFinite(top)) return top
+  return (
+    top + Math.log(values.reduce((sum, value) => sum + Math.exp(value - top), 0) / values.length)
+  )
+}
+
+/**
+ * The units' mean binomial variance, the cohorts' error rates taken from their totals
+ * (Agresti-Caffo adjusted, (e + 1)/(n + 2), so it is never zero), and their mean weight.
+ */
+function binomialUnits(
+  blocks: readonly PairedBlock[],
+  contrast: RateContrast,
+): { binomialVariance: number; meanWeight: number } {
+  const paired = blocks.filter((block) => block.canaryRequests > 0 && block.baselineRequests > 0)
+  if (paired.length === 0) return { binomialVariance: 0, meanWeight: 0 }
+  const adjusted = (errors: number, requests: number): number => (errors + 1) / (requests + 2)
+  let cr = 0
+  let ce = 0
+  let br = 0
+  let be = 0
+  for (const block of paired) {
+    cr += block.canaryRequests
+    ce += block.canaryErrors
+    br += block.baselineRequests
+    be += block.baselineErrors
+  }
+  const pc = adjusted(ce, cr)
+  const pb = adjusted(be, br)
+  const rho2 = contrast.rho * contrast.rho
+  let variance = 0
+  let weight = 0
+  for (const block of paired) {
+    const scale = 1 / block.canaryRequests + rho2 / block.baselineRequests
+    variance +=
+      ((pc * (1 - pc)) / block.canaryRequests + (rho2 * pb * (1 - pb)) / block.baselineRequests) /
+      scale
+    weight += 1 / Math.sqrt(scale)
+  }
+  return { binomialVariance: variance / paired.length, meanWeight: weight / paired.length }
+}
+
+function largest(values: readonly (number | null)[]): number | null {
+  const known = values.filter((value): value is number => value !== null)
+  return known.length === 0 ? null : Math.max(...known)
 }
 
 function canaryTotals(blocks: readonly PairedBlock[]): { requests: number; errors: number } {
@@ -328,7 +428,8 @@ function stratifiedEffect(blocks: readonly PairedBlock[], margin: Margin): numbe
     } else {
       const weight = (block.canaryRequests * block.baselineRequests) / requests
       numerator +=
-        (block.canaryErrors / block.canaryRequests - block.baselineErrors / block.baselineRequests) *
+        (block.canaryErrors / block.canaryRequests -
+          block.baselineErrors / block.baselineRequests) *
         weight
       denominator += weight
     }
@@ -348,7 +449,9 @@ function scaleRateRatioData(data: RateRatioData, growth: number): RateRatioData 
 
 function describeDispersion(report: DispersionReport): string {
   const factor =
-    report.factor === null ? 'no spread measured yet' : `dispersion ${formatNumber(report.factor)}× the binomial`
+    report.factor === null
+      ? 'no spread measured yet'
+      : `dispersion ${formatNumber(report.factor)}× the binomial`
   return report.exactAllowed
     ? `${report.units} complete minutes, ${factor}: the exact per-request rule counts too`
     : `${report.units} complete minutes, ${factor}: only the per-minute rule counts`

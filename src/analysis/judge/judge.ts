@@ -119,6 +119,7 @@ function flatLatency(snapshot: CohortSnapshot | null): Sample {
   if (snapshot === null) return []
   if (snapshot.latencyMs.length > 0) return snapshot.latencyMs
   const values: number[] = []
-  for (const minute of snapshot.minutes) for (const value of minute.latencyMs ?? []) values.push(value)
+  for (const minute of snapshot.minutes)
+    for (const value of minute.latencyMs ?? []) values.push(value)
   return values
 }

@@ -56,7 +56,14 @@ export function judgeLatency(metric: LatencyMetric, context: MetricContext): Met
     }
     if (estimates.baseline.n === 0 || estimates.canary.n === 0) {
       return {
-        result: noDataResult(metric, UNIT_TEST, margin, estimates.baseline, estimates.canary, alpha),
+        result: noDataResult(
+          metric,
+          UNIT_TEST,
+          margin,
+          estimates.baseline,
+          estimates.canary,
+          alpha,
+        ),
         growthToDecide: () => null,
         leaningWorse: false,
       }

@@ -16,7 +16,7 @@ import { toMetricResult } from './metric-result.ts'
 export const UNIT_TEST =
   'per-minute units: sequential t e-process on per-minute log ratios (relative) or differences (absolute) of the cohorts\u2019 quantiles, variance from the minutes (Lai 1976; robust to latency shocks that hit one cohort)'
 
-const BOUND_STEPS = 40
+const BOUND_STEPS = 22
 
 /** Sums of a contrast's units: yᵢ = f(canaryᵢ) − f(baselineᵢ) − offset. */
 interface Sums {
@@ -64,8 +64,7 @@ export function judgeLatencyUnits(
   const mean = primary.n > 0 ? primary.sum / primary.n : null
   const effect = mean === null ? null : margin.scale === 'relative' ? Math.expm1(mean) : mean
   const dispersion = toDispersion(units, margin.scale === 'relative')
-  const shortOfSamples =
-    Math.min(estimates.baseline.n, estimates.canary.n) < metric.minSamples
+  const shortOfSamples = Math.min(estimates.baseline.n, estimates.canary.n) < metric.minSamples
   const worseSide = margin.higherIsWorse ? 'upper' : 'lower'
   const betterSide = margin.higherIsWorse ? 'lower' : 'upper'
   const fromLog = (value: number | null): number | null =>
@@ -148,7 +147,7 @@ function bound(sums: Sums, side: 'upper' | 'lower', alpha: number): number | nul
   const mean = sums.sum / sums.n
   const spread = Math.sqrt(Math.max(0, sums.squares / sums.n - mean * mean)) + Math.abs(mean) + 1
   // The upper test rejects θ far below the mean, the lower test θ far above it.
-  let rejected = mean - sign * 1e3 * spread
+  let rejected = mean - sign * 100 * spread
   let accepted = mean
   if (!rejects(rejected) || rejects(accepted)) return null
   for (let step = 0; step < BOUND_STEPS; step++) {

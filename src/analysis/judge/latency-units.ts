@@ -46,15 +46,21 @@ export function quantileUnits(
   }
   const need = minUnitSamples(p)
   const units: QuantileUnit[] = []
-  let canarySamples: number[] = []
-  let baselineSamples: number[] = []
+  let canarySamples: Sample[] = []
+  let baselineSamples: Sample[] = []
+  let canaryCount = 0
+  let baselineCount = 0
   for (const start of [...byStart.keys()].sort((a, b) => a - b)) {
     const entry = byStart.get(start)
-    for (const value of entry?.c?.latencyMs ?? []) canarySamples.push(value)
-    for (const value of entry?.b?.latencyMs ?? []) baselineSamples.push(value)
-    if (canarySamples.length < need || baselineSamples.length < need) continue
-    const c = toAscending(canarySamples)
-    const b = toAscending(baselineSamples)
+    const c0 = entry?.c?.latencyMs
+    const b0 = entry?.b?.latencyMs
+    if (c0 !== undefined && c0.length > 0) canarySamples.push(c0)
+    if (b0 !== undefined && b0.length > 0) baselineSamples.push(b0)
+    canaryCount += c0?.length ?? 0
+    baselineCount += b0?.length ?? 0
+    if (canaryCount < need || baselineCount < need) continue
+    const c = joinAscending(canarySamples)
+    const b = joinAscending(baselineSamples)
     units.push({
       canary: empiricalQuantile(c, p) as number,
       baseline: empiricalQuantile(b, p) as number,
@@ -63,8 +69,22 @@ export function quantileUnits(
     })
     canarySamples = []
     baselineSamples = []
+    canaryCount = 0
+    baselineCount = 0
   }
   return units
+}
+
+/** The samples of a unit's minutes in ascending order (one sorted minute is used as it is). */
+function joinAscending(parts: readonly Sample[]): Sample {
+  if (parts.length === 1) return toAscending(parts[0] as Sample)
+  const joined = new Float64Array(parts.reduce((total, part) => total + part.length, 0))
+  let at = 0
+  for (const part of parts) {
+    joined.set(part, at)
+    at += part.length
+  }
+  return joined.sort()
 }
 
 /**

@@ -54,7 +54,10 @@ export function toMargin(metric: MetricPolicy): Margin {
     ? {
         scale: 'relative',
         threshold: sign * tolerance.relative,
-        floor: tolerance.absolute === undefined || tolerance.absolute === 0 ? 0 : sign * tolerance.absolute,
+        floor:
+          tolerance.absolute === undefined || tolerance.absolute === 0
+            ? 0
+            : sign * tolerance.absolute,
         higherIsWorse,
       }
     : { scale: 'absolute', threshold: sign * tolerance.absolute, floor: 0, higherIsWorse }

@@ -64,7 +64,9 @@ export function toMetricResult(findings: MetricFindings): MetricResult {
     `${findings.describe(findings.baseline)}; effect ${formatEffect(effect, margin.scale, unit)}, ` +
     `anytime-valid interval ${formatInterval(interval, margin.scale, unit)}, ` +
     `tolerance ${formatEffect(margin.threshold, margin.scale, unit)}` +
-    (margin.floor === 0 ? '' : ` or ${floorText(metric, margin.floor, unit)}, whichever is larger`) +
+    (margin.floor === 0
+      ? ''
+      : ` or ${floorText(metric, margin.floor, unit)}, whichever is larger`) +
     ': ' +
     conclusion(decision, findings, pValue) +
     (findings.note === undefined ? '' : `; ${findings.note}`) +

@@ -42,6 +42,13 @@ export interface Dispersion {
    * (noise that moves a cohort's whole minute). null with fewer than two units or no errors.
    */
   readonly factor: number | null
+  /**
+   * Each cohort's own Pearson dispersion: the spread of its per-minute error rates around its
+   * overall rate, over the binomial spread. Noise that hits a cohort's minutes shows here first,
+   * in the larger cohort most clearly. null with fewer than two units or no errors.
+   */
+  readonly baselineFactor: number | null
+  readonly canaryFactor: number | null
 }
 
 /**
@@ -67,20 +74,47 @@ export function estimateDispersion(
     baselineRequests += block.baselineRequests
     baselineErrors += block.baselineErrors
   }
-  if (n < 2 || canaryErrors + baselineErrors === 0) return { units: n, factor: null }
+  if (n < 2 || canaryErrors + baselineErrors === 0)
+    return { units: n, factor: null, baselineFactor: null, canaryFactor: null }
   const pc = canaryErrors / canaryRequests
   const pb = baselineErrors / baselineRequests
   const rho2 = contrast.rho * contrast.rho
   let modelVariance = 0
   for (const block of blocks) {
     if (block.canaryRequests === 0 || block.baselineRequests === 0) continue
-    const variance = (pc * (1 - pc)) / block.canaryRequests + (rho2 * pb * (1 - pb)) / block.baselineRequests
+    const variance =
+      (pc * (1 - pc)) / block.canaryRequests + (rho2 * pb * (1 - pb)) / block.baselineRequests
     modelVariance += variance / (1 / block.canaryRequests + rho2 / block.baselineRequests)
   }
   modelVariance /= n
   const mean = units.reduce((sum, x) => sum + x, 0) / n
   const sampleVariance = units.reduce((sum, x) => sum + (x - mean) ** 2, 0) / (n - 1)
-  return { units: n, factor: modelVariance > 0 ? sampleVariance / modelVariance : null }
+  const paired = blocks.filter((block) => block.canaryRequests > 0 && block.baselineRequests > 0)
+  return {
+    units: n,
+    factor: modelVariance > 0 ? sampleVariance / modelVariance : null,
+    baselineFactor: pearsonDispersion(
+      paired.map((block) => [block.baselineRequests, block.baselineErrors] as const),
+      pb,
+    ),
+    canaryFactor: pearsonDispersion(
+      paired.map((block) => [block.canaryRequests, block.canaryErrors] as const),
+      pc,
+    ),
+  }
+}
+
+/** Pearson's X²/(n − 1) of per-minute counts [requests, errors] against a common rate p. */
+function pearsonDispersion(
+  minutes: readonly (readonly [number, number])[],
+  p: number,
+): number | null {
+  if (minutes.length < 2 || !(p > 0 && p < 1)) return null
+  let statistic = 0
+  for (const [requests, errors] of minutes) {
+    statistic += (errors - requests * p) ** 2 / (requests * p * (1 - p))
+  }
+  return statistic / (minutes.length - 1)
 }
 
 /** ln e-values of the sequential t rule on a contrast's units, for worse and within. */

@@ -13,8 +13,7 @@ export type Direction = 'higher' | 'lower'
  * tolerance even when both cohorts have (almost) no errors.
  */
 export type Tolerance =
-  | { readonly relative: number; readonly absolute?: number }
-  | { readonly absolute: number }
+  { readonly relative: number; readonly absolute?: number } | { readonly absolute: number }
 
 interface MetricCommon {
   /** Unique name, shown in verdicts. */
