@@ -111,6 +111,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       now,
       logger,
       cacheMs: config.api.verdictCacheMs,
+      ingestLagMs: config.api.ingestLagMs,
       templates,
       instruments,
     })
