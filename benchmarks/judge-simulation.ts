@@ -151,6 +151,8 @@ interface Outcome {
   readonly everRollback: boolean
   /** The rule that rolled back first (metric name and rule), if any. */
   readonly rollbackBy: string | null
+  /** Verdicts computed for this canary (for the CPU time per verdict). */
+  readonly verdicts: number
 }
 
 // ---------------------------------------------------------------- random numbers
@@ -335,6 +337,7 @@ function simulateCanary(scenario: Scenario, policy: Policy, seed: number): Outco
   let first: Outcome | null = null
   let everRollback = false
   let rollbackBy: string | null = null
+  let verdicts = 0
   for (let half = 0, look = 1; look <= LOOKS; half++) {
     const minute = half / 2
     const share = at(scenario.canaryShare, minute)
@@ -365,6 +368,7 @@ function simulateCanary(scenario: Scenario, policy: Policy, seed: number): Outco
       evaluatedAtMs: look * 60_000 + 30_000,
       ingestLagMs: 30_000,
     })
+    verdicts++
     if (verdict.decision === 'rollback' && !everRollback) {
       everRollback = true
       const worse = verdict.metrics.find((metric) => metric.decision === 'worse' && metric.critical)
@@ -372,8 +376,13 @@ function simulateCanary(scenario: Scenario, policy: Policy, seed: number): Outco
         worse === undefined ? 'budget guard' : `${worse.name}: ${worse.decidedBy ?? worse.test}`
     }
     if (first === null && (verdict.decision !== 'continue' || look === LOOKS)) {
-      first = { first: verdict.decision, firstLook: look, everRollback: false, rollbackBy: null }
-      if (process.env.DEBUG_SIM === '1') console.error(look, rollbackBy)
+      first = {
+        first: verdict.decision,
+        firstLook: look,
+        everRollback: false,
+        rollbackBy: null,
+        verdicts: 0,
+      }
       if (!scenario.aa) break
     }
     // A/A: a rollback at any look is what is counted; nothing after it changes that.
@@ -381,7 +390,7 @@ function simulateCanary(scenario: Scenario, policy: Policy, seed: number): Outco
     look++
   }
   if (first === null) throw new Error('unreachable: the last look always records an outcome')
-  return { ...first, everRollback, rollbackBy }
+  return { ...first, everRollback, rollbackBy, verdicts }
 }
 
 function runRange(scenarioId: string, from: number, to: number, seed: number): Outcome[] {
@@ -478,6 +487,7 @@ async function main(): Promise<void> {
   for (const scenario of chosen) {
     const wallStart = performance.now()
     const cpuStart = process.cpuUsage()
+    const loadStart = loadavg()[0] ?? 0
     const chunk = Math.ceil(canaries / Math.max(1, workers))
     // --workers 0 runs in this thread (for profiling).
     const parts =
@@ -489,8 +499,11 @@ async function main(): Promise<void> {
             ),
           )
     const cpu = process.cpuUsage(cpuStart)
-    const row = report(scenario, parts.flat())
-    const timing = `| ${scenario.id} | ${((performance.now() - wallStart) / 1000).toFixed(0)} s | ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s | ${loadavg()[0]?.toFixed(1)} |`
+    const outcomes = parts.flat()
+    const row = report(scenario, outcomes)
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6
+    const verdicts = outcomes.reduce((total, outcome) => total + outcome.verdicts, 0)
+    const timing = `| ${scenario.id} | ${verdicts} | ${((performance.now() - wallStart) / 1000).toFixed(0)} s | ${cpuSeconds.toFixed(0)} s | ${((cpuSeconds / verdicts) * 1000).toFixed(2)} ms | ${loadStart.toFixed(1)}–${(loadavg()[0] ?? 0).toFixed(1)} |`
     console.error(row, '\n', timing)
     ;(scenario.aa ? aaRows : abRows).push(row)
     timings.push(timing)
@@ -507,8 +520,8 @@ async function main(): Promise<void> {
       '|---|---|---|---|',
       ...abRows,
       '',
-      '| row | wall | CPU (all threads) | load average |',
-      '|---|---|---|---|',
+      '| row | verdicts | wall | CPU (all threads) | CPU per verdict | load average (1 min, start–end) |',
+      '|---|---|---|---|---|---|',
       ...timings,
     ].join('\n'),
   )
