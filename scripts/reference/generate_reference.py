@@ -225,8 +225,8 @@ SEQUENTIAL_T_CASES = [
     ("60 units, small effect", 60, 0.25, 1.0),
     ("120 units, tiny per-minute rates", 120, 0.15, 0.002),
     ("120 units, strong effect", 120, 0.8, 1.0),
-    ("299 units, the quadrature's last", 299, 0.1, 1.0),
-    ("300 units, the Laplace expansion's first", 300, 0.1, 1.0),
+    ("39 units, the quadrature's last", 39, 0.3, 1.0),
+    ("40 units, the Laplace expansion's first", 40, 0.3, 1.0),
     ("500 units, small effect", 500, 0.12, 1.0),
 ]
 
@@ -257,8 +257,8 @@ def sequential_t_vectors(rng):
             (12.5, 1.3),
             (24, 3.0),
             (24, -2.0),
-            (299, 20.0),
-            (300, -20.0),
+            (39, 5.0),
+            (40, -5.0),
             (60, 0.0),
             (60, 7.5),
             (250, 15.0),
