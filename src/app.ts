@@ -17,6 +17,7 @@ import { assertReachable, createStore, type Store } from './store/store-client.t
 import { createStoreCohortSource } from './store/store-cohort-source.ts'
 import { createStoreSeriesSource } from './store/series-queries.ts'
 import { createVerdictService } from './verdicts/verdict-service.ts'
+import { createStoreFrozenMinutes } from './store/frozen-minutes-repository.ts'
 import { createPolicyTemplates, NO_TEMPLATES } from './verdicts/policy-templates.ts'
 
 export interface StartAppOptions {
@@ -112,6 +113,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       logger,
       cacheMs: config.api.verdictCacheMs,
       ingestLagMs: config.api.ingestLagMs,
+      frozenMinutes: createStoreFrozenMinutes(store),
       templates,
       instruments,
     })

@@ -6,7 +6,7 @@ import type { AnalysesRepository, VerdictRecord } from '../store/analyses-reposi
 import type { AnalysisDefinition, CohortSelector } from './analysis-definition.ts'
 import type { CohortSource } from './cohort-source.ts'
 import { createVerdictCache } from './verdict-cache.ts'
-import { createFrozenMinutes, type LateData } from './frozen-minutes.ts'
+import { createFrozenMinutes, type FrozenMinutesStore, type LateData } from './frozen-minutes.ts'
 import { NO_TEMPLATES, type PolicyTemplates } from './policy-templates.ts'
 import { noopInstruments, type Instruments } from '../telemetry/instruments.ts'
 
@@ -51,6 +51,11 @@ export interface VerdictServiceOptions {
    * so that late spans have arrived; what arrives later still is reported, not tested.
    */
   readonly ingestLagMs?: number
+  /**
+   * Where frozen minutes survive a restart (the store's `frozen_minutes` table); omitted, they
+   * are kept in memory only and freeze again from the store's data after a restart.
+   */
+  readonly frozenMinutes?: FrozenMinutesStore
 }
 
 /** Who asked for a verdict: controllers' requests are always recorded in the audit trail. */
@@ -99,7 +104,11 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
     maxEntries: MAX_CACHED_VERDICTS,
   })
   const ingestLagMs = options.ingestLagMs ?? DEFAULT_INGEST_LAG_MS
-  const frozen = createFrozenMinutes({ maxAnalyses: MAX_CACHED_VERDICTS })
+  const frozen = createFrozenMinutes({
+    maxAnalyses: MAX_CACHED_VERDICTS,
+    logger,
+    ...(options.frozenMinutes === undefined ? {} : { store: options.frozenMinutes }),
+  })
   // The last decision seen per analysis, so that only changes are recorded.
   const lastDecisions = new Map<string, string>()
 
@@ -190,8 +199,11 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
       options.cohorts.fetchCohort({ ...query, selector: analysis.canary }),
     ])
     const watermarkMs = evaluatedAtMs - ingestLagMs
-    const frozenBaseline = frozen.apply(analysis.id, 'baseline', fetched[0], watermarkMs)
-    const frozenCanary = frozen.apply(analysis.id, 'canary', fetched[1], watermarkMs)
+    const times = { fromMs: analysis.startMs, watermarkMs, nowMs: options.now() }
+    const [frozenBaseline, frozenCanary] = await Promise.all([
+      frozen.apply(analysis.id, 'baseline', fetched[0], times),
+      frozen.apply(analysis.id, 'canary', fetched[1], times),
+    ])
     const baseline = frozenBaseline.result
     const canary = frozenCanary.result
     const verdict = judge({

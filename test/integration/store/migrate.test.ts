@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createStore } from '../../../src/store/store-client.ts'
 import { assertReachable } from '../../../src/store/store-client.ts'
 import { migrate, isSchemaCurrent } from '../../../src/store/migrate.ts'
+import { MIGRATIONS } from '../../../src/store/schema.ts'
 import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
 import { isRhError } from '../../../src/errors.ts'
 import { createTestStore, queryRows } from '../../helpers/store.ts'
@@ -22,7 +23,7 @@ describe('migrate', () => {
   it('creates every table on an empty database and reports the schema current', async () => {
     expect(await isSchemaCurrent(store)).toBe(false)
     const result = await migrate({ store, ttlDays: 30 })
-    expect(result.applied).toEqual([1, 2])
+    expect(result.applied).toEqual(MIGRATIONS.map((migration) => migration.version))
     expect(await isSchemaCurrent(store)).toBe(true)
     const tables = (await schemaSnapshot()).map((line) => line.split(':')[0])
     expect(tables).toEqual(
@@ -33,6 +34,7 @@ describe('migrate', () => {
         'analyses',
         'verdicts',
         'dead_letters',
+        'frozen_minutes',
       ]),
     )
   })
