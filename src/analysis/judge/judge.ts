@@ -58,6 +58,7 @@ export function judge(input: JudgeInput): Verdict {
     alphaRollback,
     alphaPromote: policy.alpha,
     sortedLatency: (cohort) => sorted[cohort](),
+    ascending: createSortCache(),
   }
   const evaluations = policy.metrics.map((metric) => evaluateMetric(metric, context))
   const budget = assessBudget({
@@ -106,10 +107,14 @@ function evaluateMetric(metric: MetricPolicy, context: MetricContext): MetricEva
 function lazySorted(snapshot: CohortSnapshot | null): () => Sample {
   let sorted: Sample | undefined
   return () => {
+    if (sorted !== undefined) return sorted
     const sample = flatLatency(snapshot)
-    sorted ??= toAscending(
-      isFiniteSample(sample) ? sample : Array.from(sample).filter(Number.isFinite),
-    )
+    const finite = isFiniteSample(sample) ? sample : Array.from(sample).filter(Number.isFinite)
+    // A sample gathered from the minutes is this verdict's own copy: sorted in place.
+    sorted =
+      finite instanceof Float64Array && finite !== snapshot?.latencyMs
+        ? finite.sort()
+        : toAscending(finite)
     return sorted
   }
 }
@@ -118,8 +123,30 @@ function lazySorted(snapshot: CohortSnapshot | null): () => Sample {
 function flatLatency(snapshot: CohortSnapshot | null): Sample {
   if (snapshot === null) return []
   if (snapshot.latencyMs.length > 0) return snapshot.latencyMs
-  const values: number[] = []
-  for (const minute of snapshot.minutes)
-    for (const value of minute.latencyMs ?? []) values.push(value)
+  let length = 0
+  for (const minute of snapshot.minutes) length += minute.latencyMs?.length ?? 0
+  const values = new Float64Array(length)
+  let at = 0
+  for (const minute of snapshot.minutes) {
+    const sample = minute.latencyMs
+    if (sample === undefined) continue
+    for (let i = 0; i < sample.length; i++) values[at++] = sample[i] as number
+  }
   return values
+}
+
+/**
+ * Sorts each minute's latency sample once per verdict: the p50, p95 and p99 rules all read
+ * the same minutes. Keyed by the sample itself, so it never outlives the verdict's input.
+ */
+function createSortCache(): (sample: Sample) => Sample {
+  const sorted = new WeakMap<Sample, Sample>()
+  return (sample) => {
+    let ascending = sorted.get(sample)
+    if (ascending === undefined) {
+      ascending = toAscending(sample)
+      sorted.set(sample, ascending)
+    }
+    return ascending
+  }
 }

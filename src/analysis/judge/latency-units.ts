@@ -28,9 +28,15 @@ export function quantileUnits(
   baseline: CohortSnapshot,
   canary: CohortSnapshot,
   p: number,
-  window: { readonly startMs: number; readonly watermarkMs: number },
+  window: {
+    readonly startMs: number
+    readonly watermarkMs: number
+    /** Sorts a minute's sample, once per verdict however many quantiles read it. */
+    readonly ascending?: (sample: Sample) => Sample
+  },
   log: boolean,
 ): QuantileUnit[] | null {
+  const ascending = window.ascending ?? toAscending
   const hasSamples = (snapshot: CohortSnapshot): boolean =>
     snapshot.minutes.some((minute) => minute.latencyMs !== undefined)
   if (!hasSamples(baseline) && !hasSamples(canary)) return null
@@ -59,8 +65,8 @@ export function quantileUnits(
     canaryCount += c0?.length ?? 0
     baselineCount += b0?.length ?? 0
     if (canaryCount < need || baselineCount < need) continue
-    const c = joinAscending(canarySamples)
-    const b = joinAscending(baselineSamples)
+    const c = joinAscending(canarySamples, ascending)
+    const b = joinAscending(baselineSamples, ascending)
     units.push({
       canary: empiricalQuantile(c, p) as number,
       baseline: empiricalQuantile(b, p) as number,
@@ -76,8 +82,8 @@ export function quantileUnits(
 }
 
 /** The samples of a unit's minutes in ascending order (one sorted minute is used as it is). */
-function joinAscending(parts: readonly Sample[]): Sample {
-  if (parts.length === 1) return toAscending(parts[0] as Sample)
+function joinAscending(parts: readonly Sample[], ascending: (sample: Sample) => Sample): Sample {
+  if (parts.length === 1) return ascending(parts[0] as Sample)
   const joined = new Float64Array(parts.reduce((total, part) => total + part.length, 0))
   let at = 0
   for (const part of parts) {

@@ -18,6 +18,8 @@ export interface MetricContext {
   readonly alphaPromote: number
   /** The cohort's latency sample in ascending order, sorted once per verdict. */
   readonly sortedLatency: (cohort: 'baseline' | 'canary') => Sample
+  /** A minute's latency sample in ascending order, sorted once per verdict. */
+  readonly ascending: (sample: Sample) => Sample
 }
 
 /** A metric's result, and how much more data (as a multiple of today's) it needs to decide. */
