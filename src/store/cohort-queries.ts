@@ -166,9 +166,11 @@ export function mergeMinutes(minutes: readonly MinuteCounts[]): MinuteCounts[] {
 /**
  * Request latencies sampled minute by minute: from each complete minute of the window, the
  * `latencySamplesPerMinute` spans with the smallest hash of start time and duration (all of
- * them in a quieter minute). Complete minutes never change, so the sample for a later window
- * contains the sample for an earlier one; that nesting is what keeps the judge's sequential
- * latency rule valid at every look. The minute in progress is left out for the same reason.
+ * them in a quieter minute). A complete minute's sample stays the same until late spans
+ * arrive for it, so the sample for a later window contains the sample for an earlier one; the
+ * verdict service freezes each minute's sample once it passes the watermark
+ * (src/verdicts/frozen-minutes.ts), which is what keeps the judge's sequential latency rule
+ * valid at every look even then. The minute in progress is left out for the same reason.
  *
  * To avoid sorting every span, a minute's spans are first thinned to those whose hash is under
  * a threshold admitting about {@link OVERSAMPLING}× the quota, computed from that minute's own
