@@ -166,9 +166,11 @@ export function mergeMinutes(minutes: readonly MinuteCounts[]): MinuteCounts[] {
 /**
  * Request latencies sampled minute by minute: from each complete minute of the window, the
  * `latencySamplesPerMinute` spans with the smallest hash of start time and duration (all of
- * them in a quieter minute). Complete minutes never change, so the sample for a later window
- * contains the sample for an earlier one; that nesting is what keeps the judge's sequential
- * latency rule valid at every look. The minute in progress is left out for the same reason.
+ * them in a quieter minute). A complete minute's sample stays the same until late spans
+ * arrive for it, so the sample for a later window contains the sample for an earlier one; the
+ * verdict service freezes each minute's sample once it passes the watermark
+ * (src/verdicts/frozen-minutes.ts), which is what keeps the judge's sequential latency rule
+ * valid at every look even then. The minute in progress is left out for the same reason.
  *
  * To avoid sorting every span, a minute's spans are first thinned to those whose hash is under
  * a threshold admitting about {@link OVERSAMPLING}× the quota, computed from that minute's own
@@ -179,13 +181,40 @@ export async function queryLatencySample(
   query: CohortQuery,
   minutes: readonly MinuteCounts[],
 ): Promise<number[]> {
+  return (await queryLatencyRows(store, query, minutes)).map((row) => Number(row.latency_ms))
+}
+
+/**
+ * The same sample as {@link queryLatencySample}, kept apart by minute (start in epoch ms), so
+ * that the judge can use minutes as the units of its latency rule.
+ */
+export async function queryLatencySampleByMinute(
+  store: Store,
+  query: CohortQuery,
+  minutes: readonly MinuteCounts[],
+): Promise<Map<number, number[]>> {
+  const byMinute = new Map<number, number[]>()
+  for (const row of await queryLatencyRows(store, query, minutes)) {
+    const startMs = Number(row.minute_s) * 1000
+    const list = byMinute.get(startMs) ?? []
+    list.push(Number(row.latency_ms))
+    byMinute.set(startMs, list)
+  }
+  return byMinute
+}
+
+async function queryLatencyRows(
+  store: Store,
+  query: CohortQuery,
+  minutes: readonly MinuteCounts[],
+): Promise<{ minute_s: string; latency_ms: number }[]> {
   const completeToMs = Math.floor(query.toMs / MINUTE_MS) * MINUTE_MS
   const complete = minutes.filter((minute) => minute.startMs < completeToMs && minute.requests > 0)
   if (complete.length === 0) return []
   const filter = toSpansFilter(query, query.fromMs, completeToMs)
-  const rows = await selectRows<{ latency_ms: number }>(
+  return selectRows<{ minute_s: string; latency_ms: number }>(
     store,
-    `SELECT duration_ns / 1e6 AS latency_ms
+    `SELECT toUnixTimestamp(toStartOfMinute(timestamp)) AS minute_s, duration_ns / 1e6 AS latency_ms
      FROM ${store.database}.spans
      WHERE ${filter.where}
        AND cityHash64(timestamp, duration_ns) <= transform(
@@ -203,7 +232,6 @@ export async function queryLatencySample(
       ),
     },
   )
-  return rows.map((row) => Number(row.latency_ms))
 }
 
 /**

@@ -198,6 +198,25 @@ export const MIGRATIONS: readonly Migration[] = [
         ADD COLUMN IF NOT EXISTS item_index Int32 DEFAULT -1 AFTER offset`,
     ],
   },
+  {
+    version: 9,
+    name: 'frozen minutes: the per-minute counts and latency samples each analysis has used',
+    statements: [
+      // One row per analysis, cohort and minute, written once when the minute passes the
+      // ingest-lag watermark (src/verdicts/frozen-minutes.ts); a restart reads them back.
+      `CREATE TABLE IF NOT EXISTS {db}.frozen_minutes (
+        analysis_id String,
+        cohort LowCardinality(String),
+        minute DateTime('UTC'),
+        requests UInt64,
+        errors UInt64,
+        latency_ms Array(Float64) CODEC(ZSTD(3)),
+        frozen_at DateTime64(3, 'UTC')
+      )
+      ENGINE = MergeTree
+      ORDER BY (analysis_id, cohort, minute)`,
+    ],
+  },
 ]
 
 /** TTL clauses derived from configuration, re-applied by `migrate` when the setting changes. */
@@ -215,6 +234,8 @@ export function ttlStatements(
       ttl: `toDateTime(received_at) + toIntervalDay(${ttlDays})`,
     },
     { table: 'events', days: ttlDays, ttl: `toDateTime(timestamp) + toIntervalDay(${ttlDays})` },
+    // Frozen minutes are kept as long as the rollup counts they were read from.
+    { table: 'frozen_minutes', days: rollupDays, ttl: `minute + toIntervalDay(${rollupDays})` },
     {
       table: 'kafka_batches',
       days: ledgerDays,
