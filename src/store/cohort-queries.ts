@@ -211,7 +211,32 @@ async function queryLatencyRows(
   const completeToMs = Math.floor(query.toMs / MINUTE_MS) * MINUTE_MS
   const complete = minutes.filter((minute) => minute.startMs < completeToMs && minute.requests > 0)
   if (complete.length === 0) return []
-  const filter = toSpansFilter(query, query.fromMs, completeToMs)
+  // Whole minutes from the per-minute sample table while its kept prefix covers the quota; a
+  // minute the analysis starts in the middle of, from raw spans (the table holds whole minutes).
+  const firstWholeMs = Math.ceil(query.fromMs / MINUTE_MS) * MINUTE_MS
+  if (query.latencySamplesPerMinute > LATENCY_SAMPLE_KEPT) {
+    return queryRawLatencyRows(store, query, complete, query.fromMs, completeToMs)
+  }
+  const [edge, whole] = await Promise.all([
+    queryRawLatencyRows(store, query, complete, query.fromMs, Math.min(firstWholeMs, completeToMs)),
+    queryKeptLatencyRows(store, query, complete, firstWholeMs, completeToMs),
+  ])
+  return [...edge, ...whole]
+}
+
+/**
+ * The sample of the minutes in [fromMs, toMs) from raw spans: the definition the kept sample
+ * must match (its tests compare the two).
+ */
+export async function queryRawLatencyRows(
+  store: Store,
+  query: CohortQuery,
+  complete: readonly MinuteCounts[],
+  fromMs: number,
+  toMs: number,
+): Promise<{ minute_s: string; latency_ms: number }[]> {
+  if (toMs <= fromMs) return []
+  const filter = toSpansFilter(query, fromMs, toMs)
   return selectRows<{ minute_s: string; latency_ms: number }>(
     store,
     `SELECT toUnixTimestamp(toStartOfMinute(timestamp)) AS minute_s, duration_ns / 1e6 AS latency_ms
@@ -222,17 +247,58 @@ async function queryLatencyRows(
          {minutes:Array(UInt32)}, {limits:Array(UInt64)}, toUInt64(0))
      ORDER BY toStartOfMinute(timestamp), cityHash64(timestamp, duration_ns), duration_ns
      LIMIT {perMinute:UInt32} BY toStartOfMinute(timestamp)`,
-    {
-      ...filter.params,
-      perMinute: query.latencySamplesPerMinute,
-      minutes: complete.map((minute) => minute.startMs / 1000),
-      // bigint, not string: inside an array parameter the client would quote a string.
-      limits: complete.map((minute) =>
-        BigInt(hashLimit((OVERSAMPLING * query.latencySamplesPerMinute) / minute.requests)),
-      ),
-    },
+    { ...filter.params, ...sampleParams(query, complete) },
   )
 }
+
+/**
+ * The same sample from `latency_sample_1m`, which keeps, per minute and cohort, the
+ * {@link LATENCY_SAMPLE_KEPT} spans of smallest (hash, duration): the quota under the minute's
+ * hash threshold is a prefix of that list, so the answer is the raw query's, span for span,
+ * read from a few thousand rows instead of every span of the window.
+ */
+async function queryKeptLatencyRows(
+  store: Store,
+  query: CohortQuery,
+  complete: readonly MinuteCounts[],
+  fromMs: number,
+  toMs: number,
+): Promise<{ minute_s: string; latency_ms: number }[]> {
+  if (toMs <= fromMs) return []
+  const filter = toRollupFilter(query, fromMs, toMs)
+  const rows = await selectRows<{ minute_s: string; latency_ms: number[] }>(
+    store,
+    `SELECT minute_s, arrayMap(kept -> kept.2 / 1e6, arraySlice(arrayFilter(
+         kept -> kept.1 <= transform(minute_s, {minutes:Array(UInt32)}, {limits:Array(UInt64)}, toUInt64(0)),
+         groupArraySortedMerge(${LATENCY_SAMPLE_KEPT})(sample)), 1, {perMinute:UInt32})) AS latency_ms
+     FROM ${store.database}.latency_sample_1m
+     WHERE ${filter.where}
+     GROUP BY toUInt32(toUnixTimestamp(minute)) AS minute_s ORDER BY minute_s`,
+    { ...filter.params, ...sampleParams(query, complete) },
+  )
+  return rows.flatMap((row) =>
+    row.latency_ms.map((latency) => ({ minute_s: row.minute_s, latency_ms: latency })),
+  )
+}
+
+/** The quota and each complete minute's hash threshold, as query parameters. */
+function sampleParams(query: CohortQuery, complete: readonly MinuteCounts[]) {
+  return {
+    perMinute: query.latencySamplesPerMinute,
+    minutes: complete.map((minute) => minute.startMs / 1000),
+    // bigint, not string: inside an array parameter the client would quote a string.
+    limits: complete.map((minute) =>
+      BigInt(hashLimit((OVERSAMPLING * query.latencySamplesPerMinute) / minute.requests)),
+    ),
+  }
+}
+
+/**
+ * Spans of smallest (hash, duration) kept per minute and cohort in `latency_sample_1m`
+ * (schema migration 3): verdicts whose quota is larger (analyses shorter than two hours at the
+ * default 30,000 samples) read raw spans instead.
+ */
+export const LATENCY_SAMPLE_KEPT = 256
 
 /**
  * How many more spans than the quota a minute's hash threshold admits: with 4× the quota
