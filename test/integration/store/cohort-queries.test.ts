@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insertRows } from '../../../src/store/insert-rows.ts'
 import {
   queryLatencySample,
+  queryLatencySampleByMinute,
   queryMinuteCounts,
   queryRawLatencyRows,
 } from '../../../src/store/cohort-queries.ts'
@@ -209,8 +210,15 @@ describe('the kept per-minute latency sample', () => {
             query.fromMs,
             Math.floor(query.toMs / 60_000) * 60_000,
           )
-          const sample = await queryLatencySample(store, query, minutes)
-          expect(sample).toEqual(raw.map((row) => Number(row.latency_ms)))
+          const byMinute = await queryLatencySampleByMinute(store, query, minutes)
+          const expected = new Map<number, number[]>()
+          for (const row of raw) {
+            const startMs = Number(row.minute_s) * 1000
+            expected.set(startMs, [...(expected.get(startMs) ?? []), Number(row.latency_ms)])
+          }
+          const sorted = (map: Map<number, number[]>) =>
+            [...map].map(([startMs, values]) => [startMs, [...values].sort((a, b) => a - b)])
+          expect(sorted(byMinute).sort()).toEqual(sorted(expected).sort())
         },
       ),
       { numRuns: 40 },
