@@ -118,7 +118,7 @@ function post(agent: Agent, port: number, body: Uint8Array): Promise<number> {
         res.on('end', () => {
           // The first refusal of each kind says why (it is JSON-or-protobuf; the text shows).
           const status = res.statusCode ?? 0
-          if (status !== 200 && (process.env.SHOW_ALL === '1' || !refusalsShown.has(status))) {
+          if (status !== 200 && !refusalsShown.has(status)) {
             refusalsShown.add(status)
             console.error(`first ${status}:`, Buffer.concat(chunks).toString('latin1'))
           }
