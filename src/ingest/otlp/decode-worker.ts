@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads'
 import { isRhError, toMessage } from '../../errors.ts'
 import type { MappingOptions, MapSpansOptions } from '../../model/map-spans.ts'
+import { createSpansChunkBuilder } from '../../store/spans-block.ts'
 import { decodeTraces } from './decode-traces.ts'
 import type { OtlpEncoding } from './encode-response.ts'
 import { packTypedArrays } from './transferables.ts'
@@ -14,6 +15,9 @@ export interface DecodeJob {
   readonly options: MapSpansOptions
 }
 
+/** The thread's one builder: its columns are reused by every job, as packing copies them. */
+const builder = createSpansChunkBuilder(4_096)
+
 /**
  * A decoding thread: decodes each job it is sent and posts back the chunk, its buffers packed
  * into one that is transferred rather than copied, or the error (code and message) to throw on
@@ -21,7 +25,9 @@ export interface DecodeJob {
  */
 parentPort?.on('message', (job: DecodeJob) => {
   try {
-    const decoded = packTypedArrays(decodeTraces(job.body, job.encoding, job.mapping, job.options))
+    const decoded = packTypedArrays(
+      decodeTraces(job.body, job.encoding, job.mapping, job.options, builder),
+    )
     parentPort?.postMessage({ id: job.id, decoded }, [decoded.buffer])
   } catch (error) {
     parentPort?.postMessage({
