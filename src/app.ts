@@ -19,6 +19,7 @@ import { TABLE_COLUMNS } from './store/table-columns.ts'
 import { isSchemaCurrent, migrate } from './store/migrate.ts'
 import { assertReachable, createStore, type Store } from './store/store-client.ts'
 import { createStoreCohortSource } from './store/store-cohort-source.ts'
+import { toConfiguredSpanSource } from './store/otel-traces.ts'
 import { createStoreSeriesSource } from './store/series-queries.ts'
 import { createVerdictService } from './verdicts/verdict-service.ts'
 import { createSqlConsole } from './store/read-only-sql.ts'
@@ -65,7 +66,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const closers: (() => void)[] = []
   try {
     await assertReachable(store)
-    await migrate({ store, ttlDays: config.clickhouse.ttlDays, logger })
+    const spanSource = toConfiguredSpanSource(store.database, config)
+    await migrate({
+      store,
+      ttlDays: config.clickhouse.ttlDays,
+      logger,
+      configured: spanSource.statements,
+    })
 
     const writer = createBatchWriter<SpansChunk>({
       writeBatch: (chunks, deduplicationToken) => {
@@ -131,7 +138,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     closers.push(() => templates.close())
     const verdicts = createVerdictService({
       repository: createAnalysesRepository(store),
-      cohorts: createStoreCohortSource(store, logger),
+      cohorts: createStoreCohortSource(store, logger, spanSource.tables),
       now,
       logger,
       cacheMs: config.api.verdictCacheMs,

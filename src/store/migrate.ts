@@ -13,6 +13,11 @@ export interface MigrateOptions {
   readonly logger?: Logger
   readonly migrations?: readonly Migration[]
   /**
+   * Statements derived from the configuration, run after the migrations every time (each is
+   * idempotent, e.g. `CREATE OR REPLACE VIEW`): the `otel_spans` view.
+   */
+  readonly configured?: readonly string[]
+  /**
    * How long a claim on a migration holds: another process waits this long for it to be
    * applied before it claims the migration itself (the claimer died mid-way).
    */
@@ -68,6 +73,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       logger.info({ version: migration.version, name: migration.name }, 'migration applied')
     }
   }
+  for (const statement of options.configured ?? []) await run(store, statement, 0)
   const ttlChanged = await applyTtl(store, options.ttlDays)
   return { applied, ttlChanged }
 }
@@ -143,9 +149,7 @@ async function latestClaim(
      WHERE version = {version:UInt32} ORDER BY attempt DESC LIMIT 1`,
     { version },
   )
-  return row === undefined
-    ? undefined
-    : { attempt: Number(row.attempt), ageMs: Number(row.age_ms) }
+  return row === undefined ? undefined : { attempt: Number(row.attempt), ageMs: Number(row.age_ms) }
 }
 
 /** Versions recorded as applied, ascending. */
