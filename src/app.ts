@@ -72,6 +72,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       ttlDays: config.clickhouse.ttlDays,
       logger,
       configured: spanSource.statements,
+      cluster: config.clickhouse.cluster,
     })
 
     const writer = createBatchWriter<SpansChunk>({

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { RhError, toMessage } from '../errors.ts'
+import {
+  toClusterBookkeeping,
+  toClusterMigrations,
+  toClusterStatements,
+  toLocalTable,
+} from './cluster-ddl.ts'
 import { insertRows } from './insert-rows.ts'
 import { toDeduplicationToken } from './safe-settings.ts'
 import { silentLogger, type Logger } from '../logger.ts'
@@ -17,6 +23,11 @@ export interface MigrateOptions {
    * idempotent, e.g. `CREATE OR REPLACE VIEW`): the `otel_spans` view.
    */
   readonly configured?: readonly string[]
+  /**
+   * `clickhouse.cluster`: every statement in its cluster form (`src/store/cluster-ddl.ts`);
+   * '' or omitted = one server.
+   */
+  readonly cluster?: string
   /**
    * How long a claim on a migration holds: another process waits this long for it to be
    * applied before it claims the migration itself (the claimer died mid-way).
@@ -42,25 +53,17 @@ export interface MigrateResult {
  * the store keeps one claim; the winner applies it and the others wait until it is recorded.
  */
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
-  const { store, logger = silentLogger, migrations = MIGRATIONS } = options
-  const db = store.database
-  await run(store, `CREATE DATABASE IF NOT EXISTS ${db}`, 0)
-  await run(
-    store,
-    `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (
-      version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
-    ) ENGINE = ReplacingMergeTree ORDER BY version`,
-    0,
-  )
-  await run(
-    store,
-    `CREATE TABLE IF NOT EXISTS ${db}.schema_migration_claims (
-      version UInt32, attempt UInt32, claimed_by String,
-      claimed_at DateTime64(3, 'UTC') DEFAULT now64(3)
-    ) ENGINE = MergeTree ORDER BY (version, attempt)
-    SETTINGS non_replicated_deduplication_window = 1000`,
-    0,
-  )
+  const { store, logger = silentLogger } = options
+  const cluster = options.cluster ?? ''
+  const forCluster = (statements: readonly string[]) =>
+    cluster === '' ? statements : toClusterBookkeeping(statements, cluster)
+  const migrations =
+    cluster === ''
+      ? (options.migrations ?? MIGRATIONS)
+      : toClusterMigrations(options.migrations ?? MIGRATIONS, cluster)
+  for (const statement of forCluster(bookkeepingStatements(store.database))) {
+    await run(store, statement, 0)
+  }
   const claims = {
     me: randomUUID(),
     leaseMs: options.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS,
@@ -73,9 +76,24 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       logger.info({ version: migration.version, name: migration.name }, 'migration applied')
     }
   }
-  for (const statement of options.configured ?? []) await run(store, statement, 0)
-  const ttlChanged = await applyTtl(store, options.ttlDays)
+  for (const statement of forCluster(options.configured ?? [])) await run(store, statement, 0)
+  const ttlChanged = await applyTtl(store, options.ttlDays, cluster)
   return { applied, ttlChanged }
+}
+
+/** The tables `migrate` keeps its own records in, created before any migration. */
+export function bookkeepingStatements(db: string): string[] {
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${db}`,
+    `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (
+      version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    ) ENGINE = ReplacingMergeTree ORDER BY version`,
+    `CREATE TABLE IF NOT EXISTS ${db}.schema_migration_claims (
+      version UInt32, attempt UInt32, claimed_by String,
+      claimed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    ) ENGINE = MergeTree ORDER BY (version, attempt)
+    SETTINGS non_replicated_deduplication_window = 1000`,
+  ]
 }
 
 interface Claims {
@@ -171,20 +189,19 @@ export async function isSchemaCurrent(store: Store): Promise<boolean> {
   }
 }
 
-async function applyTtl(store: Store, ttlDays: number): Promise<string[]> {
+async function applyTtl(store: Store, ttlDays: number, cluster: string): Promise<string[]> {
   const changed: string[] = []
   for (const { table, days, ttl } of ttlStatements(ttlDays)) {
-    const current = await createTableQuery(store, table)
+    const current = await createTableQuery(store, cluster === '' ? table : toLocalTable(table))
     // A table of a later migration than the ones given (tests migrate with their own lists).
     if (current === '') continue
     // ClickHouse normalises the TTL expression in the stored CREATE statement; comparing the
     // interval literal is enough to know whether it already holds.
     if (current.includes(` TTL `) && current.includes(`toIntervalDay(${days})`)) continue
-    await run(
-      store,
-      `ALTER TABLE ${store.database}.${table} MODIFY TTL ${ttl} SETTINGS materialize_ttl_after_modify = 0`,
-      0,
-    )
+    const statement = `ALTER TABLE ${store.database}.${table} MODIFY TTL ${ttl} SETTINGS materialize_ttl_after_modify = 0`
+    for (const each of cluster === '' ? [statement] : toClusterStatements(statement, cluster)) {
+      await run(store, each, 0)
+    }
     changed.push(table)
   }
   return changed

@@ -17,6 +17,7 @@ export function createMigrateCommand(): Command {
           ttlDays: config.clickhouse.ttlDays,
           logger,
           configured: toConfiguredSpanSource(store.database, config).statements,
+          cluster: config.clickhouse.cluster,
         })
         console.log(
           result.applied.length === 0 && result.ttlChanged.length === 0
