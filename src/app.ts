@@ -155,7 +155,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     const api = await createApiServer({
       sql,
       verdicts,
-      series: createStoreSeriesSource(store),
+      series: createStoreSeriesSource(store, spanSource.tables),
       logger,
       version: options.version ?? '0.0.0',
       tokens,

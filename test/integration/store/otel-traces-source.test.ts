@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../../../src/app.ts'
+import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
+import { queryChanges } from '../../../src/store/series-queries.ts'
+import { toConfiguredSpanSource } from '../../../src/store/otel-traces.ts'
 import { startTestApp } from '../../helpers/app.ts'
 import { buildTracePayload, type PayloadSpanSpec } from '../../helpers/otel-payloads.ts'
 import {
@@ -121,7 +124,7 @@ afterAll(async () => {
   await ingesting?.stop()
 })
 
-async function verdictOf(app: RunningApp, analysis: object): Promise<Record<string, unknown>> {
+async function createAnalysis(app: RunningApp, analysis: object): Promise<string> {
   const created = await fetch(`${app.apiUrl}/api/v1/analyses`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -129,6 +132,11 @@ async function verdictOf(app: RunningApp, analysis: object): Promise<Record<stri
   })
   expect(created.status).toBe(201)
   const { id } = (await created.json()) as { id: string }
+  return id
+}
+
+async function verdictOf(app: RunningApp, analysis: object): Promise<Record<string, unknown>> {
+  const id = await createAnalysis(app, analysis)
   const verdict = await fetch(`${app.apiUrl}/api/v1/analyses/${id}/verdict`)
   expect(verdict.status).toBe(200)
   // The two servers' analyses differ only in their ids.
@@ -182,5 +190,53 @@ describe('a span source over the Collector ClickHouse exporter table otel_traces
       `SELECT count() AS rows FROM ${otelTable}`,
     )
     expect(Number(row?.rows)).toBe(2 * (3000 + 3000 + 2500 + 2500))
+  })
+
+  it('draws the same per-minute series on the page, from the view instead of the rollup', async () => {
+    interface Point {
+      requests: number
+      errors: number
+      p95Ms: number | null
+    }
+    const analysis = {
+      service: 'cart',
+      environment: 'production',
+      baseline: { release: '2.0', flag: { key: 'new-cart', variant: 'off' } },
+      canary: { release: '2.0', flag: { key: 'new-cart', variant: 'on' } },
+    }
+    const seriesOf = async (app: RunningApp) => {
+      const id = await createAnalysis(app, analysis)
+      const response = await fetch(`${app.apiUrl}/api/v1/analyses/${id}/series`)
+      expect(response.status).toBe(200)
+      return (await response.json()) as { canary: { points: Point[] } }
+    }
+    const own = (await seriesOf(ingesting)).canary.points
+    const fromView = (await seriesOf(reading)).canary.points
+    expect(own.length).toBe(20)
+    const counts = (points: Point[]) => points.map(({ requests, errors }) => [requests, errors])
+    expect(counts(fromView)).toEqual(counts(own))
+    // t-digest estimates, from merged per-insert states against one pass over the rows.
+    fromView.forEach((point, index) => {
+      expect(point.p95Ms).toBeCloseTo(own[index]!.p95Ms!, -0.5)
+    })
+  })
+
+  it('finds the same releases and flag variants for a report', async () => {
+    const range = { service: 'cart', environment: '', fromMs: FROM_MS, toMs: NOW_MS }
+    const own = await queryChanges(ingesting.store, range)
+    const fromView = await queryChanges(
+      reading.store,
+      range,
+      toConfiguredSpanSource(reading.store.database, {
+        clickhouse: { ...DEFAULT_CONFIG.clickhouse, otelTraces: { table: otelTable } },
+        mapping: DEFAULT_CONFIG.mapping,
+      }).tables,
+    )
+    expect(own.map((change) => [change.kind, change.release, change.flagVariant])).toEqual([
+      ['release', '2.0', ''],
+      ['flag', '', 'off'],
+      ['flag', '', 'on'],
+    ])
+    expect(fromView).toEqual(own)
   })
 })
