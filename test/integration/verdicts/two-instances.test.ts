@@ -155,4 +155,33 @@ describe('two API instances over one store', () => {
     const stored = await second.inject({ url: `/api/v1/analyses/${id}` })
     expect(stored.json()).toMatchObject({ version: 2, policy: { alpha } })
   })
+
+  it('give both callers the one analysis stored when both create it under the same natural key at once', async () => {
+    // Controller adapters create an analysis under an id derived from its cohorts; two
+    // processes answering the first polls of one rollout create it together.
+    const service = () =>
+      createVerdictService({
+        repository: createAnalysesRepository(store),
+        cohorts: createStoreCohortSource(store, silentLogger),
+        now: () => clockMs,
+      })
+    const input = (alpha: number) => ({
+      service: 'natural-key',
+      baseline: { release: '1' },
+      canary: { release: '2' },
+      policy: { alpha },
+    })
+    const id = `natural-${Math.random().toString(36).slice(2)}`
+    const [one, other] = await Promise.all([
+      service().create(input(0.01), { id }),
+      service().create(input(0.02), { id }),
+    ])
+    expect(other).toEqual(one)
+    const rows = await queryRows<{ version: string }>(
+      store,
+      `SELECT version FROM ${store.database}.analyses WHERE id = {id:String}`,
+      { id },
+    )
+    expect(rows).toHaveLength(1)
+  })
 })
