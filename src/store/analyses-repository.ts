@@ -24,12 +24,20 @@ export interface VerdictRecord {
  */
 export type SaveOutcome = 'saved' | 'conflict'
 
+export interface SaveOptions {
+  /**
+   * The id is new, drawn at random by this process: no other writer can hold it, so the read
+   * of which write the version holds is skipped (one query less per analysis created).
+   */
+  readonly freshId?: boolean
+}
+
 export interface AnalysesRepository {
   /**
    * Stores a new version of an analysis, first writer wins: the version is the compare-and-set
    * key, shared through the store so that it holds between processes (see `save` below).
    */
-  save(analysis: AnalysisDefinition): Promise<SaveOutcome>
+  save(analysis: AnalysisDefinition, options?: SaveOptions): Promise<SaveOutcome>
   /**
    * The newest version of an analysis, or the version in force at `atMs` (the newest created
    * at or before it; the first when all are later), or undefined when there is none.
@@ -75,7 +83,7 @@ interface VerdictRow {
 export function createAnalysesRepository(store: Store): AnalysesRepository {
   const db = store.database
   return {
-    async save(analysis) {
+    async save(analysis, saveOptions = {}) {
       // Every writer of a version sends the same token, so the store keeps the first write
       // and drops the others (schema migration 7 gives `analyses` a deduplication window);
       // each writer then reads which write the version holds. A retry of our own write is
@@ -87,6 +95,7 @@ export function createAnalysesRepository(store: Store): AnalysesRepository {
         // Ids may come from requests: only their digest reaches the setting.
         deduplicationToken: toDeduplicationToken('analysis', [analysis.id, analysis.version]),
       })
+      if (saveOptions.freshId === true) return 'saved'
       const [stored] = await selectRows<{ write_id: string }>(
         store,
         `SELECT write_id FROM ${db}.analyses

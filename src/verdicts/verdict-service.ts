@@ -158,7 +158,10 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
             : parseRequestTime('startTime', input.startTime),
         policy,
       }
-      if ((await options.repository.save(analysis)) === 'conflict') {
+      const saved = await options.repository.save(analysis, {
+        freshId: createOptions.id === undefined,
+      })
+      if (saved === 'conflict') {
         // Only a caller-chosen id can collide: the same natural key created by two processes
         // at once. Both get the one that was stored.
         const stored = await options.repository.find(analysis.id)
