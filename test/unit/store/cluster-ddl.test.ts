@@ -9,6 +9,10 @@ import {
 import { toInsertSettings } from '../../../src/store/insert-statement.ts'
 import { bookkeepingStatements } from '../../../src/store/migrate.ts'
 import { MIGRATIONS } from '../../../src/store/schema.ts'
+import { createStore } from '../../../src/store/store-client.ts'
+import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
+import { resolveConfig } from '../../../src/config/resolve-config.ts'
+import { resolveFromFlags } from '../../../src/cli/config-options.ts'
 
 const CLUSTER = 'rh_cluster'
 const statements = [
@@ -130,5 +134,24 @@ describe('the single-server path', () => {
       distributed_foreground_insert: 1,
       insert_deduplication_token: 'spans-1',
     })
+  })
+
+  it('is the default: clickhouse.cluster is empty unless set by file, RH_CLICKHOUSE_CLUSTER or --clickhouse-cluster', () => {
+    expect(DEFAULT_CONFIG.clickhouse.cluster).toBe('')
+    const fromEnv = resolveConfig({ file: '/dev/null', env: { RH_CLICKHOUSE_CLUSTER: 'rh' } })
+    expect(fromEnv.clickhouse.cluster).toBe('rh')
+    const fromFlag = resolveFromFlags({
+      config: '/dev/null',
+      clickhouseCluster: 'rh_flag',
+      logLevel: 'info',
+      logFormat: 'json',
+    })
+    expect(fromFlag.clickhouse.cluster).toBe('rh_flag')
+  })
+
+  it('refuses a cluster without a server: the embedded engine is one machine', () => {
+    expect(() => createStore({ ...DEFAULT_CONFIG.clickhouse, cluster: 'rh_cluster' })).toThrow(
+      /clickhouse.cluster.*needs a ClickHouse server/,
+    )
   })
 })
