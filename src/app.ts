@@ -20,6 +20,7 @@ import { TABLE_COLUMNS } from './store/table-columns.ts'
 import { isSchemaCurrent, migrate } from './store/migrate.ts'
 import { assertReachable, createStore, type Store } from './store/store-client.ts'
 import { createStoreCohortSource } from './store/store-cohort-source.ts'
+import { toConfiguredSpanSource } from './store/otel-traces.ts'
 import { createStoreSeriesSource } from './store/series-queries.ts'
 import { createVerdictService } from './verdicts/verdict-service.ts'
 import { createSqlConsole } from './store/read-only-sql.ts'
@@ -66,7 +67,14 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const closers: (() => void)[] = []
   try {
     await assertReachable(store)
-    await migrate({ store, ttlDays: config.clickhouse.ttlDays, logger })
+    const spanSource = toConfiguredSpanSource(store.database, config)
+    await migrate({
+      store,
+      ttlDays: config.clickhouse.ttlDays,
+      logger,
+      configured: spanSource.statements,
+      cluster: config.clickhouse.cluster,
+    })
 
     // The writer inserts one block at a time: each is encoded into the same buffer.
     const blockSink = new ByteSink()
@@ -134,7 +142,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     closers.push(() => templates.close())
     const verdicts = createVerdictService({
       repository: createAnalysesRepository(store),
-      cohorts: createStoreCohortSource(store, logger),
+      cohorts: createStoreCohortSource(store, logger, spanSource.tables),
       now,
       logger,
       cacheMs: config.api.verdictCacheMs,
@@ -150,7 +158,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     const api = await createApiServer({
       sql,
       verdicts,
-      series: createStoreSeriesSource(store),
+      series: createStoreSeriesSource(store, spanSource.tables),
       logger,
       version: options.version ?? '0.0.0',
       tokens,

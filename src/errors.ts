@@ -20,6 +20,8 @@ export const ERRORS = {
   RH_API_UNAUTHORIZED: { status: 401, retriable: false },
   RH_API_FORBIDDEN: { status: 403, retriable: false },
   RH_API_BODY_TOO_LARGE: { status: 413, retriable: false },
+  /** The analysis changed since the version the request was based on: read it again, then retry. */
+  RH_API_CONFLICT: { status: 409, retriable: false },
   RH_POLICY_INVALID: { status: 400, retriable: false },
   /** Analyst SQL that may not run: a write, a setting, another database, two statements. */
   RH_SQL_REFUSED: { status: 400, retriable: false },

@@ -25,6 +25,7 @@ import {
   idParams,
   listAnalysesQuery,
   readyBody,
+  updatePolicyQuery,
   verdictBody,
   verdictQuery,
 } from './schemas.ts'
@@ -205,6 +206,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         summary: 'Change the policy from now on (a new version; history is kept)',
         operationId: 'updatePolicy',
         params: idParams,
+        querystring: updatePolicyQuery,
         body: { type: 'object', description: 'Judge policy; {} = defaults' },
         response: {
           200: {
@@ -212,12 +214,18 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
             properties: { id: { type: 'string' }, version: { type: 'integer' } },
           },
           ...errorResponses,
+          409: errorBody,
         },
       },
     },
     async (request) => {
       const { id } = request.params as { id: string }
-      const analysis = await options.verdicts.updatePolicy(id, request.body)
+      const { version } = request.query as { version?: number }
+      const analysis = await options.verdicts.updatePolicy(
+        id,
+        request.body,
+        version === undefined ? {} : { expectedVersion: version },
+      )
       if (analysis === undefined) throw notFound(id)
       return { id: analysis.id, version: analysis.version }
     },

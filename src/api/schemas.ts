@@ -380,3 +380,18 @@ export const historyBody = {
     },
   },
 } as const
+
+/** `?version=`: the version a policy update replaces; another version there is a 409. */
+export const updatePolicyQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    version: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 4294967295,
+      description:
+        'The version this update replaces (from GET /api/v1/analyses/{id}); when the analysis has moved on, or another update stores the next version first, the answer is 409 and nothing changes',
+    },
+  },
+} as const

@@ -22,6 +22,10 @@ export function addConfigOptions(command: Command): Command {
   return command
     .option('-c, --config <file>', 'YAML config file (default: ./release-health.yaml if present)')
     .option('--clickhouse-url <url>', 'ClickHouse server URL (default: the embedded engine)')
+    .option(
+      '--clickhouse-cluster <name>',
+      'ClickHouse cluster (remote_servers name) to create the tables on, ON CLUSTER (default: one server)',
+    )
     .option('--data-path <dir>', 'data directory of the embedded engine (default: ./data)')
     .option('--log-level <level>', 'debug, info, warn or error', process.env.RH_LOG_LEVEL ?? 'info')
     .addOption(
@@ -45,6 +49,7 @@ export interface ConfigFlags {
   readonly config?: string
   readonly clickhouseUrl?: string
   readonly dataPath?: string
+  readonly clickhouseCluster?: string
   readonly logLevel: string
   readonly logFormat: LogFormat
 }
@@ -53,6 +58,9 @@ export function resolveFromFlags(flags: ConfigFlags, extra: Record<string, unkno
   const overrides: Record<string, unknown> = { ...extra }
   if (flags.clickhouseUrl !== undefined) overrides['clickhouse.url'] = flags.clickhouseUrl
   if (flags.dataPath !== undefined) overrides['clickhouse.dataPath'] = flags.dataPath
+  if (flags.clickhouseCluster !== undefined) {
+    overrides['clickhouse.cluster'] = flags.clickhouseCluster
+  }
   return resolveConfig({
     ...(flags.config === undefined ? {} : { file: flags.config }),
     env: process.env,

@@ -10,6 +10,20 @@ export const DEFAULT_CONFIG = {
     requestTimeoutMs: 30_000,
     /** Raw spans older than this are dropped by ClickHouse TTL; rollups are kept 4x longer. */
     ttlDays: 30,
+    /**
+     * The ClickHouse cluster (its `remote_servers` name) to keep the tables on: Replicated
+     * tables on every server, sharded telemetry behind Distributed tables, created ON CLUSTER
+     * (docs/scaling.md). Needs `url`. '' = one server, or the embedded engine.
+     */
+    cluster: '',
+    /**
+     * Read the spans that verdicts judge from the OpenTelemetry Collector ClickHouse exporter's
+     * traces table instead of those release-health ingests, read-only (docs/scaling.md).
+     */
+    otelTraces: {
+      /** The exporter's table as `database.table`, e.g. `otel.otel_traces`; '' = off. */
+      table: '',
+    },
   },
   otlp: {
     /** host: the address to listen on; 127.0.0.1 = this machine only, 0.0.0.0 = every interface. */

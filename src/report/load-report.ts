@@ -7,6 +7,7 @@ import {
   type SeriesPoint,
 } from '../store/series-queries.ts'
 import { queryEventSeries } from '../store/event-cohort-queries.ts'
+import { ownSpanTables, type SpanTables } from '../store/cohort-queries.ts'
 import type { Store } from '../store/store-client.ts'
 import type { AnalysisDefinition } from '../verdicts/analysis-definition.ts'
 import { changeKey, type AnalysisReport, type ReportModel } from './report-model.ts'
@@ -22,6 +23,8 @@ const MAX_ANALYSES = 1_000
 
 export interface ReportContext {
   readonly store: Store
+  /** Where spans are read (`toConfiguredSpanSource`); omitted: release-health's own tables. */
+  readonly tables?: SpanTables | undefined
   readonly nowMs: number
   readonly version: string
 }
@@ -110,26 +113,38 @@ async function loadWindow(
   },
 ): Promise<ReportModel> {
   const { store } = context
+  const tables = context.tables ?? ownSpanTables(store)
   const range = {
     service: window.service,
     environment: window.environment,
     fromMs: window.fromMs,
     toMs: window.toMs,
   }
-  const changes = await queryChanges(store, range)
-  const releases = await queryReleaseSeries(store, range)
+  const changes = await queryChanges(store, range, tables)
+  const releases = await queryReleaseSeries(store, range, tables)
   const flagSeries = new Map<string, SeriesPoint[]>()
   for (const change of changes.filter((candidate) => candidate.kind === 'flag')) {
     const selector = { flag: { key: change.flagKey, variant: change.flagVariant } }
-    flagSeries.set(changeKey(change), await queryCohortSeries(store, { ...range, selector }))
+    flagSeries.set(
+      changeKey(change),
+      await queryCohortSeries(store, { ...range, selector }, tables),
+    )
   }
   const analyses: AnalysisReport[] = []
   for (const entry of window.analyses) {
     const cohort = { ...range, environment: entry.analysis.environment }
     analyses.push({
       ...entry,
-      baseline: await queryCohortSeries(store, { ...cohort, selector: entry.analysis.baseline }),
-      canary: await queryCohortSeries(store, { ...cohort, selector: entry.analysis.canary }),
+      baseline: await queryCohortSeries(
+        store,
+        { ...cohort, selector: entry.analysis.baseline },
+        tables,
+      ),
+      canary: await queryCohortSeries(
+        store,
+        { ...cohort, selector: entry.analysis.canary },
+        tables,
+      ),
       baselineEvents: await queryEventSeries(store, {
         ...cohort,
         selector: entry.analysis.baseline,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { AnalysisDefinition, CohortSelector } from '../verdicts/analysis-definition.ts'
 import { insertRows } from './insert-rows.ts'
 import { toDeduplicationToken } from './safe-settings.ts'
@@ -17,8 +18,26 @@ export interface VerdictRecord {
   readonly body: unknown
 }
 
+/**
+ * What became of a save: `conflict` when another writer (another release-health process, or
+ * a concurrent request) stored this id and version first; the stored version is theirs.
+ */
+export type SaveOutcome = 'saved' | 'conflict'
+
+export interface SaveOptions {
+  /**
+   * The id is new, drawn at random by this process: no other writer can hold it, so the read
+   * of which write the version holds is skipped (one query less per analysis created).
+   */
+  readonly freshId?: boolean
+}
+
 export interface AnalysesRepository {
-  save(analysis: AnalysisDefinition): Promise<void>
+  /**
+   * Stores a new version of an analysis, first writer wins: the version is the compare-and-set
+   * key, shared through the store so that it holds between processes (see `save` below).
+   */
+  save(analysis: AnalysisDefinition, options?: SaveOptions): Promise<SaveOutcome>
   /**
    * The newest version of an analysis, or the version in force at `atMs` (the newest created
    * at or before it; the first when all are later), or undefined when there is none.
@@ -26,7 +45,15 @@ export interface AnalysesRepository {
   find(id: string, atMs?: number): Promise<AnalysisDefinition | undefined>
   /** Newest analyses first (latest version of each), optionally of one service. */
   list(options: { service?: string; limit: number }): Promise<AnalysisDefinition[]>
+  /** Records an evaluation a controller asked for: every poll is kept. */
   recordVerdict(record: VerdictRecord): Promise<void>
+  /**
+   * Records that the decision changed from `previous` (the newest recorded evaluation, or
+   * undefined when none is) to `record.decision`. Processes that saw the same previous entry
+   * and the same new decision write one entry between them: the write's deduplication token is
+   * derived from both, so the store drops the copies.
+   */
+  recordDecisionChange(record: VerdictRecord, previous: VerdictRecord | undefined): Promise<void>
   listVerdicts(analysisId: string, limit: number): Promise<VerdictRecord[]>
 }
 
@@ -56,13 +83,26 @@ interface VerdictRow {
 export function createAnalysesRepository(store: Store): AnalysesRepository {
   const db = store.database
   return {
-    async save(analysis) {
+    async save(analysis, saveOptions = {}) {
+      // Every writer of a version sends the same token, so the store keeps the first write
+      // and drops the others (schema migration 7 gives `analyses` a deduplication window);
+      // each writer then reads which write the version holds. A retry of our own write is
+      // dropped the same way and still reads as ours.
+      const writeId = randomUUID()
       await insertRows(store, {
         table: 'analyses',
-        rows: [toAnalysisRow(analysis)],
-        // Ids and requesters may come from requests: only their digest reaches the setting.
+        rows: [{ ...toAnalysisRow(analysis), write_id: writeId }],
+        // Ids may come from requests: only their digest reaches the setting.
         deduplicationToken: toDeduplicationToken('analysis', [analysis.id, analysis.version]),
       })
+      if (saveOptions.freshId === true) return 'saved'
+      const [stored] = await selectRows<{ write_id: string }>(
+        store,
+        `SELECT write_id FROM ${db}.analyses
+                WHERE id = {id:String} AND version = {version:UInt32} LIMIT 1`,
+        { id: analysis.id, version: analysis.version },
+      )
+      return stored?.write_id === writeId ? 'saved' : 'conflict'
     },
 
     async find(id, atMs) {
@@ -93,22 +133,30 @@ export function createAnalysesRepository(store: Store): AnalysesRepository {
     async recordVerdict(record) {
       await insertRows(store, {
         table: 'verdicts',
-        rows: [
-          {
-            analysis_id: record.analysisId,
-            evaluated_at: toDateTimeText(record.evaluatedAtMs),
-            recorded_at: toDateTimeText(record.recordedAtMs),
-            decision: record.decision,
-            reasons: record.reasons,
-            policy_version: record.policyVersion,
-            requester: record.requester,
-            body: JSON.stringify(record.body),
-          },
-        ],
+        rows: [toVerdictRow(record)],
+        // Every poll is kept, even two in the same millisecond: the token is unique to this
+        // write, and its own retries (inside insertRows) reuse it.
         deduplicationToken: toDeduplicationToken('verdict', [
           record.analysisId,
           record.recordedAtMs,
           record.requester,
+          randomUUID(),
+        ]),
+      })
+    },
+
+    async recordDecisionChange(record, previous) {
+      const after =
+        previous === undefined
+          ? ['none']
+          : [previous.evaluatedAtMs, previous.recordedAtMs, previous.requester, previous.decision]
+      await insertRows(store, {
+        table: 'verdicts',
+        rows: [toVerdictRow(record)],
+        deduplicationToken: toDeduplicationToken('decision-change', [
+          record.analysisId,
+          ...after,
+          record.decision,
         ]),
       })
     },
@@ -131,6 +179,19 @@ export function createAnalysesRepository(store: Store): AnalysesRepository {
         body: JSON.parse(row.body) as unknown,
       }))
     },
+  }
+}
+
+function toVerdictRow(record: VerdictRecord): Record<string, unknown> {
+  return {
+    analysis_id: record.analysisId,
+    evaluated_at: toDateTimeText(record.evaluatedAtMs),
+    recorded_at: toDateTimeText(record.recordedAtMs),
+    decision: record.decision,
+    reasons: record.reasons,
+    policy_version: record.policyVersion,
+    requester: record.requester,
+    body: JSON.stringify(record.body),
   }
 }
 

@@ -19,6 +19,31 @@ export interface MinuteCounts extends CohortCounts {
 
 const MINUTE_MS = 60_000
 
+/**
+ * Where a cohort's spans are read: release-health's own `spans` and the rollups its views fill,
+ * or a table with the columns of `spans` that has no rollups (the `otel_spans` view over the
+ * Collector exporter's table, `src/store/otel-traces.ts`), whose minutes all come from raw rows.
+ */
+export interface SpanTables {
+  /** `database.table` of rows with the columns of `spans` that the queries below read. */
+  readonly spans: string
+  readonly rollups?: {
+    /** Like `request_rollup_1m`. */
+    readonly requests: string
+    /** Like `latency_sample_1m`. */
+    readonly latencySample: string
+  }
+}
+
+/** release-health's own tables. */
+export function ownSpanTables(store: Store): SpanTables {
+  const db = store.database
+  return {
+    spans: `${db}.spans`,
+    rollups: { requests: `${db}.request_rollup_1m`, latencySample: `${db}.latency_sample_1m` },
+  }
+}
+
 interface Filter {
   readonly where: string
   readonly params: Record<string, string | number>
@@ -98,17 +123,23 @@ export function toRollupFilter(query: CohortQuery, fromMs: number, toMs: number)
  * minutes at either edge from raw spans, in one query (the embedded engine runs bound queries
  * one at a time, so each query saved is time saved).
  */
-export async function queryMinuteCounts(store: Store, query: CohortQuery): Promise<MinuteCounts[]> {
-  const firstWholeMs = Math.ceil(query.fromMs / MINUTE_MS) * MINUTE_MS
+export async function queryMinuteCounts(
+  store: Store,
+  query: CohortQuery,
+  tables: SpanTables = ownSpanTables(store),
+): Promise<MinuteCounts[]> {
+  // Without a rollup, the whole window is one raw "edge".
+  const firstWholeMs =
+    tables.rollups === undefined ? query.toMs : Math.ceil(query.fromMs / MINUTE_MS) * MINUTE_MS
   const lastWholeMs = Math.max(firstWholeMs, Math.floor(query.toMs / MINUTE_MS) * MINUTE_MS)
   const parts: Filter[] = []
   const selects: string[] = []
-  if (firstWholeMs < lastWholeMs) {
+  if (firstWholeMs < lastWholeMs && tables.rollups !== undefined) {
     const filter = toRollupFilter(query, firstWholeMs, lastWholeMs)
     parts.push(filter)
     selects.push(
       `SELECT toUnixTimestamp(minute) AS minute_s, sum(requests) AS requests, sum(errors) AS errors
-       FROM ${store.database}.request_rollup_1m WHERE ${filter.where} GROUP BY minute_s`,
+       FROM ${tables.rollups.requests} WHERE ${filter.where} GROUP BY minute_s`,
     )
   }
   const edges: [string, number, number][] = [
@@ -122,7 +153,7 @@ export async function queryMinuteCounts(store: Store, query: CohortQuery): Promi
     selects.push(
       `SELECT toUnixTimestamp(toStartOfMinute(timestamp)) AS minute_s,
               count() AS requests, sum(is_error) AS errors
-       FROM ${store.database}.spans WHERE ${filter.where} GROUP BY minute_s`,
+       FROM ${tables.spans} WHERE ${filter.where} GROUP BY minute_s`,
     )
   }
   if (selects.length === 0) return []
@@ -181,8 +212,11 @@ export async function queryLatencySample(
   store: Store,
   query: CohortQuery,
   minutes: readonly MinuteCounts[],
+  tables: SpanTables = ownSpanTables(store),
 ): Promise<number[]> {
-  return (await queryLatencyRows(store, query, minutes)).map((row) => Number(row.latency_ms))
+  return (await queryLatencyRows(store, query, minutes, tables)).map((row) =>
+    Number(row.latency_ms),
+  )
 }
 
 /**
@@ -193,9 +227,10 @@ export async function queryLatencySampleByMinute(
   store: Store,
   query: CohortQuery,
   minutes: readonly MinuteCounts[],
+  tables: SpanTables = ownSpanTables(store),
 ): Promise<Map<number, number[]>> {
   const byMinute = new Map<number, number[]>()
-  for (const row of await queryLatencyRows(store, query, minutes)) {
+  for (const row of await queryLatencyRows(store, query, minutes, tables)) {
     const startMs = Number(row.minute_s) * 1000
     const list = byMinute.get(startMs) ?? []
     list.push(Number(row.latency_ms))
@@ -208,12 +243,13 @@ async function queryLatencyRows(
   store: Store,
   query: CohortQuery,
   minutes: readonly MinuteCounts[],
+  tables: SpanTables,
 ): Promise<{ minute_s: string; latency_ms: number }[]> {
   const completeToMs = Math.floor(query.toMs / MINUTE_MS) * MINUTE_MS
   const complete = minutes.filter((minute) => minute.startMs < completeToMs && minute.requests > 0)
   if (complete.length === 0) return []
-  if (query.latencySamplesPerMinute > LATENCY_SAMPLE_KEPT) {
-    return queryRawLatencyRows(store, query, complete, query.fromMs, completeToMs)
+  if (query.latencySamplesPerMinute > LATENCY_SAMPLE_KEPT || tables.rollups === undefined) {
+    return queryRawLatencyRows(store, query, complete, query.fromMs, completeToMs, tables.spans)
   }
   // Whole minutes from `latency_sample_1m`, which keeps per minute and cohort the
   // LATENCY_SAMPLE_KEPT spans of smallest (hash, duration): the quota under a minute's hash
@@ -227,7 +263,7 @@ async function queryLatencyRows(
   if (query.fromMs < firstWholeMs) {
     const edge = toSpansFilter(query, query.fromMs, firstWholeMs, 'edge')
     params.push(edge.params)
-    selects.push(rawSampleSql(store, edge.where))
+    selects.push(rawSampleSql(tables.spans, edge.where))
   }
   if (firstWholeMs < completeToMs) {
     const whole = toRollupFilter(query, firstWholeMs, completeToMs)
@@ -237,7 +273,7 @@ async function queryLatencyRows(
          SELECT minute_s, arrayMap(kept -> toUInt64(bitAnd(kept, 0xFFFFFFFFFFFFFFFF)) / 1e6, arraySlice(arrayFilter(
              kept -> bitShiftRight(kept, 64) <= transform(minute_s, {minutes:Array(UInt32)}, {limits:Array(UInt64)}, toUInt64(0)),
              groupArraySortedMerge(${LATENCY_SAMPLE_KEPT})(sample)), 1, {perMinute:UInt32})) AS kept_ms
-         FROM ${store.database}.latency_sample_1m
+         FROM ${tables.rollups.latencySample}
          WHERE ${whole.where}
          GROUP BY toUInt32(toUnixTimestamp(minute)) AS minute_s
        ) ARRAY JOIN kept_ms AS latency_ms`,
@@ -251,10 +287,10 @@ async function queryLatencyRows(
 }
 
 /** The raw spans' sample query over the rows `where` selects. */
-function rawSampleSql(store: Store, where: string): string {
+function rawSampleSql(spansTable: string, where: string): string {
   return `SELECT toUInt32(toUnixTimestamp(toStartOfMinute(timestamp))) AS minute_s,
             duration_ns / 1e6 AS latency_ms
-     FROM ${store.database}.spans
+     FROM ${spansTable}
      WHERE ${where}
        AND cityHash64(timestamp, duration_ns) <= transform(
          toUInt32(toUnixTimestamp(toStartOfMinute(timestamp))),
@@ -273,12 +309,13 @@ export async function queryRawLatencyRows(
   complete: readonly MinuteCounts[],
   fromMs: number,
   toMs: number,
+  spansTable = `${store.database}.spans`,
 ): Promise<{ minute_s: string; latency_ms: number }[]> {
   if (toMs <= fromMs) return []
   const filter = toSpansFilter(query, fromMs, toMs)
   return selectRows<{ minute_s: string; latency_ms: number }>(
     store,
-    rawSampleSql(store, filter.where),
+    rawSampleSql(spansTable, filter.where),
     { ...filter.params, ...sampleParams(query, complete) },
   )
 }

@@ -1,5 +1,6 @@
 import type { ClickHouseSettings } from '@clickhouse/client'
 import { RhError } from '../errors.ts'
+import { CLUSTER_INSERT_SETTINGS } from './cluster-ddl.ts'
 import { assertSafeSettings } from './safe-settings.ts'
 
 /**
@@ -44,6 +45,7 @@ export function toInsertTarget(
  */
 export function toInsertSettings(
   settings: InsertSettings,
+  options: { readonly cluster?: boolean } = {},
 ): Readonly<Record<string, string | number>> {
   const values: Record<string, string | number> = {
     insert_deduplication_token: settings.deduplicationToken,
@@ -55,14 +57,20 @@ export function toInsertSettings(
     // A field that matches no column is a bug in the row mapping: fail loudly rather than
     // store the row with that column defaulted.
     input_format_skip_unknown_fields: 0,
+    // On a cluster, a Distributed table writes each shard's rows inside the INSERT, with its
+    // token, so that a retry is deduplicated on every shard (src/store/cluster-ddl.ts).
+    ...(options.cluster === true ? CLUSTER_INSERT_SETTINGS : {}),
   }
   assertSafeSettings(values as ClickHouseSettings)
   return values
 }
 
 /** The SETTINGS clause of an insert, e.g. `SETTINGS insert_deduplication_token = 'ab12', ...`. */
-export function toInsertSettingsClause(settings: InsertSettings): string {
-  const values = Object.entries(toInsertSettings(settings))
+export function toInsertSettingsClause(
+  settings: InsertSettings,
+  options: { readonly cluster?: boolean } = {},
+): string {
+  const values = Object.entries(toInsertSettings(settings, options))
   return `SETTINGS ${values
     .map(([name, value]) => `${name} = ${typeof value === 'number' ? value : `'${value}'`}`)
     .join(', ')}`

@@ -22,6 +22,13 @@ export const ROLLUP_TTL_FACTOR = 4
 export const KAFKA_DEDUPLICATION_WINDOW_BLOCKS = 100_000
 
 /**
+ * Writes to the state tables (`analyses`, `verdicts`) whose deduplication tokens are
+ * remembered. Their tokens are compare-and-set keys between processes (an analysis version, a
+ * decision change after a given entry): they only have to outlive a race of a few seconds.
+ */
+export const STATE_DEDUPLICATION_WINDOW_BLOCKS = 10_000
+
+/**
  * Days a Kafka batch ledger entry is kept. An entry only matters until the offsets it covers
  * are committed, normally seconds later; a week covers a group that was stopped and resumed.
  */
@@ -247,6 +254,21 @@ export const MIGRATIONS: readonly Migration[] = [
       // row names its position in the message (-1: the dead letter is the whole message).
       `ALTER TABLE {db}.dead_letters
         ADD COLUMN IF NOT EXISTS item_index Int32 DEFAULT -1 AFTER offset`,
+    ],
+  },
+  {
+    version: 7,
+    name: 'state shared between release-health processes: versioned analyses, decision changes',
+    statements: [
+      // Which write a version of an analysis holds: writers of the same version send the same
+      // deduplication token, the first one is kept and each reads back whether it was theirs
+      // (src/store/analyses-repository.ts).
+      `ALTER TABLE {db}.analyses ADD COLUMN IF NOT EXISTS write_id String DEFAULT ''`,
+      // Without a window, MergeTree tables ignore deduplication tokens.
+      ...['analyses', 'verdicts'].map(
+        (table) =>
+          `ALTER TABLE {db}.${table} MODIFY SETTING non_replicated_deduplication_window = ${STATE_DEDUPLICATION_WINDOW_BLOCKS}`,
+      ),
     ],
   },
   {

@@ -2,6 +2,7 @@ import type { CohortSelector } from '../verdicts/analysis-definition.ts'
 import { queryEventSeries, type EventSeries } from './event-cohort-queries.ts'
 import type { Store } from './store-client.ts'
 import { selectRows } from './select-rows.ts'
+import { ownSpanTables, type SpanTables } from './cohort-queries.ts'
 
 /**
  * Per-minute time series read from the request rollup, for the built-in page, reports and
@@ -55,9 +56,16 @@ export interface ChangePoint {
   readonly requests: number
 }
 
-export function createStoreSeriesSource(store: Store): SeriesSource {
+/**
+ * Series from release-health's rollup, or, for a span source without rollups (the
+ * `otel_spans` view, `tables` from `toConfiguredSpanSource`), aggregated from its rows.
+ */
+export function createStoreSeriesSource(
+  store: Store,
+  tables: SpanTables = ownSpanTables(store),
+): SeriesSource {
   return {
-    cohortSeries: (query) => queryCohortSeries(store, query),
+    cohortSeries: (query) => queryCohortSeries(store, query, tables),
     eventSeries: (query) => queryEventSeries(store, query),
   }
 }
@@ -70,13 +78,26 @@ export function createStoreSeriesSource(store: Store): SeriesSource {
 export async function queryCohortSeries(
   store: Store,
   query: CohortSeriesQuery,
+  tables: SpanTables = ownSpanTables(store),
 ): Promise<SeriesPoint[]> {
   const rows = await selectRows<MinuteRow>(
     store,
-    `SELECT toUnixTimestamp(minute) * 1000 AS minute_ms,
+    tables.rollups === undefined
+      ? `SELECT toUnixTimestamp(toStartOfMinute(timestamp)) * 1000 AS minute_ms,
+            count() AS requests, sum(is_error) AS errors,
+            quantilesTDigest(0.5, 0.9, 0.95, 0.99)(duration_ns / 1e6) AS latency
+     FROM ${tables.spans}
+     WHERE service = {service:String}
+       AND ({environment:String} = '' OR environment = {environment:String})
+       AND ({release:String} = '' OR release = {release:String})
+       AND ({flagKey:String} = '' OR flags[{flagKey:String}] = {flagVariant:String})
+       AND is_entry = 1
+       AND ${RAW_WINDOW}
+     GROUP BY minute_ms ORDER BY minute_ms`
+      : `SELECT toUnixTimestamp(minute) * 1000 AS minute_ms,
             sum(requests) AS requests, sum(errors) AS errors,
             quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(latency_ms) AS latency
-     FROM ${store.database}.request_rollup_1m
+     FROM ${tables.rollups.requests}
      WHERE service = {service:String}
        AND ({environment:String} = '' OR environment = {environment:String})
        AND ({release:String} = '' OR release = {release:String})
@@ -101,13 +122,24 @@ export async function queryCohortSeries(
 export async function queryReleaseSeries(
   store: Store,
   query: { service: string; environment: string; fromMs: number; toMs: number },
+  tables: SpanTables = ownSpanTables(store),
 ): Promise<Map<string, SeriesPoint[]>> {
   const rows = await selectRows<MinuteRow & { release: string }>(
     store,
-    `SELECT release, toUnixTimestamp(minute) * 1000 AS minute_ms,
+    tables.rollups === undefined
+      ? `SELECT release, toUnixTimestamp(toStartOfMinute(timestamp)) * 1000 AS minute_ms,
+            count() AS requests, sum(is_error) AS errors,
+            quantilesTDigest(0.5, 0.9, 0.95, 0.99)(duration_ns / 1e6) AS latency
+     FROM ${tables.spans}
+     WHERE service = {service:String}
+       AND ({environment:String} = '' OR environment = {environment:String})
+       AND is_entry = 1
+       AND ${RAW_WINDOW}
+     GROUP BY release, minute_ms ORDER BY release, minute_ms`
+      : `SELECT release, toUnixTimestamp(minute) * 1000 AS minute_ms,
             sum(requests) AS requests, sum(errors) AS errors,
             quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(latency_ms) AS latency
-     FROM ${store.database}.request_rollup_1m
+     FROM ${tables.rollups.requests}
      WHERE service = {service:String}
        AND ({environment:String} = '' OR environment = {environment:String})
        AND flag_key = ''
@@ -134,7 +166,18 @@ export async function queryReleaseSeries(
 export async function queryChanges(
   store: Store,
   query: { service: string; environment: string; fromMs: number; toMs: number },
+  tables: SpanTables = ownSpanTables(store),
 ): Promise<ChangePoint[]> {
+  // Without a rollup, its rows are made on the fly from the spans, as its view makes them.
+  const source =
+    tables.rollups === undefined
+      ? `(SELECT toStartOfMinute(timestamp) AS minute, service, environment, release,
+                 flag.1 AS flag_key, flag.2 AS flag_variant, 1 AS requests
+          FROM ${tables.spans}
+          ARRAY JOIN arrayConcat([tuple('', '')],
+            CAST(arrayZip(mapKeys(flags), mapValues(flags)), 'Array(Tuple(String, String))')) AS flag
+          WHERE service = {service:String} AND is_entry = 1)`
+      : tables.rollups.requests
   const rows = await selectRows<ChangeRow>(
     store,
     `SELECT service, environment, if(flag_key = '', release, '') AS change_release,
@@ -142,7 +185,7 @@ export async function queryChanges(
             toUnixTimestamp(min(minute)) * 1000 AS first_ms,
             toUnixTimestamp(max(minute)) * 1000 AS last_ms,
             sum(requests) AS requests
-     FROM ${store.database}.request_rollup_1m
+     FROM ${source}
      WHERE service = {service:String}
        AND ({environment:String} = '' OR environment = {environment:String})
        AND minute < toDateTime(intDiv({toMs:Int64}, 1000), 'UTC')
@@ -163,6 +206,10 @@ export async function queryChanges(
     requests: Number(row.requests),
   }))
 }
+
+/** The window on raw spans as on the rollup: the minutes that start in [from, to). */
+const RAW_WINDOW = `toStartOfMinute(timestamp) >= toDateTime(intDiv({fromMs:Int64}, 1000), 'UTC')
+       AND toStartOfMinute(timestamp) < toDateTime(intDiv({toMs:Int64}, 1000), 'UTC')`
 
 interface MinuteRow {
   minute_ms: string | number

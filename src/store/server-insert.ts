@@ -10,9 +10,11 @@ import type { InsertBytesOptions } from './store-client.ts'
 export function createServerInserter(
   client: ClickHouseClient,
   database: string,
+  options: { readonly cluster?: boolean } = {},
 ): (options: InsertBytesOptions) => Promise<void> {
+  const { cluster = false } = options
   return async (options) => {
-    const query = `${toInsertTarget(database, options.table, options.columns)} ${toInsertSettingsClause(options)} FORMAT ${options.format}`
+    const query = `${toInsertTarget(database, options.table, options.columns)} ${toInsertSettingsClause(options, { cluster })} FORMAT ${options.format}`
     const body = Buffer.from(options.body.buffer, options.body.byteOffset, options.body.byteLength)
     const result = await client.exec({ query, values: Readable.from([body]) })
     // Nothing to read, but the response must be consumed for the socket to be reused.

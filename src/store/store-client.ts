@@ -4,6 +4,7 @@ import type { Config } from '../config/defaults.ts'
 import { createEmbeddedStore } from './embedded-store.ts'
 import type { InsertSettings } from './insert-statement.ts'
 import { createServerInserter } from './server-insert.ts'
+import { toClusterName } from './cluster-ddl.ts'
 
 /** The one way the project talks to ClickHouse, embedded or server, and where its tables live. */
 export interface Store {
@@ -53,7 +54,16 @@ export function createStore(options: Config['clickhouse']): Store {
       `config key "clickhouse.database" must be a plain identifier (letters, digits, _), got ${JSON.stringify(options.database)}`,
     )
   }
-  if (options.url === '') return createEmbeddedStore(options)
+  if (options.url === '') {
+    if (options.cluster !== '') {
+      throw new RhError(
+        'RH_CONFIG_INVALID',
+        `config key "clickhouse.cluster" (${JSON.stringify(options.cluster)}) needs a ClickHouse server: set clickhouse.url (RH_CLICKHOUSE_URL) to one of the cluster's servers`,
+      )
+    }
+    return createEmbeddedStore(options)
+  }
+  const cluster = options.cluster === '' ? undefined : toClusterName(options.cluster)
   const client = createClient({
     url: options.url,
     username: options.username,
@@ -66,7 +76,9 @@ export function createStore(options: Config['clickhouse']): Store {
     database: options.database,
     kind: 'server',
     location: redactUrl(options.url),
-    insertBytes: createServerInserter(client, options.database),
+    insertBytes: createServerInserter(client, options.database, {
+      cluster: cluster !== undefined,
+    }),
     close: () => client.close(),
   }
 }

@@ -1,19 +1,30 @@
 import { toMessage } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { CohortSource } from '../verdicts/cohort-source.ts'
-import { queryLatencySampleByMinute, queryMinuteCounts } from './cohort-queries.ts'
+import {
+  ownSpanTables,
+  queryLatencySampleByMinute,
+  queryMinuteCounts,
+  type SpanTables,
+} from './cohort-queries.ts'
 import { queryEventValues } from './event-cohort-queries.ts'
 import type { Store } from './store-client.ts'
 
 /**
- * Cohort data from the raw spans table (per-minute counts and a bounded latency sample) and,
- * for numeric metrics, from the release events (`queryEventValues`).
+ * Cohort data from the spans and their rollups (per-minute counts and a bounded latency
+ * sample) and, for numeric metrics, from the release events (`queryEventValues`). `tables`
+ * names where spans are read: release-health's own by default, or the view over the
+ * Collector exporter's table (`src/store/otel-traces.ts`).
  */
-export function createStoreCohortSource(store: Store, logger: Logger): CohortSource {
+export function createStoreCohortSource(
+  store: Store,
+  logger: Logger,
+  tables: SpanTables = ownSpanTables(store),
+): CohortSource {
   return {
     async fetchCohort(query) {
       try {
-        const minutes = await queryMinuteCounts(store, query)
+        const minutes = await queryMinuteCounts(store, query, tables)
         let requests = 0
         let errors = 0
         for (const minute of minutes) {
@@ -21,7 +32,7 @@ export function createStoreCohortSource(store: Store, logger: Logger): CohortSou
           errors += minute.errors
         }
         // Per-minute samples make minutes the units of the judge's latency rule.
-        const byMinute = await queryLatencySampleByMinute(store, query, minutes)
+        const byMinute = await queryLatencySampleByMinute(store, query, minutes, tables)
         const latencyMs: number[] = []
         const withSamples = minutes.map((minute) => {
           const sample = byMinute.get(minute.startMs)

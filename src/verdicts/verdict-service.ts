@@ -89,9 +89,15 @@ export interface VerdictService {
   find(id: string): Promise<AnalysisDefinition | undefined>
   /**
    * Replaces the policy from now on, as a new version; earlier verdicts and replays before now
-   * keep the version they were judged with. undefined when no analysis has this id.
+   * keep the version they were judged with. undefined when no analysis has this id. Throws
+   * `RH_API_CONFLICT` when the analysis is no longer at `expectedVersion`, or when another
+   * update (in this process or another) stored the next version first.
    */
-  updatePolicy(id: string, policy: unknown): Promise<AnalysisDefinition | undefined>
+  updatePolicy(
+    id: string,
+    policy: unknown,
+    options?: { expectedVersion?: number },
+  ): Promise<AnalysisDefinition | undefined>
   list(options: { service?: string; limit: number }): Promise<AnalysisDefinition[]>
   /** Recorded evaluations, newest first; undefined when no analysis has this id. */
   history(id: string, limit: number): Promise<VerdictRecord[] | undefined>
@@ -127,8 +133,10 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
     logger,
     ...(options.frozenMinutes === undefined ? {} : { store: options.frozenMinutes }),
   })
-  // The last decision seen per analysis, so that only changes are recorded.
-  const lastDecisions = new Map<string, string>()
+  // Documents already compared with the audit trail: a cached verdict served again is not
+  // compared again. The last decision itself is read from the store, which every process
+  // shares; a decision kept in this process would be stale as soon as another one records.
+  const auditedDocuments = new WeakSet<VerdictDocument>()
 
   return {
     async create(input, createOptions = {}) {
@@ -150,19 +158,33 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
             : parseRequestTime('startTime', input.startTime),
         policy,
       }
-      await options.repository.save(analysis)
+      const saved = await options.repository.save(analysis, {
+        freshId: createOptions.id === undefined,
+      })
+      if (saved === 'conflict') {
+        // Only a caller-chosen id can collide: the same natural key created by two processes
+        // at once. Both get the one that was stored.
+        const stored = await options.repository.find(analysis.id)
+        if (stored !== undefined) return stored
+      }
       logger.info({ analysisId: analysis.id, service: analysis.service }, 'analysis created')
       return analysis
     },
 
     find: (id) => options.repository.find(id),
 
-    async updatePolicy(id, policy) {
+    async updatePolicy(id, policy, updateOptions = {}) {
       parsePolicy(policy)
       const current = await options.repository.find(id)
       if (current === undefined) return undefined
+      const { expectedVersion } = updateOptions
+      if (expectedVersion !== undefined && expectedVersion !== current.version) {
+        throw conflict(id, `it is at version ${current.version}, not ${expectedVersion}`)
+      }
       const next = { ...current, version: current.version + 1, createdAtMs: options.now(), policy }
-      await options.repository.save(next)
+      if ((await options.repository.save(next)) === 'conflict') {
+        throw conflict(id, `another update stored version ${next.version} first`)
+      }
       logger.info({ analysisId: id, version: next.version }, 'analysis policy changed')
       return next
     },
@@ -265,17 +287,18 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
     }
   }
 
-  /** Records the verdict when a controller asked for it or when the decision changed. */
+  /**
+   * Records the verdict when a controller asked for it, or when its decision differs from the
+   * newest one recorded by any process. A document older than that entry is not recorded: it
+   * would read as a change back to a decision already superseded.
+   */
   async function audit(
     analysis: AnalysisDefinition,
     document: VerdictDocument,
     nowMs: number,
     requester: Requester,
   ): Promise<void> {
-    const previous = lastDecisions.get(analysis.id) ?? (await lastRecordedDecision(analysis.id))
-    lastDecisions.set(analysis.id, document.decision)
-    if (!requester.isController && previous === document.decision) return
-    await options.repository.recordVerdict({
+    const record: VerdictRecord = {
       analysisId: analysis.id,
       evaluatedAtMs: Date.parse(document.evaluatedAt),
       recordedAtMs: nowMs,
@@ -284,13 +307,26 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
       policyVersion: analysis.version,
       requester: toRequesterName(requester.name),
       body: document,
-    })
+    }
+    if (requester.isController) {
+      await options.repository.recordVerdict(record)
+      return
+    }
+    if (auditedDocuments.has(document)) return
+    auditedDocuments.add(document)
+    const [last] = await options.repository.listVerdicts(analysis.id, 1)
+    if (last !== undefined) {
+      if (last.decision === record.decision || last.evaluatedAtMs > record.evaluatedAtMs) return
+    }
+    await options.repository.recordDecisionChange(record, last)
   }
+}
 
-  async function lastRecordedDecision(id: string): Promise<string | undefined> {
-    const [last] = await options.repository.listVerdicts(id, 1)
-    return last?.decision
-  }
+function conflict(id: string, why: string): RhError {
+  return new RhError(
+    'RH_API_CONFLICT',
+    `analysis ${JSON.stringify(id)} changed before this update: ${why}; read it again and reapply the change`,
+  )
 }
 
 function validateSelectors(baseline: CohortSelector, canary: CohortSelector): void {

@@ -72,6 +72,10 @@ describe('compose.yaml', () => {
     expect(releaseHealthServices.map(([name]) => name).sort()).toEqual([
       'ingest-kafka',
       'release-health',
+      'rh-ingest-kafka-1',
+      'rh-ingest-kafka-2',
+      'rh-serve-1',
+      'rh-serve-2',
       'simulate',
     ])
     for (const [name, service] of releaseHealthServices.filter(([, s]) => s.build === undefined)) {
@@ -184,5 +188,31 @@ describe('compose.yaml', () => {
     expect(datasource.datasources[0]?.jsonData.defaultDatabase).toBe(
       DEFAULT_CONFIG.clickhouse.database,
     )
+  })
+
+  it('has a cluster profile: Keeper, two ClickHouse shards, two serve processes and two Kafka workers on them', () => {
+    const inProfile = services.filter(([, service]) => service.profiles?.includes('cluster'))
+    const commands = inProfile.map(
+      ([, service]) => service.image?.split(':')[0] + ' ' + (service.command?.[0] ?? ''),
+    )
+    expect(commands.sort()).toEqual([
+      'clickhouse/clickhouse-keeper ',
+      'clickhouse/clickhouse-server ',
+      'clickhouse/clickhouse-server ',
+      'release-health ingest-kafka',
+      'release-health ingest-kafka',
+      'release-health serve',
+      'release-health serve',
+    ])
+    const servers = new Set<string>()
+    for (const [name, service] of inProfile.filter(([, s]) => s.image === releaseHealthImage)) {
+      const config = resolveConfig({ file: '/dev/null', env: service.environment ?? {} })
+      expect(config.clickhouse.cluster, name).toBe('rh_cluster')
+      servers.add(new URL(config.clickhouse.url).hostname)
+    }
+    expect([...servers].sort()).toEqual(['ch-1', 'ch-2'])
+    const clusterXml = readFileSync(join(ROOT, 'deploy/cluster/cluster.xml'), 'utf8')
+    expect(clusterXml).toContain('<rh_cluster>')
+    expect(clusterXml.match(/<shard>/g)?.length).toBe(2)
   })
 })

@@ -148,7 +148,12 @@ export function createIngestKafkaCommand(): Command {
             )
           }
           await assertReachable(store)
-          await migrate({ store, ttlDays: config.clickhouse.ttlDays, logger })
+          await migrate({
+            store,
+            ttlDays: config.clickhouse.ttlDays,
+            logger,
+            cluster: config.clickhouse.cluster,
+          })
           await ingest.start()
           logger.info(
             {

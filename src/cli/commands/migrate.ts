@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { migrate } from '../../store/migrate.ts'
+import { toConfiguredSpanSource } from '../../store/otel-traces.ts'
 import { assertReachable, createStore } from '../../store/store-client.ts'
 import { addConfigOptions, startCommand, type ConfigFlags } from '../config-options.ts'
 
@@ -11,7 +12,13 @@ export function createMigrateCommand(): Command {
       const store = createStore(config.clickhouse)
       try {
         await assertReachable(store)
-        const result = await migrate({ store, ttlDays: config.clickhouse.ttlDays, logger })
+        const result = await migrate({
+          store,
+          ttlDays: config.clickhouse.ttlDays,
+          logger,
+          configured: toConfiguredSpanSource(store.database, config).statements,
+          cluster: config.clickhouse.cluster,
+        })
         console.log(
           result.applied.length === 0 && result.ttlChanged.length === 0
             ? `schema of ${store.database} on ${store.location} is current`

@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { RhError } from '../../errors.ts'
 import { loadAnalysisReport, loadServiceReport } from '../../report/load-report.ts'
+import { toConfiguredSpanSource } from '../../store/otel-traces.ts'
 import { renderReport } from '../../report/render-report.ts'
 import { readReportStyles } from '../../report/report-styles.ts'
 import type { Config } from '../../config/defaults.ts'
@@ -45,7 +46,12 @@ export function createReportCommand(): Command {
       const store = openStore(config.clickhouse)
       try {
         await assertReachable(store)
-        const context = { store, nowMs: Date.now(), version: packageVersion() }
+        const context = {
+          store,
+          nowMs: Date.now(),
+          version: packageVersion(),
+          tables: toConfiguredSpanSource(store.database, config).tables,
+        }
         const model =
           flags.analysis !== undefined
             ? await loadAnalysisReport(context, flags.analysis)

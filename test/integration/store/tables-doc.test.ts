@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
 import { createSqlConsole, type SqlConsole } from '../../../src/store/read-only-sql.ts'
 import type { Store } from '../../../src/store/store-client.ts'
+import { migrate } from '../../../src/store/migrate.ts'
+import { toConfiguredSpanSource } from '../../../src/store/otel-traces.ts'
+import { otelTracesDdl } from '../../helpers/otel-traces-table.ts'
 import { createMigratedTestStore, queryRows, testDataPath } from '../../helpers/store.ts'
 
 const tablesDoc = readFileSync('docs/tables.md', 'utf8')
@@ -26,6 +29,18 @@ let sql: SqlConsole
 
 beforeAll(async () => {
   store = await createMigratedTestStore()
+  // With clickhouse.otelTraces.table set, migrate adds the otel_spans view: documented too.
+  const otelTable = `${store.database}_otel.otel_traces`
+  await store.client.command({ query: `CREATE DATABASE ${store.database}_otel` })
+  await store.client.command({ query: otelTracesDdl(otelTable) })
+  await migrate({
+    store,
+    ttlDays: DEFAULT_CONFIG.clickhouse.ttlDays,
+    configured: toConfiguredSpanSource(store.database, {
+      clickhouse: { ...DEFAULT_CONFIG.clickhouse, otelTraces: { table: otelTable } },
+      mapping: DEFAULT_CONFIG.mapping,
+    }).statements,
+  })
   sql = createSqlConsole({
     clickhouse: {
       ...DEFAULT_CONFIG.clickhouse,

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest'
+import {
+  SHARDING_KEYS,
+  toClusterBookkeeping,
+  toClusterMigrations,
+  toClusterName,
+  toClusterStatements,
+} from '../../../src/store/cluster-ddl.ts'
+import { toInsertSettings } from '../../../src/store/insert-statement.ts'
+import { bookkeepingStatements } from '../../../src/store/migrate.ts'
+import { MIGRATIONS } from '../../../src/store/schema.ts'
+import { createStore } from '../../../src/store/store-client.ts'
+import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
+import { resolveConfig } from '../../../src/config/resolve-config.ts'
+import { resolveFromFlags } from '../../../src/cli/config-options.ts'
+
+const CLUSTER = 'rh_cluster'
+const statements = [
+  ...toClusterBookkeeping(bookkeepingStatements('{db}'), CLUSTER),
+  ...toClusterMigrations(MIGRATIONS, CLUSTER).flatMap((migration) => migration.statements),
+]
+const creates = statements.filter((statement) => statement.startsWith('CREATE TABLE'))
+
+/** The statement creating `db.name`, for the tests to read. */
+function createOf(name: string): string {
+  const found = creates.find((statement) =>
+    statement.startsWith(`CREATE TABLE IF NOT EXISTS {db}.${name} `),
+  )
+  if (found === undefined) throw new Error(`no CREATE TABLE of ${name}`)
+  return found
+}
+
+describe('toClusterMigrations', () => {
+  it('runs every DDL statement ON CLUSTER, and keeps the migration numbers and names', () => {
+    const migrations = toClusterMigrations(MIGRATIONS, CLUSTER)
+    expect(migrations.map(({ version, name }) => ({ version, name }))).toEqual(
+      MIGRATIONS.map(({ version, name }) => ({ version, name })),
+    )
+    for (const statement of statements) {
+      if (statement.startsWith('INSERT')) continue
+      expect(statement).toContain(`ON CLUSTER ${CLUSTER}`)
+    }
+  })
+
+  it('puts sharded tables on every shard as Replicated _local tables behind Distributed ones', () => {
+    for (const [name, key] of Object.entries(SHARDING_KEYS)) {
+      expect(createOf(`${name}_local`)).toMatch(
+        /ENGINE = Replicated(Aggregating)?MergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\{table\}', '\{replica\}'\)/,
+      )
+      expect(createOf(name)).toContain(
+        `AS {db}.${name}_local\n      ENGINE = Distributed(${CLUSTER}, {db}, ${name}_local, ${key})`,
+      )
+    }
+  })
+
+  it('keeps state tables whole on every server, so one Keeper block list checks their tokens', () => {
+    for (const name of [
+      'analyses',
+      'verdicts',
+      'frozen_minutes',
+      'kafka_batches',
+      'schema_migrations',
+      'schema_migration_claims',
+    ]) {
+      const create = createOf(name)
+      expect(create).toContain("('/clickhouse/tables/all/{database}/{table}', '{replica}')")
+      expect(create).not.toContain('Distributed')
+    }
+    expect(createOf('analyses')).toContain('ENGINE = ReplicatedReplacingMergeTree(')
+  })
+
+  it('sets the replicated deduplication window wherever one server sets the non-replicated one', () => {
+    const single = MIGRATIONS.flatMap((migration) => migration.statements)
+    const windows = (list: readonly string[], setting: string) =>
+      list.flatMap((statement) =>
+        [...statement.matchAll(new RegExp(`(?<!_)${setting} = (\\d+)`, 'g'))].map(
+          (match) => match[1],
+        ),
+      )
+    expect(windows(statements, 'non_replicated_deduplication_window')).toEqual([])
+    expect(windows(statements, 'replicated_deduplication_window')).toEqual([
+      '1000',
+      ...windows(single, 'non_replicated_deduplication_window'),
+    ])
+  })
+
+  it("places materialized views on the shards' local tables, reading local spans", () => {
+    const views = statements.filter((statement) => statement.startsWith('CREATE MATERIALIZED'))
+    expect(views.length).toBe(2)
+    for (const view of views) {
+      expect(view).toMatch(/ TO \{db\}\.\w+_local AS/)
+      expect(view).toContain('FROM {db}.spans_local')
+      expect(view).not.toMatch(/FROM \{db\}\.spans\b(?!_local)/)
+    }
+  })
+
+  it('changes columns of a sharded table on its local tables and its Distributed table', () => {
+    expect(
+      toClusterStatements(
+        'ALTER TABLE {db}.dead_letters ADD COLUMN IF NOT EXISTS item_index Int32 DEFAULT -1',
+        CLUSTER,
+      ),
+    ).toEqual([
+      `ALTER TABLE {db}.dead_letters_local ON CLUSTER ${CLUSTER} ADD COLUMN IF NOT EXISTS item_index Int32 DEFAULT -1`,
+      `ALTER TABLE {db}.dead_letters ON CLUSTER ${CLUSTER} ADD COLUMN IF NOT EXISTS item_index Int32 DEFAULT -1`,
+    ])
+    expect(
+      toClusterStatements(
+        'ALTER TABLE {db}.spans MODIFY TTL toDateTime(timestamp) + toIntervalDay(30)',
+        CLUSTER,
+      ),
+    ).toEqual([
+      `ALTER TABLE {db}.spans_local ON CLUSTER ${CLUSTER} MODIFY TTL toDateTime(timestamp) + toIntervalDay(30)`,
+    ])
+  })
+
+  it('refuses a statement it has no cluster form for, so that a new migration cannot slip by', () => {
+    expect(() => toClusterStatements('DROP TABLE {db}.spans', CLUSTER)).toThrow(/no cluster form/)
+  })
+
+  it('refuses a cluster name that is not an identifier: it is written into DDL', () => {
+    expect(() => toClusterName("c' ; DROP DATABASE x")).toThrow(/clickhouse.cluster/)
+    expect(toClusterName('rh_cluster')).toBe('rh_cluster')
+  })
+})
+
+describe('the single-server path', () => {
+  it('keeps plain MergeTree tables and inserts without cluster settings, as before', () => {
+    const single = MIGRATIONS.flatMap((migration) => migration.statements).join('\n')
+    expect(single).not.toMatch(/ON CLUSTER|Replicated|Distributed/)
+    const settings = toInsertSettings({ deduplicationToken: 'spans-1' })
+    expect(settings).not.toHaveProperty('distributed_foreground_insert')
+    expect(toInsertSettings({ deduplicationToken: 'spans-1' }, { cluster: true })).toMatchObject({
+      distributed_foreground_insert: 1,
+      insert_deduplication_token: 'spans-1',
+    })
+  })
+
+  it('is the default: clickhouse.cluster is empty unless set by file, RH_CLICKHOUSE_CLUSTER or --clickhouse-cluster', () => {
+    expect(DEFAULT_CONFIG.clickhouse.cluster).toBe('')
+    const fromEnv = resolveConfig({ file: '/dev/null', env: { RH_CLICKHOUSE_CLUSTER: 'rh' } })
+    expect(fromEnv.clickhouse.cluster).toBe('rh')
+    const fromFlag = resolveFromFlags({
+      config: '/dev/null',
+      clickhouseCluster: 'rh_flag',
+      logLevel: 'info',
+      logFormat: 'json',
+    })
+    expect(fromFlag.clickhouse.cluster).toBe('rh_flag')
+  })
+
+  it('refuses a cluster without a server: the embedded engine is one machine', () => {
+    expect(() => createStore({ ...DEFAULT_CONFIG.clickhouse, cluster: 'rh_cluster' })).toThrow(
+      /clickhouse.cluster.*needs a ClickHouse server/,
+    )
+  })
+})
