@@ -51,4 +51,4 @@ export {
   type TrainMemberVerdict,
   type TrainVerdict,
 } from './train/judge-train.ts'
-export { RELATED_LAG_MS, blastMetricName } from './judge/blast-radius.ts'
+export { RELATED_LAG_MS, blastMetricName, judgesBlastRadius } from './judge/blast-radius.ts'

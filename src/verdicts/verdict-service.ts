@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { judge, parsePolicy, type Verdict } from '../analysis/index.ts'
+import { judge, judgesBlastRadius, parsePolicy, type Verdict } from '../analysis/index.ts'
 import { RhError } from '../errors.ts'
 import { silentLogger, type Logger } from '../logger.ts'
 import type { AnalysesRepository, VerdictRecord } from '../store/analyses-repository.ts'
@@ -10,6 +10,7 @@ import { assertTimeInRange, parseRequestTime } from './time-range.ts'
 import { createFrozenMinutes, type FrozenMinutesStore, type LateData } from './frozen-minutes.ts'
 import { NO_TEMPLATES, type PolicyTemplates } from './policy-templates.ts'
 import { noopInstruments, type Instruments } from '../telemetry/instruments.ts'
+import { toCanaryLabel, type BlastRadius } from './blast-radius.ts'
 
 export interface NewAnalysis {
   readonly service: string
@@ -57,6 +58,11 @@ export interface VerdictServiceOptions {
    * are kept in memory only and freeze again from the store's data after a restart.
    */
   readonly frozenMinutes?: FrozenMinutesStore
+  /**
+   * Other services on the canary's traces (src/verdicts/blast-radius.ts); omitted, the blast
+   * radius is not judged.
+   */
+  readonly blastRadius?: BlastRadius
 }
 
 /** Who asked for a verdict: controllers' requests are always recorded in the audit trail. */
@@ -224,9 +230,16 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
     ])
     const watermarkMs = evaluatedAtMs - ingestLagMs
     const times = { fromMs: analysis.startMs, watermarkMs, nowMs: options.now() }
-    const [frozenBaseline, frozenCanary] = await Promise.all([
+    const [frozenBaseline, frozenCanary, related] = await Promise.all([
       frozen.apply(analysis.id, 'baseline', fetched[0], times),
       frozen.apply(analysis.id, 'canary', fetched[1], times),
+      options.blastRadius !== undefined && judgesBlastRadius(policy.blastRadius)
+        ? options.blastRadius.related(
+            analysis.id,
+            { ...analysis, latencySamplesPerMinute: query.latencySamplesPerMinute },
+            times,
+          )
+        : undefined,
     ])
     const baseline = frozenBaseline.result
     const canary = frozenCanary.result
@@ -237,6 +250,8 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
       startMs: analysis.startMs,
       evaluatedAtMs,
       ingestLagMs,
+      canaryLabel: toCanaryLabel(analysis.service, analysis.canary),
+      ...(related === undefined ? {} : { related }),
     })
     instruments.verdictEvaluated(verdict.decision, performance.now() - startedMs)
     logger.info(
