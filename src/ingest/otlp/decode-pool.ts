@@ -6,6 +6,7 @@ import type { MappingOptions, MapSpansOptions } from '../../model/map-spans.ts'
 import { decodeTraces, type DecodedTraces } from './decode-traces.ts'
 import type { DecodeJob } from './decode-worker.ts'
 import type { OtlpEncoding } from './encode-response.ts'
+import { unpackTypedArrays, type Packed } from './transferables.ts'
 
 /**
  * Where requests are decoded: on `threads` worker threads, or on the calling thread when
@@ -25,7 +26,7 @@ export interface DecodePool {
 
 interface Reply {
   readonly id: number
-  readonly decoded?: DecodedTraces
+  readonly decoded?: Packed<DecodedTraces>
   readonly error?: { readonly code: ErrorCode; readonly message: string }
 }
 
@@ -57,7 +58,7 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
       const waiting = pending.get(reply.id)
       pending.delete(reply.id)
       if (waiting === undefined) return
-      if (reply.decoded !== undefined) waiting.resolve(reply.decoded)
+      if (reply.decoded !== undefined) waiting.resolve(unpackTypedArrays(reply.decoded))
       else
         waiting.reject(new RhError(reply.error?.code ?? 'RH_INTERNAL', reply.error?.message ?? ''))
     })
