@@ -20,10 +20,16 @@ import { isSchemaCurrent, migrate } from './store/migrate.ts'
 import { assertReachable, createStore, type Store } from './store/store-client.ts'
 import { createStoreCohortSource } from './store/store-cohort-source.ts'
 import { createStoreSeriesSource } from './store/series-queries.ts'
-import { createVerdictService } from './verdicts/verdict-service.ts'
+import { createVerdictService, DEFAULT_MAX_LATENCY_SAMPLES } from './verdicts/verdict-service.ts'
 import { createSqlConsole } from './store/read-only-sql.ts'
 import { createStoreFrozenMinutes } from './store/frozen-minutes-repository.ts'
 import { createPolicyTemplates, NO_TEMPLATES } from './verdicts/policy-templates.ts'
+import { createBlastRadius } from './verdicts/blast-radius.ts'
+import { createStoreBlastRadiusSource } from './store/blast-radius-queries.ts'
+import { createStoreBlastRadiusMinutes } from './store/blast-radius-repository.ts'
+import { createCanaryEvidence } from './verdicts/canary-evidence.ts'
+import { createTrainService } from './verdicts/train-service.ts'
+import { createTrainsRepository } from './store/trains-repository.ts'
 
 export interface StartAppOptions {
   readonly config: Config
@@ -129,8 +135,14 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         ? NO_TEMPLATES
         : createPolicyTemplates({ dir: config.policies.dir, logger })
     closers.push(() => templates.close())
+    const blastRadius = createBlastRadius({
+      source: createStoreBlastRadiusSource(store),
+      store: createStoreBlastRadiusMinutes(store),
+      logger,
+    })
+    const analyses = createAnalysesRepository(store)
     const verdicts = createVerdictService({
-      repository: createAnalysesRepository(store),
+      repository: analyses,
       cohorts: createStoreCohortSource(store, logger),
       now,
       logger,
@@ -139,6 +151,26 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       frozenMinutes: createStoreFrozenMinutes(store),
       templates,
       instruments,
+      blastRadius,
+    })
+    const trains = createTrainService({
+      trains: createTrainsRepository(store),
+      audit: analyses,
+      evidence: createCanaryEvidence({
+        cohorts: createStoreCohortSource(store, logger),
+        now,
+        logger,
+        ingestLagMs: config.api.ingestLagMs,
+        maxLatencySamples: DEFAULT_MAX_LATENCY_SAMPLES,
+        maxKeys: 10_000,
+        frozenMinutes: createStoreFrozenMinutes(store),
+        blastRadius,
+      }),
+      now,
+      ingestLagMs: config.api.ingestLagMs,
+      logger,
+      templates,
+      cacheMs: config.api.verdictCacheMs,
     })
     const sql = config.sql.enabled
       ? createSqlConsole({ clickhouse: config.clickhouse, limits: config.sql })
@@ -148,6 +180,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       sql,
       verdicts,
       series: createStoreSeriesSource(store),
+      trains,
+      blastRadius,
       logger,
       version: options.version ?? '0.0.0',
       tokens,

@@ -47,13 +47,13 @@ function throughCohorts(store: Store, query: BlastRadiusQuery): Conditions {
   const baseline = selectorCondition(query.baseline, 'b', params)
   const canary = selectorCondition(query.canary, 'c', params)
   const environment = query.environment === '' ? '' : 'AND environment = {environment:String}'
-  const sql = `SELECT trace_id, any(cohort) AS cohort,
+  const sql = `SELECT trace_id, any(side) AS cohort,
          toStartOfMinute(min(timestamp)) AS minute,
          min(toUnixTimestamp64Nano(timestamp)) AS start_ns,
          max(toUnixTimestamp64Nano(timestamp) + toInt64(duration_ns)) AS end_ns
        FROM (
          SELECT trace_id, timestamp, duration_ns,
-                multiIf((${canary}) AND NOT (${baseline}), 1, (${baseline}) AND NOT (${canary}), 0, 2) AS cohort
+                multiIf((${canary}) AND NOT (${baseline}), 1, (${baseline}) AND NOT (${canary}), 0, 2) AS side
          FROM ${store.database}.spans
          WHERE service = {service:String} ${environment}
            AND timestamp >= fromUnixTimestamp64Milli({fromMs:Int64}, 'UTC')
@@ -61,9 +61,9 @@ function throughCohorts(store: Store, query: BlastRadiusQuery): Conditions {
            AND is_entry = 1 AND trace_id != ''
            AND ((${baseline}) OR (${canary}))
        )
-       WHERE cohort < 2
+       WHERE side < 2
        GROUP BY trace_id
-       HAVING uniqExact(cohort) = 1`
+       HAVING uniqExact(side) = 1`
   return { sql, params }
 }
 
