@@ -17,7 +17,7 @@ interface FrozenRow {
 
 /**
  * The `blast_radius_minutes` table (migration 8): each analysis' blast radius minute by minute
- * as the judge first used it. Keys are analysis ids, or `<train id>/<member index>` for the
+ * as the judge first used it. Keys are analysis ids, or `<train id>.<member index>` for the
  * members of a release train.
  */
 export function createStoreBlastRadiusMinutes(store: Store): FrozenBlastRadiusStore {

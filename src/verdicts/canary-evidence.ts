@@ -12,7 +12,7 @@ import { createFrozenMinutes, type FrozenMinutesStore, type LateData } from './f
 
 /** One canary whose evidence is gathered: a single analysis, or one member of a train. */
 export interface CanarySubject {
-  /** Where its frozen minutes are kept: the analysis id, or `<train id>/<member index>`. */
+  /** Where its frozen minutes are kept: the analysis id, or `<train id>.<member index>`. */
   readonly key: string
   readonly service: string
   readonly environment: string

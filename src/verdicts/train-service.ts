@@ -97,7 +97,7 @@ const MAX_CACHED = 1_000
  * Release trains: several services' canaries created together and judged together by
  * {@link judgeTrain} under the train's one α. Each member's data is read and frozen exactly
  * as a single analysis' is (src/verdicts/canary-evidence.ts), under the key
- * `<train id>/<member index>`; the verdicts go to the same audit trail as analyses'.
+ * `<train id>.<member index>`; the verdicts go to the same audit trail as analyses'.
  */
 export function createTrainService(options: TrainServiceOptions): TrainService {
   const logger = options.logger ?? silentLogger
@@ -157,7 +157,7 @@ export function createTrainService(options: TrainServiceOptions): TrainService {
     const evidence = await Promise.all(
       train.members.map((member, index) =>
         options.evidence.read(
-          { ...member, key: `${train.id}/${index}`, startMs: train.startMs },
+          { ...member, key: `${train.id}.${index}`, startMs: train.startMs },
           policies[index] as Policy,
           evaluatedAtMs,
         ),
