@@ -30,6 +30,8 @@ import { createStoreBlastRadiusMinutes } from './store/blast-radius-repository.t
 import { createCanaryEvidence } from './verdicts/canary-evidence.ts'
 import { createTrainService } from './verdicts/train-service.ts'
 import { createTrainsRepository } from './store/trains-repository.ts'
+import { queryDecisionChanges, queryOverviewCohorts } from './store/overview-queries.ts'
+import { createSloLookup } from './verdicts/release-overview.ts'
 
 export interface StartAppOptions {
   readonly config: Config
@@ -182,6 +184,14 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       series: createStoreSeriesSource(store),
       trains,
       blastRadius,
+      overview: {
+        source: {
+          cohorts: (window) => queryOverviewCohorts(store, window),
+          decisionChanges: (window) => queryDecisionChanges(store, window),
+        },
+        sloOf: createSloLookup(templates),
+        now,
+      },
       logger,
       version: options.version ?? '0.0.0',
       tokens,

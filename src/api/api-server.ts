@@ -10,6 +10,7 @@ import { registerFlaggerRoutes } from './adapters/flagger.ts'
 import { registerUiRoutes } from './routes/ui-routes.ts'
 import { registerSqlRoutes } from './routes/sql-routes.ts'
 import { registerTrainRoutes } from './routes/train-routes.ts'
+import { registerOverviewRoutes, type OverviewRoutesOptions } from './routes/overview-routes.ts'
 import type { TrainService } from '../verdicts/train-service.ts'
 import type { BlastRadius } from '../verdicts/blast-radius.ts'
 import { describeRoutes, SECURITY_SCHEMES, TAG_DESCRIPTIONS } from './routes/describe-routes.ts'
@@ -50,6 +51,8 @@ export interface ApiServerOptions {
   readonly trains?: TrainService
   /** Serves each analysis' frozen blast radius at /api/v1/analyses/{id}/blast-radius when given. */
   readonly blastRadius?: BlastRadius
+  /** Serves the release overview at /api/v1/overview when given. */
+  readonly overview?: Pick<OverviewRoutesOptions, 'source' | 'sloOf' | 'now'>
 }
 
 const errorResponses = { 400: errorBody, 404: errorBody, 503: errorBody }
@@ -337,6 +340,12 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       ...(options.blastRadius === undefined ? {} : { blastRadius: options.blastRadius }),
     })
   registerArgoRolloutsRoutes(app, options.verdicts)
+  if (options.overview !== undefined)
+    registerOverviewRoutes(app, {
+      ...options.overview,
+      verdicts: options.verdicts,
+      trains: options.trains,
+    })
   registerUiRoutes(app, options)
   if (options.sql !== undefined) registerSqlRoutes(app, options.sql)
 
