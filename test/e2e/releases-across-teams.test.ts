@@ -380,3 +380,21 @@ describe('a release train of two services', () => {
     expect(await response.text()).toMatch(/twice/)
   })
 })
+
+describe('the OpenAPI document', () => {
+  it('describes the train, blast-radius and overview endpoints with their scopes', async () => {
+    const openapi = await get<{
+      paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>
+    }>('/openapi.json')
+    const scopes = (path: string, method: string): string[] =>
+      openapi.paths[path]?.[method]?.security?.flatMap((entry) => entry.bearerAuth ?? []) ?? []
+    expect(scopes('/api/v1/trains', 'post')).toEqual(['admin'])
+    expect(scopes('/api/v1/trains', 'get')).toEqual(['read'])
+    expect(scopes('/api/v1/trains/{id}', 'get')).toEqual(['read'])
+    expect(scopes('/api/v1/trains/{id}/verdict', 'get')).toEqual(['read', 'controller'])
+    expect(scopes('/api/v1/trains/{id}/verdicts', 'get')).toEqual(['read'])
+    expect(scopes('/api/v1/argo-rollouts/trains/{id}/verdict', 'get')).toEqual(['controller'])
+    expect(scopes('/api/v1/analyses/{id}/blast-radius', 'get')).toEqual(['read'])
+    expect(scopes('/api/v1/overview', 'get')).toEqual(['read'])
+  })
+})

@@ -11,9 +11,9 @@ export const SECURITY_SCHEMES = {
     description: [
       'A token of `auth.tokens` (`RH_AUTH_TOKENS`), sent as `Authorization: Bearer <token>`; with no tokens configured, authentication is off.',
       'A route lists the scopes that let a token in, any one of them is enough:',
-      '`ingest`: OTLP. `read`: analyses, verdicts, series, metrics.',
+      '`ingest`: OTLP. `read`: analyses, trains, verdicts, series, the overview, metrics.',
       '`controller`: the Argo Rollouts and Flagger adapters (which create analyses from policy templates or defaults) and verdicts.',
-      '`admin`: creating analyses, changing policies, inline Flagger policies. `query`: read-only SQL.',
+      '`admin`: creating analyses and trains, changing policies, inline Flagger policies. `query`: read-only SQL.',
     ].join(' '),
   },
 } as const
