@@ -151,7 +151,7 @@ async function expectHoverValues(watched: WatchedPage): Promise<void> {
   for (const figure of figures) {
     const marks = figure.locator('.mark')
     const count = await marks.count()
-    expect(count, await figure.getAttribute('data-chart')).toBeGreaterThan(0)
+    expect(count, (await figure.getAttribute('data-chart')) ?? 'a chart').toBeGreaterThan(0)
     const titles = await marks.locator('> title').allTextContents()
     expect(titles).toHaveLength(count)
     for (const title of titles) expect(title).toMatch(/\d/)
