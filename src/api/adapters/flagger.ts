@@ -95,7 +95,7 @@ export function registerFlaggerRoutes(
         schema: {
           summary: `Flagger ${hook} webhook`,
           description:
-            'Answers 200 when the verdict lets Flagger go on, 412 when it does not. The token may come in metadata.token; metadata.policy needs the admin scope too.',
+            'Answers 200 when the verdict lets Flagger go on, 412 when it does not. The token may come in metadata.token; metadata.policy needs the admin scope too. metadata.trainId polls a release train instead: every member’s Canary gets the train’s decision.',
           body: payloadSchema,
           // Public to the router because the token may come in metadata.token; checked here.
           security: [{ bearerAuth: ['controller'] }],
