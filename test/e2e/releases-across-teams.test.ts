@@ -60,9 +60,11 @@ function serviceTracer(service: string, version: string): Tracer {
 }
 
 /**
- * Flushes every SDK, one after the other as deployments would not, but as one loaded test
- * machine needs (the receiver refuses bursts with 429 beyond its in-flight budget, and the
- * SDK gives up after its retries). The receiver answers only once the rows are stored.
+ * Flushes every SDK, one after the other. A flush exports all of an SDK's batches at once,
+ * and the receiver refuses a burst beyond its in-flight budget with 429 (which starts small
+ * and grows), after which the SDK gives up on its retries: so the traffic is flushed every
+ * FLUSH_EVERY requests, each SDK one body at a time. The receiver answers only once the rows
+ * are stored.
  */
 async function flushAll(): Promise<void> {
   for (const provider of providers.splice(0)) await provider.shutdown()
@@ -103,9 +105,18 @@ function serveChain(hops: readonly Hop[], index: number, startMs: number): void 
   }
 }
 
-function traffic(requests: number, serve: (index: number, startMs: number) => void): void {
-  for (let index = 0; index < requests; index++)
+/** Requests between flushes: each SDK then exports one body at a time (see flushAll). */
+const FLUSH_EVERY = 500
+
+async function traffic(
+  requests: number,
+  serve: (index: number, startMs: number) => void,
+): Promise<void> {
+  for (let index = 0; index < requests; index++) {
     serve(index, trafficStartMs + Math.floor((index * TRAFFIC_MS) / requests))
+    if (index % FLUSH_EVERY === FLUSH_EVERY - 1)
+      for (const provider of providers) await provider.forceFlush()
+  }
 }
 
 async function post(path: string, body: unknown): Promise<string> {
@@ -158,7 +169,7 @@ describe('a canary that breaks the service it calls', () => {
     }
     const payment = serviceTracer('payment', '3.0.0')
     const REQUESTS = 8_000
-    traffic(REQUESTS, (index, startMs) => {
+    await traffic(REQUESTS, (index, startMs) => {
       const canary = index % 2 === 1
       serveChain(
         [
@@ -241,7 +252,7 @@ describe('a canary that breaks the service it calls', () => {
 describe('a release train of two services', () => {
   const REQUESTS = 6_000
   /** orders and billing each serve their own requests; `failing` names who is worse. */
-  function shipTrain(tag: string, failing: 'billing' | 'none'): void {
+  async function shipTrain(tag: string, failing: 'billing' | 'none'): Promise<void> {
     const orders = {
       base: serviceTracer(`orders-${tag}`, '2.0.0'),
       canary: serviceTracer(`orders-${tag}`, '2.1.0'),
@@ -250,7 +261,7 @@ describe('a release train of two services', () => {
       base: serviceTracer(`billing-${tag}`, '5.0.0'),
       canary: serviceTracer(`billing-${tag}`, '5.1.0'),
     }
-    traffic(REQUESTS, (index, startMs) => {
+    await traffic(REQUESTS, (index, startMs) => {
       const canary = index % 2 === 1
       serveChain(
         [
@@ -309,7 +320,7 @@ describe('a release train of two services', () => {
   }
 
   it('rolls back when one member is worse, naming the service and metric', async () => {
-    shipTrain('a', 'billing')
+    await shipTrain('a', 'billing')
     await flushAll()
     const id = await createTrain('a')
     const verdict = await get<TrainView>(`/api/v1/trains/${id}/verdict`)
@@ -342,7 +353,7 @@ describe('a release train of two services', () => {
   })
 
   it('promotes when both members are fine, and replays an earlier verdict with ?at=', async () => {
-    shipTrain('b', 'none')
+    await shipTrain('b', 'none')
     await flushAll()
     const id = await createTrain('b')
     const verdict = await get<TrainView>(`/api/v1/trains/${id}/verdict`)
