@@ -107,7 +107,7 @@ const blastRadius = createBlastRadius({ source: createStoreBlastRadiusSource(sto
 const whole = await measure(() =>
   blastRadius.related(
     'bench',
-    { ...query, startMs: fromMs },
+    { ...query, startMs: fromMs, maxDurationMs: HOURS * 3_600_000 },
     {
       watermarkMs: nowMs + 2 * MINUTE_MS,
       nowMs,

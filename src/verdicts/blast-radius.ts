@@ -28,6 +28,11 @@ export interface BlastRadiusSubject {
   readonly canary: CohortSelector
   readonly startMs: number
   readonly latencySamplesPerMinute: number
+  /**
+   * The analysis' maximum duration: minutes after it are never read, so an analysis created
+   * with a start long ago reads at most this much (not every minute since then).
+   */
+  readonly maxDurationMs: number
 }
 
 /**
@@ -118,8 +123,13 @@ export function createBlastRadius(options: BlastRadiusOptions): BlastRadius {
 
   return {
     async related(key, subject, { watermarkMs, nowMs }) {
-      // Minutes that ended RELATED_LAG_MS before the watermark are complete.
-      const endMs = Math.floor((watermarkMs - RELATED_LAG_MS + MINUTE_MS) / MINUTE_MS) * MINUTE_MS
+      // Minutes that ended RELATED_LAG_MS before the watermark are complete; none after the
+      // analysis' maximum duration is read.
+      const lastMs = Math.ceil((subject.startMs + subject.maxDurationMs) / MINUTE_MS) * MINUTE_MS
+      const endMs = Math.min(
+        lastMs,
+        Math.floor((watermarkMs - RELATED_LAG_MS + MINUTE_MS) / MINUTE_MS) * MINUTE_MS,
+      )
       const entry = entryFor(key)
       const run = entry.queue.then(() => freeze(key, entry, subject, endMs, nowMs))
       entry.queue = run.catch(() => undefined)

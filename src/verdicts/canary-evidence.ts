@@ -92,7 +92,11 @@ export function createCanaryEvidence(options: CanaryEvidenceOptions): CanaryEvid
         blastRadius !== undefined && judgesBlastRadius(policy.blastRadius)
           ? blastRadius.related(
               subject.key,
-              { ...subject, latencySamplesPerMinute: query.latencySamplesPerMinute },
+              {
+                ...subject,
+                latencySamplesPerMinute: query.latencySamplesPerMinute,
+                maxDurationMs: policy.analysis.maxDurationSeconds * 1000,
+              },
               times,
             )
           : undefined,
