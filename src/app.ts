@@ -22,10 +22,18 @@ import { assertReachable, createStore, type Store } from './store/store-client.t
 import { createStoreCohortSource } from './store/store-cohort-source.ts'
 import { toConfiguredSpanSource } from './store/otel-traces.ts'
 import { createStoreSeriesSource } from './store/series-queries.ts'
-import { createVerdictService } from './verdicts/verdict-service.ts'
+import { createVerdictService, DEFAULT_MAX_LATENCY_SAMPLES } from './verdicts/verdict-service.ts'
 import { createSqlConsole } from './store/read-only-sql.ts'
 import { createStoreFrozenMinutes } from './store/frozen-minutes-repository.ts'
 import { createPolicyTemplates, NO_TEMPLATES } from './verdicts/policy-templates.ts'
+import { createBlastRadius } from './verdicts/blast-radius.ts'
+import { createStoreBlastRadiusSource } from './store/blast-radius-queries.ts'
+import { createStoreBlastRadiusMinutes } from './store/blast-radius-repository.ts'
+import { createCanaryEvidence } from './verdicts/canary-evidence.ts'
+import { createTrainService } from './verdicts/train-service.ts'
+import { createTrainsRepository } from './store/trains-repository.ts'
+import { queryDecisionChanges, queryOverviewCohorts } from './store/overview-queries.ts'
+import { createSloLookup } from './verdicts/release-overview.ts'
 
 export interface StartAppOptions {
   readonly config: Config
@@ -140,8 +148,14 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         ? NO_TEMPLATES
         : createPolicyTemplates({ dir: config.policies.dir, logger })
     closers.push(() => templates.close())
+    const blastRadius = createBlastRadius({
+      source: createStoreBlastRadiusSource(store),
+      store: createStoreBlastRadiusMinutes(store),
+      logger,
+    })
+    const analyses = createAnalysesRepository(store)
     const verdicts = createVerdictService({
-      repository: createAnalysesRepository(store),
+      repository: analyses,
       cohorts: createStoreCohortSource(store, logger, spanSource.tables),
       now,
       logger,
@@ -150,6 +164,26 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       frozenMinutes: createStoreFrozenMinutes(store),
       templates,
       instruments,
+      blastRadius,
+    })
+    const trains = createTrainService({
+      trains: createTrainsRepository(store),
+      audit: analyses,
+      evidence: createCanaryEvidence({
+        cohorts: createStoreCohortSource(store, logger),
+        now,
+        logger,
+        ingestLagMs: config.api.ingestLagMs,
+        maxLatencySamples: DEFAULT_MAX_LATENCY_SAMPLES,
+        maxKeys: 10_000,
+        frozenMinutes: createStoreFrozenMinutes(store),
+        blastRadius,
+      }),
+      now,
+      ingestLagMs: config.api.ingestLagMs,
+      logger,
+      templates,
+      cacheMs: config.api.verdictCacheMs,
     })
     const sql = config.sql.enabled
       ? createSqlConsole({ clickhouse: config.clickhouse, limits: config.sql })
@@ -159,6 +193,16 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       sql,
       verdicts,
       series: createStoreSeriesSource(store, spanSource.tables),
+      trains,
+      blastRadius,
+      overview: {
+        source: {
+          cohorts: (window) => queryOverviewCohorts(store, window),
+          decisionChanges: (window) => queryDecisionChanges(store, window),
+        },
+        sloOf: createSloLookup(templates),
+        now,
+      },
       logger,
       version: options.version ?? '0.0.0',
       tokens,

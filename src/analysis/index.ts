@@ -4,6 +4,7 @@
  */
 export { judge } from './judge/judge.ts'
 export type {
+  BlastRadiusReport,
   BudgetReport,
   BurnWindowReport,
   CohortBudget,
@@ -16,12 +17,16 @@ export type {
   MetricResult,
   MinuteCounts,
   Missing,
+  RelatedResult,
+  RelatedRole,
+  RelatedService,
   SampleRatioReport,
   Verdict,
 } from './judge/judge-types.ts'
 export { parsePolicy } from './policy/parse-policy.ts'
 export { DEFAULT_POLICY } from './policy/default-policy.ts'
 export type {
+  BlastRadiusPolicy,
   BurnWindow,
   Direction,
   ErrorRateMetric,
@@ -37,3 +42,13 @@ export { mannWhitneyU, type MannWhitneyResult } from './fixed-horizon/mann-whitn
 export { welchTTest, type WelchResult } from './fixed-horizon/welch-t-test.ts'
 export type { Alternative, TestOptions } from './fixed-horizon/alternative.ts'
 export { parseCohortResult, parseCohortSnapshot } from './judge/parse-cohort.ts'
+export {
+  judgeTrain,
+  combine as combineTrainDecisions,
+  type TrainCause,
+  type TrainInput,
+  type TrainMemberInput,
+  type TrainMemberVerdict,
+  type TrainVerdict,
+} from './train/judge-train.ts'
+export { RELATED_LAG_MS, blastMetricName, judgesBlastRadius } from './judge/blast-radius.ts'

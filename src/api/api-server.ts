@@ -9,6 +9,10 @@ import { registerArgoRolloutsRoutes } from './adapters/argo-rollouts.ts'
 import { registerFlaggerRoutes } from './adapters/flagger.ts'
 import { registerUiRoutes } from './routes/ui-routes.ts'
 import { registerSqlRoutes } from './routes/sql-routes.ts'
+import { registerTrainRoutes } from './routes/train-routes.ts'
+import { registerOverviewRoutes, type OverviewRoutesOptions } from './routes/overview-routes.ts'
+import type { TrainService } from '../verdicts/train-service.ts'
+import type { BlastRadius } from '../verdicts/blast-radius.ts'
 import { describeRoutes, SECURITY_SCHEMES, TAG_DESCRIPTIONS } from './routes/describe-routes.ts'
 import type { SqlConsole } from '../store/read-only-sql.ts'
 import type { SeriesSource } from '../store/series-queries.ts'
@@ -44,6 +48,12 @@ export interface ApiServerOptions {
   readonly servePrometheus?: (request: IncomingMessage, response: ServerResponse) => void
   /** Serves analysts' read-only SQL at POST /api/v1/sql when given. */
   readonly sql?: SqlConsole | undefined
+  /** Release trains at /api/v1/trains (and Flagger's metadata.trainId) when given. */
+  readonly trains?: TrainService
+  /** Serves each analysis' frozen blast radius at /api/v1/analyses/{id}/blast-radius when given. */
+  readonly blastRadius?: BlastRadius
+  /** Serves the release overview at /api/v1/overview when given. */
+  readonly overview?: Pick<OverviewRoutesOptions, 'source' | 'sloOf' | 'now'>
 }
 
 const errorResponses = { 400: errorBody, 404: errorBody, 503: errorBody }
@@ -330,8 +340,20 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     )
   }
 
-  registerFlaggerRoutes(app, options.verdicts, options.tokens ?? [])
+  registerFlaggerRoutes(app, options.verdicts, options.tokens ?? [], options.trains)
+  if (options.trains !== undefined)
+    registerTrainRoutes(app, {
+      trains: options.trains,
+      verdicts: options.verdicts,
+      ...(options.blastRadius === undefined ? {} : { blastRadius: options.blastRadius }),
+    })
   registerArgoRolloutsRoutes(app, options.verdicts)
+  if (options.overview !== undefined)
+    registerOverviewRoutes(app, {
+      ...options.overview,
+      verdicts: options.verdicts,
+      trains: options.trains,
+    })
   registerUiRoutes(app, options)
   if (options.sql !== undefined) registerSqlRoutes(app, options.sql)
 

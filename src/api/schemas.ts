@@ -1,6 +1,6 @@
 /** JSON schemas of the API: they validate requests and generate /openapi.json. */
 
-const cohortSelector = {
+export const cohortSelector = {
   type: 'object',
   description: 'A release, a flag variant, or a flag variant within a release.',
   additionalProperties: false,

@@ -10,6 +10,9 @@ import { queryEventSeries } from '../store/event-cohort-queries.ts'
 import { ownSpanTables, type SpanTables } from '../store/cohort-queries.ts'
 import type { Store } from '../store/store-client.ts'
 import type { AnalysisDefinition } from '../verdicts/analysis-definition.ts'
+import { createStoreBlastRadiusMinutes } from '../store/blast-radius-repository.ts'
+import { createTrainsRepository } from '../store/trains-repository.ts'
+import type { VerdictRecord } from '../store/analyses-repository.ts'
 import { changeKey, type AnalysisReport, type ReportModel } from './report-model.ts'
 
 /** Context shown before an analysis starts and after its last verdict. */
@@ -83,6 +86,81 @@ export async function loadServiceReport(
   })
 }
 
+/**
+ * A report on a release train: the train's decisions and causes, every member as an analysis
+ * section (its verdicts are its part of each train verdict), and every member service's
+ * releases and changes over the train's window.
+ */
+export async function loadTrainReport(
+  context: ReportContext,
+  trainId: string,
+): Promise<ReportModel> {
+  const train = await createTrainsRepository(context.store).find(trainId)
+  if (train === undefined) {
+    throw new RhError('RH_API_NOT_FOUND', `no release train with id ${JSON.stringify(trainId)}`)
+  }
+  const repository = createAnalysesRepository(context.store)
+  const verdicts = (await repository.listVerdicts(trainId, MAX_VERDICTS)).reverse()
+  const lastMs = verdicts.at(-1)?.evaluatedAtMs ?? context.nowMs
+  const fromMs = train.startMs - CONTEXT_MS
+  const toMs = Math.min(toMinute(context.nowMs), lastMs + CONTEXT_MS, fromMs + MAX_WINDOW_MS)
+  const members = train.members.map((member, index) => ({
+    analysis: {
+      id: `${train.id}.${index}`,
+      version: train.version,
+      createdAtMs: train.createdAtMs,
+      service: member.service,
+      environment: member.environment,
+      baseline: member.baseline,
+      canary: member.canary,
+      startMs: train.startMs,
+      policy: member.policy ?? train.policy,
+    },
+    verdicts: verdicts.flatMap((record) => memberRecord(record, index)),
+  }))
+  const services = train.members.map((member) => member.service)
+  const perService = await Promise.all(
+    members.map((member) =>
+      loadWindow(context, {
+        scope: '',
+        service: member.analysis.service,
+        environment: member.analysis.environment,
+        fromMs,
+        toMs,
+        analyses: [member],
+      }),
+    ),
+  )
+  const prefixed = <T>(map: ReadonlyMap<string, T>, service: string): [string, T][] =>
+    [...map.entries()].map(([key, value]) => [`${service} ${key}`, value])
+  return {
+    scope: `release train ${train.name} (${services.join(', ')})`,
+    service: services.join(', '),
+    environment: train.environment,
+    fromMs,
+    toMs,
+    generatedAtMs: context.nowMs,
+    version: context.version,
+    changes: perService
+      .flatMap((model) => model.changes)
+      .sort((a, b) => a.firstSeenMs - b.firstSeenMs),
+    releases: new Map(perService.flatMap((model) => prefixed(model.releases, model.service))),
+    flagSeries: new Map(perService.flatMap((model) => [...model.flagSeries.entries()])),
+    analyses: perService.flatMap((model) => model.analyses),
+    train: { id: train.id, name: train.name, verdicts },
+  }
+}
+
+/** A member's part of a recorded train verdict, as the record of its own analysis. */
+function memberRecord(record: VerdictRecord, index: number): VerdictRecord[] {
+  const body = record.body as {
+    members?: readonly { decision?: string; reasons?: readonly string[] }[]
+  } | null
+  const member = body?.members?.[index]
+  if (member?.decision === undefined) return []
+  return [{ ...record, decision: member.decision, reasons: member.reasons ?? [], body: member }]
+}
+
 function toMinute(ms: number): number {
   return Math.floor(ms / 60_000) * 60_000
 }
@@ -150,6 +228,8 @@ async function loadWindow(
         selector: entry.analysis.baseline,
       }),
       canaryEvents: await queryEventSeries(store, { ...cohort, selector: entry.analysis.canary }),
+      // Frozen under the analysis id (a train member's is `<train id>.<index>`).
+      blastRadius: await createStoreBlastRadiusMinutes(store).load(entry.analysis.id),
     })
   }
   return {

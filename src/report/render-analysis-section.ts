@@ -105,8 +105,65 @@ export function renderAnalysisSection(
       baseline: toEventChartSeries(entry.baselineEvents),
       canary: toEventChartSeries(entry.canaryEvents),
     })}
-    ${last === undefined ? '' : lastVerdictMetrics(last)}
+    ${blastRadiusCharts(entry, window)} ${last === undefined ? '' : lastVerdictMetrics(last)}
   </section>`
+}
+
+/** Other services charted most: the blast radius of a wide fan-out is summarised by these. */
+const MAX_BLAST_CHARTS = 4
+
+/**
+ * The blast radius as the judge froze it: each other service's error rate on the traces
+ * through the baseline and through the canary, minute by minute.
+ */
+function blastRadiusCharts(
+  entry: AnalysisReport,
+  window: { fromMs: number; toMs: number; markers: readonly ChartMarker[] },
+): SafeHtml | '' {
+  const rows = (entry.blastRadius ?? []).filter((row) => row.service !== '')
+  if (rows.length === 0) return ''
+  const traffic = new Map<string, number>()
+  for (const row of rows) traffic.set(row.service, (traffic.get(row.service) ?? 0) + row.requests)
+  const services = [...traffic.entries()]
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+    .slice(0, MAX_BLAST_CHARTS)
+    .map(([service]) => service)
+  const series = (service: string, cohort: 'baseline' | 'canary') =>
+    rows
+      .filter((row) => row.service === service && row.cohort === cohort)
+      .sort((a, b) => a.startMs - b.startMs)
+      .map((row) => ({
+        tMs: row.startMs,
+        value: row.requests === 0 ? null : row.errors / row.requests,
+      }))
+  return html`<h3>Blast radius: other services on the canary's traces</h3>
+    <div class="charts">
+      ${services.map((service) =>
+        lineChart({
+          id: `blast-radius-${service}`,
+          title: `${service}'s error rate on the traces through each cohort`,
+          fromMs: window.fromMs,
+          toMs: window.toMs,
+          markers: window.markers,
+          formatValue: formatPercent,
+          minYMax: 0.001,
+          series: [
+            {
+              key: 'baseline',
+              name: `through baseline ${describeSelector(entry.analysis.baseline)}`,
+              color: COLORS.baseline,
+              points: series(service, 'baseline'),
+            },
+            {
+              key: 'canary',
+              name: `through canary ${describeSelector(entry.analysis.canary)}`,
+              color: COLORS.canary,
+              points: series(service, 'canary'),
+            },
+          ],
+        }),
+      )}
+    </div>`
 }
 
 /** Every change of decision with all its reasons: the argument a postmortem needs. */

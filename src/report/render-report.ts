@@ -1,7 +1,14 @@
 import { COLORS, lineChart, TOTAL_COLOR } from '../api/ui/charts.js'
 import type { ChartMarker, ChartSeries } from '../api/ui/charts.js'
 import { html, SafeHtml } from '../api/ui/html.js'
-import { formatMs, formatPercent, formatTime } from '../api/ui/verdict-view.js'
+import {
+  decisionBadge,
+  decisionChanges,
+  formatMs,
+  formatPercent,
+  formatTime,
+} from '../api/ui/verdict-view.js'
+import { timelineChart } from '../api/ui/charts.js'
 import type { ChangePoint, SeriesPoint } from '../store/series-queries.ts'
 import { renderAnalysisSection } from './render-analysis-section.ts'
 import {
@@ -11,6 +18,7 @@ import {
   stretchStats,
   totalByMinute,
   type ReportModel,
+  type TrainReport,
 } from './report-model.ts'
 
 /** How far either side of a change its close-up charts and before/after numbers reach. */
@@ -58,6 +66,7 @@ export function renderReport(model: ReportModel, options: { css: string }): stri
             ${formatTime(model.generatedAtMs)} by release-health ${model.version}
           </p>
           ${summary(model)}
+          ${model.train === undefined ? '' : trainSection(model.train, model, markers)}
           <h2>What changed</h2>
           ${serviceCharts(model, markers, colors)} ${changesTable(model)}
           ${model.changes.slice(0, MAX_CLOSE_UPS).map((change) => closeUp(model, change, colors))}
@@ -77,6 +86,57 @@ export function renderReport(model: ReportModel, options: { css: string }): stri
       </body>
     </html>`
   return document.markup
+}
+
+/** A train's own decisions: when it changed its mind, and which member and metric caused it. */
+function trainSection(
+  train: TrainReport,
+  model: ReportModel,
+  markers: readonly ChartMarker[],
+): SafeHtml {
+  const last = train.verdicts.at(-1)
+  const causesOf = (body: unknown): string =>
+    ((body as { causes?: readonly { member: string; metric: string }[] } | null)?.causes ?? [])
+      .map((cause) => `${cause.member} ${cause.metric}`)
+      .join(', ')
+  return html`<section class="train" data-train="${train.id}">
+    <h2>
+      Release train ${train.name}:
+      ${last === undefined ? 'never evaluated' : decisionBadge(last.decision)}
+    </h2>
+    ${timelineChart({
+      id: 'train-history',
+      title: 'The train’s decision at each recorded evaluation',
+      entries: train.verdicts.map((record) => ({
+        tMs: record.evaluatedAtMs,
+        decision: record.decision,
+      })),
+      fromMs: model.fromMs,
+      toMs: model.toMs,
+      markers,
+    })}
+    <table class="changes">
+      <thead>
+        <tr>
+          <th>from</th>
+          <th>decision</th>
+          <th>caused by</th>
+          <th>why</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${decisionChanges(train.verdicts).map(
+          (record) =>
+            html`<tr>
+              <td>${formatTime(record.evaluatedAtMs)}</td>
+              <td>${decisionBadge(record.decision)}</td>
+              <td>${causesOf(record.body)}</td>
+              <td>${record.reasons[0] ?? ''}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </section>`
 }
 
 function summary(model: ReportModel): SafeHtml {

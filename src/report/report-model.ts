@@ -4,6 +4,7 @@ import type { VerdictRecord } from '../store/analyses-repository.ts'
 import type { EventSeries } from '../store/event-cohort-queries.ts'
 import type { ChangePoint, SeriesPoint } from '../store/series-queries.ts'
 import type { AnalysisDefinition } from '../verdicts/analysis-definition.ts'
+import type { BlastRadiusRow } from '../verdicts/blast-radius-source.ts'
 
 /** Everything a report shows, gathered once; rendering is a pure function of it. */
 export interface ReportModel {
@@ -23,6 +24,15 @@ export interface ReportModel {
   /** Flag variants' series, keyed by `changeKey`, for the flag changes in the window. */
   readonly flagSeries: ReadonlyMap<string, readonly SeriesPoint[]>
   readonly analyses: readonly AnalysisReport[]
+  /** For a release-train report: the train and its own verdicts (its members are `analyses`). */
+  readonly train?: TrainReport
+}
+
+export interface TrainReport {
+  readonly id: string
+  readonly name: string
+  /** The train's recorded verdicts, oldest first; each body holds its causes and members. */
+  readonly verdicts: readonly VerdictRecord[]
 }
 
 export interface AnalysisReport {
@@ -34,6 +44,8 @@ export interface AnalysisReport {
   /** Each cohort's release events by name, minute by minute (empty without events). */
   readonly baselineEvents: readonly EventSeries[]
   readonly canaryEvents: readonly EventSeries[]
+  /** Other services on the canary's traces, minute by minute, as the judge froze them. */
+  readonly blastRadius?: readonly BlastRadiusRow[]
 }
 
 /** Requests and errors over a stretch of minutes. */

@@ -28,7 +28,13 @@ export interface SimulationOptions {
 }
 
 export type SimulationEvent =
-  | { readonly kind: 'analysis-created'; readonly analysisId: string; readonly startMs: number }
+  | {
+      readonly kind: 'analysis-created'
+      /** The analysis' id, or the train's for a train scenario. */
+      readonly analysisId: string
+      readonly startMs: number
+      readonly train: boolean
+    }
   | { readonly kind: 'backfilled'; readonly requests: number; readonly minutes: number }
   | ({ readonly kind: 'verdict'; readonly changed: boolean } & VerdictSummary)
   | { readonly kind: 'finished'; readonly requests: number }
@@ -61,13 +67,28 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const service = await createSimulatedService({ scenario, endpoint: options.endpoint })
   let requests = 0
   try {
-    const analysisId = await api.createAnalysis({
-      service: scenario.service,
-      environment: scenario.environment,
-      ...scenario.analysis,
-      startTime: new Date(startMs).toISOString(),
-    })
-    emit({ kind: 'analysis-created', analysisId, startMs })
+    const partner = scenario.trainPartner
+    const startTime = new Date(startMs).toISOString()
+    const analysisId =
+      partner === undefined
+        ? await api.createAnalysis({
+            service: scenario.service,
+            environment: scenario.environment,
+            ...scenario.analysis,
+            startTime,
+          })
+        : await api.createTrain({
+            name: `${scenario.name}-${startMs}`,
+            environment: scenario.environment,
+            startTime,
+            members: [
+              { service: scenario.service, ...scenario.analysis },
+              { service: partner.service, ...partner.analysis },
+            ],
+          })
+    const verdictOf = (id: string): Promise<VerdictSummary> =>
+      partner === undefined ? api.verdict(id) : api.trainVerdict(id)
+    emit({ kind: 'analysis-created', analysisId, startMs, train: partner !== undefined })
 
     const backfillMs = backfillEndMs - startMs
     const count = Math.round((options.ratePerSecond * backfillMs) / 1000)
@@ -78,7 +99,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     await service.flush()
     emit({ kind: 'backfilled', requests: count, minutes: Math.round(backfillMs / ONE_MINUTE_MS) })
 
-    let verdict = await api.verdict(analysisId)
+    let verdict = await verdictOf(analysisId)
     emit({ kind: 'verdict', changed: true, ...verdict })
 
     const endMs = now() + options.durationMs
@@ -93,14 +114,14 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       if (now() >= nextPollMs) {
         nextPollMs += pollMs
         await service.flush()
-        const next = await api.verdict(analysisId)
+        const next = await verdictOf(analysisId)
         emit({ kind: 'verdict', changed: next.decision !== verdict.decision, ...next })
         verdict = next
       }
       await pause(TICK_MS, options.signal)
     }
     await service.flush()
-    if (options.durationMs > 0) verdict = await api.verdict(analysisId)
+    if (options.durationMs > 0) verdict = await verdictOf(analysisId)
     emit({ kind: 'finished', requests })
     return { analysisId, requests, verdict }
   } finally {

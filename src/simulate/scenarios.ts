@@ -8,7 +8,14 @@ export interface Behaviour {
   readonly latencyMedianMs: number
 }
 
-export const SCENARIO_NAMES = ['healthy', 'bad-release', 'bad-flag', 'low-traffic'] as const
+export const SCENARIO_NAMES = [
+  'healthy',
+  'bad-release',
+  'bad-flag',
+  'low-traffic',
+  'downstream-breakage',
+  'release-train',
+] as const
 
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
 
@@ -29,12 +36,34 @@ export interface Scenario {
   readonly defaultRatePerSecond: number
   readonly analysis: { readonly baseline: CohortSelector; readonly canary: CohortSelector }
   behaviour(release: string, variant: string): Behaviour
+  /**
+   * A service every request calls on the same trace (W3C trace context): what the canary's
+   * blast radius sees. `behaviour` is told the caller's release.
+   */
+  readonly downstream?: {
+    readonly service: string
+    readonly version: string
+    readonly route: string
+    behaviour(callerRelease: string): Behaviour
+  }
+  /**
+   * A second service shipped in the same release train: each request is matched by one of
+   * the partner's, and the simulation creates and polls a train of both instead of an analysis.
+   */
+  readonly trainPartner?: {
+    readonly service: string
+    readonly route: string
+    readonly releases: readonly { readonly version: string; readonly share: number }[]
+    readonly analysis: { readonly baseline: CohortSelector; readonly canary: CohortSelector }
+    behaviour(release: string): Behaviour
+  }
 }
 
 const HEALTHY: Behaviour = { errorRate: 0.002, latencyMedianMs: 80 }
+const HEALTHY_CALLEE: Behaviour = { errorRate: 0.002, latencyMedianMs: 30 }
 
 /**
- * Four stories a newcomer can watch end to end. Each uses its own service so that running
+ * Stories a newcomer can watch end to end (the last two rehearse releases across teams). Each uses its own service so that running
  * them one after another keeps their data apart. Error rates stay under the default SLO's
  * fast-burn limit unless the story is about a bad change.
  */
@@ -105,6 +134,59 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     defaultRatePerSecond: 0.3,
     analysis: { baseline: { release: '0.9.0' }, canary: { release: '1.0.0' } },
     behaviour: () => HEALTHY,
+  },
+  'downstream-breakage': {
+    name: 'downstream-breakage',
+    summary:
+      'storefront 4.2.0 (30%) is as healthy as 4.1.0, but the inventory service it calls fails 5% of the requests it sends',
+    expected:
+      'rollback on blast-radius:inventory:error-rate while storefront’s own error rate is unchanged',
+    service: 'storefront',
+    environment: 'production',
+    routes: ['GET /api/products/{id}', 'GET /api/products'],
+    releases: [
+      { version: '4.1.0', share: 0.7 },
+      { version: '4.2.0', share: 0.3 },
+    ],
+    flag: { key: 'new-product-page', variants: { on: 0.5, off: 0.5 } },
+    defaultRatePerSecond: 40,
+    analysis: { baseline: { release: '4.1.0' }, canary: { release: '4.2.0' } },
+    behaviour: () => HEALTHY,
+    downstream: {
+      service: 'inventory',
+      version: '9.0.0',
+      route: 'GET /api/stock/{sku}',
+      behaviour: (callerRelease) =>
+        callerRelease === '4.2.0' ? { errorRate: 0.05, latencyMedianMs: 30 } : HEALTHY_CALLEE,
+    },
+  },
+  'release-train': {
+    name: 'release-train',
+    summary:
+      'orders 5.3.0 and invoices 2.1.0 ship together as a train (30% each); orders is fine, invoices 2.1.0 fails 4% of requests',
+    expected: 'the train rolls back, naming invoices and its error rate; both members go back',
+    service: 'orders',
+    environment: 'production',
+    routes: ['POST /api/orders', 'GET /api/orders/{id}'],
+    releases: [
+      { version: '5.2.0', share: 0.7 },
+      { version: '5.3.0', share: 0.3 },
+    ],
+    flag: { key: 'split-shipments', variants: { on: 0.5, off: 0.5 } },
+    defaultRatePerSecond: 40,
+    analysis: { baseline: { release: '5.2.0' }, canary: { release: '5.3.0' } },
+    behaviour: () => HEALTHY,
+    trainPartner: {
+      service: 'invoices',
+      route: 'POST /api/invoices',
+      releases: [
+        { version: '2.0.0', share: 0.7 },
+        { version: '2.1.0', share: 0.3 },
+      ],
+      analysis: { baseline: { release: '2.0.0' }, canary: { release: '2.1.0' } },
+      behaviour: (release) =>
+        release === '2.1.0' ? { errorRate: 0.04, latencyMedianMs: 80 } : HEALTHY,
+    },
   },
 }
 

@@ -44,10 +44,20 @@ export async function createSimulatedService(
 
   const providers = new Map<string, NodeTracerProvider>()
   const tracers = new Map<string, Tracer>()
-  for (const { version } of scenario.releases) {
+  // One SDK per service and release, as each deployment has its own.
+  const deployments = [
+    ...scenario.releases.map(({ version }) => [scenario.service, version] as const),
+    ...(scenario.downstream === undefined
+      ? []
+      : [[scenario.downstream.service, scenario.downstream.version] as const]),
+    ...(scenario.trainPartner?.releases.map(
+      ({ version }) => [scenario.trainPartner?.service ?? '', version] as const,
+    ) ?? []),
+  ]
+  for (const [serviceName, version] of deployments) {
     const provider = new NodeTracerProvider({
       resource: resourceFromAttributes({
-        'service.name': scenario.service,
+        'service.name': serviceName,
         'service.version': version,
         'deployment.environment.name': scenario.environment,
       }),
@@ -58,18 +68,54 @@ export async function createSimulatedService(
         ),
       ],
     })
-    providers.set(version, provider)
-    tracers.set(version, provider.getTracer('release-health-simulate', '1.0.0'))
+    providers.set(`${serviceName} ${version}`, provider)
+    tracers.set(`${serviceName} ${version}`, provider.getTracer('release-health-simulate', '1.0.0'))
   }
 
   const flags = await createFlagClient(scenario)
+
+  /** The callee's server span, a child of the active (caller's) span: the same trace. */
+  const callDownstream = (request: PlannedRequest, withinMs: number): void => {
+    const downstream = scenario.downstream
+    if (downstream === undefined || request.otherDraws === undefined) return
+    const tracer = tracers.get(`${downstream.service} ${downstream.version}`)
+    const startMs = request.startMs + Math.min(1, withinMs / 4)
+    const span = tracer?.startSpan(downstream.route, { kind: SpanKind.SERVER, startTime: startMs })
+    if (span === undefined) return
+    const outcome = toOutcome({ draws: request.otherDraws }, downstream.behaviour(request.release))
+    span.setAttribute('http.response.status_code', outcome.httpStatus)
+    if (outcome.failed) span.setStatus({ code: SpanStatusCode.ERROR, message: 'out of stock' })
+    span.end(startMs + Math.min(outcome.latencyMs, withinMs))
+  }
+
+  /** The train partner's own request from the same user, on its own trace. */
+  const servePartner = (request: PlannedRequest): void => {
+    const partner = scenario.trainPartner
+    if (partner === undefined || request.otherDraws === undefined) return
+    const shares = Object.fromEntries(partner.releases.map((r) => [r.version, r.share]))
+    const release = variantForUser(
+      shares,
+      `${partner.service}:${request.userId}:${request.startMs}`,
+    )
+    const tracer = tracers.get(`${partner.service} ${release}`)
+    const span = tracer?.startSpan(
+      partner.route,
+      { kind: SpanKind.SERVER, startTime: request.startMs, root: true },
+      context.active(),
+    )
+    if (span === undefined) return
+    const outcome = toOutcome({ draws: request.otherDraws }, partner.behaviour(release))
+    span.setAttribute('http.response.status_code', outcome.httpStatus)
+    if (outcome.failed) span.setStatus({ code: SpanStatusCode.ERROR, message: 'ledger refused' })
+    span.end(request.startMs + outcome.latencyMs)
+  }
   const flush = async (): Promise<void> => {
     await Promise.all([...providers.values()].map((provider) => provider.forceFlush()))
   }
 
   return {
     async serve(request) {
-      const tracer = tracers.get(request.release)
+      const tracer = tracers.get(`${scenario.service} ${request.release}`)
       if (tracer === undefined) throw new Error(`release ${request.release} is not simulated`)
       const spanOptions = { kind: SpanKind.SERVER, startTime: request.startMs }
       await tracer.startActiveSpan(request.route, spanOptions, async (span) => {
@@ -88,8 +134,10 @@ export async function createSimulatedService(
         if (outcome.failed) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream dependency timed out' })
         }
+        callDownstream(request, Math.max(0.2, outcome.latencyMs / 2))
         span.end(request.startMs + outcome.latencyMs)
       })
+      servePartner(request)
     },
     flush,
     async close() {

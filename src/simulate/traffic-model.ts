@@ -9,7 +9,17 @@ export interface PlannedRequest {
   /** The OpenFeature targeting key: the flag variant follows the user. */
   readonly userId: string
   /** Uniform draws in [0, 1) that decide the outcome once the variant is known. */
-  readonly draws: { readonly failure: number; readonly latency: [number, number] }
+  readonly draws: Draws
+  /**
+   * Draws for the other service the request reaches (a downstream callee, or the train
+   * partner's request): only in scenarios with one, so the others keep their sequences.
+   */
+  readonly otherDraws?: Draws
+}
+
+export interface Draws {
+  readonly failure: number
+  readonly latency: [number, number]
 }
 
 export interface RequestOutcome {
@@ -39,11 +49,17 @@ export function planRequest(
     route: scenario.routes[Math.floor(random() * scenario.routes.length)] ?? 'GET /',
     userId: `user-${Math.floor(random() * USERS)}`,
     draws: { failure: random(), latency: [random(), random()] },
+    ...(scenario.downstream === undefined && scenario.trainPartner === undefined
+      ? {}
+      : { otherDraws: { failure: random(), latency: [random(), random()] } }),
   }
 }
 
 /** The outcome of a planned request served by a cohort that behaves as `behaviour`. */
-export function toOutcome(request: PlannedRequest, behaviour: Behaviour): RequestOutcome {
+export function toOutcome(
+  request: Pick<PlannedRequest, 'draws'>,
+  behaviour: Behaviour,
+): RequestOutcome {
   const failed = request.draws.failure < behaviour.errorRate
   const [u1, u2] = request.draws.latency
   // Box-Muller: a standard normal draw from two uniform ones; log-normal latency around the median.

@@ -7,6 +7,16 @@ export interface VerdictApiClient {
   assertReady(): Promise<void>
   createAnalysis(input: NewAnalysisRequest): Promise<string>
   verdict(analysisId: string): Promise<VerdictSummary>
+  /** A release train of several services' canaries (`POST /api/v1/trains`); its id. */
+  createTrain(input: NewTrainRequest): Promise<string>
+  trainVerdict(trainId: string): Promise<VerdictSummary>
+}
+
+export interface NewTrainRequest {
+  readonly name: string
+  readonly environment: string
+  readonly startTime: string
+  readonly members: readonly Omit<NewAnalysisRequest, 'environment' | 'startTime'>[]
 }
 
 export interface NewAnalysisRequest {
@@ -52,6 +62,27 @@ export function createVerdictApiClient(apiUrl: string): VerdictApiClient {
         )
       }
       return ((await response.json()) as { id: string }).id
+    },
+
+    async createTrain(input) {
+      const response = await fetch(`${base}/api/v1/trains`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(input),
+      })
+      if (response.status !== 201) {
+        throw new Error(`creating the train failed (${response.status}): ${await response.text()}`)
+      }
+      return ((await response.json()) as { id: string }).id
+    },
+
+    async trainVerdict(trainId) {
+      const path = `/api/v1/trains/${encodeURIComponent(trainId)}/verdict`
+      const response = await fetch(`${base}${path}?requester=release-health-simulate`)
+      if (response.status !== 200) {
+        throw new Error(`the verdict request failed (${response.status}): ${await response.text()}`)
+      }
+      return (await response.json()) as VerdictSummary
     },
 
     async verdict(analysisId) {

@@ -1,3 +1,4 @@
+import { toDeduplicationToken } from './safe-settings.ts'
 import type { MinuteCounts } from '../analysis/index.ts'
 import type { FrozenMinutesStore } from '../verdicts/frozen-minutes.ts'
 import { insertRows } from './insert-rows.ts'
@@ -36,7 +37,13 @@ export function createStoreFrozenMinutes(store: Store): FrozenMinutesStore {
           latency_ms: Array.from(minute.latencyMs ?? []),
           frozen_at: (frozenAtMs / 1000).toFixed(3),
         })),
-        deduplicationToken: `frozen:${analysisId}:${cohort}:${first}:${last}:${frozenAtMs}`,
+        deduplicationToken: toDeduplicationToken('frozen', [
+          analysisId,
+          cohort,
+          first,
+          last,
+          frozenAtMs,
+        ]),
       })
       // Read back: a replica that froze one of these minutes first keeps its counts.
       return read(analysisId, cohort, first / 1000, last / 1000)

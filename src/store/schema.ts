@@ -272,6 +272,41 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 8,
+    name: 'release trains, and the blast radius of each analysis minute by minute',
+    statements: [
+      // A release train: several services' canaries judged together (src/verdicts/train-service.ts).
+      // Like analyses, a change is a new version; history is never edited.
+      `CREATE TABLE IF NOT EXISTS {db}.trains (
+        id String,
+        version UInt32,
+        created_at DateTime64(3, 'UTC'),
+        name String,
+        environment LowCardinality(String),
+        start_time DateTime64(3, 'UTC'),
+        members String,
+        policy String
+      )
+      ENGINE = ReplacingMergeTree
+      ORDER BY (id, version)`,
+      // Other services' requests on the traces through each cohort, per minute, frozen once the
+      // minute is complete (src/verdicts/blast-radius.ts): what the blast-radius rules used.
+      `CREATE TABLE IF NOT EXISTS {db}.blast_radius_minutes (
+        analysis_id String,
+        minute DateTime('UTC'),
+        cohort LowCardinality(String),
+        service LowCardinality(String),
+        role LowCardinality(String),
+        requests UInt64,
+        errors UInt64,
+        latency_ms Array(Float64) CODEC(ZSTD(3)),
+        frozen_at DateTime64(3, 'UTC')
+      )
+      ENGINE = MergeTree
+      ORDER BY (analysis_id, minute, cohort, service)`,
+    ],
+  },
+  {
     version: 9,
     name: 'frozen minutes: the per-minute counts and latency samples each analysis has used',
     statements: [
@@ -310,6 +345,11 @@ export function ttlStatements(
     { table: 'latency_sample_1m', days: ttlDays, ttl: `minute + toIntervalDay(${ttlDays})` },
     // Frozen minutes are kept as long as the rollup counts they were read from.
     { table: 'frozen_minutes', days: rollupDays, ttl: `minute + toIntervalDay(${rollupDays})` },
+    {
+      table: 'blast_radius_minutes',
+      days: rollupDays,
+      ttl: `minute + toIntervalDay(${rollupDays})`,
+    },
     {
       table: 'kafka_batches',
       days: ledgerDays,

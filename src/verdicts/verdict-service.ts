@@ -7,9 +7,11 @@ import type { AnalysisDefinition, CohortSelector } from './analysis-definition.t
 import type { CohortSource } from './cohort-source.ts'
 import { createVerdictCache } from './verdict-cache.ts'
 import { assertTimeInRange, parseRequestTime } from './time-range.ts'
-import { createFrozenMinutes, type FrozenMinutesStore, type LateData } from './frozen-minutes.ts'
+import type { FrozenMinutesStore, LateData } from './frozen-minutes.ts'
+import { createCanaryEvidence } from './canary-evidence.ts'
 import { NO_TEMPLATES, type PolicyTemplates } from './policy-templates.ts'
 import { noopInstruments, type Instruments } from '../telemetry/instruments.ts'
+import { toCanaryLabel, type BlastRadius } from './blast-radius.ts'
 
 export interface NewAnalysis {
   readonly service: string
@@ -57,6 +59,11 @@ export interface VerdictServiceOptions {
    * are kept in memory only and freeze again from the store's data after a restart.
    */
   readonly frozenMinutes?: FrozenMinutesStore
+  /**
+   * Other services on the canary's traces (src/verdicts/blast-radius.ts); omitted, the blast
+   * radius is not judged.
+   */
+  readonly blastRadius?: BlastRadius
 }
 
 /** Who asked for a verdict: controllers' requests are always recorded in the audit trail. */
@@ -108,9 +115,7 @@ export interface VerdictService {
   ): Promise<VerdictDocument | undefined>
 }
 
-const DEFAULT_MAX_LATENCY_SAMPLES = 30_000
-/** Even a very long analysis samples this many latencies per minute and cohort. */
-const MIN_SAMPLES_PER_MINUTE = 50
+export const DEFAULT_MAX_LATENCY_SAMPLES = 30_000
 const DEFAULT_CACHE_MS = 2_000
 const DEFAULT_INGEST_LAG_MS = 30_000
 const MAX_CACHED_VERDICTS = 10_000
@@ -128,10 +133,15 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
     maxEntries: MAX_CACHED_VERDICTS,
   })
   const ingestLagMs = options.ingestLagMs ?? DEFAULT_INGEST_LAG_MS
-  const frozen = createFrozenMinutes({
-    maxAnalyses: MAX_CACHED_VERDICTS,
+  const reader = createCanaryEvidence({
+    cohorts: options.cohorts,
+    now: options.now,
     logger,
-    ...(options.frozenMinutes === undefined ? {} : { store: options.frozenMinutes }),
+    ingestLagMs,
+    maxLatencySamples,
+    maxKeys: MAX_CACHED_VERDICTS,
+    ...(options.frozenMinutes === undefined ? {} : { frozenMinutes: options.frozenMinutes }),
+    ...(options.blastRadius === undefined ? {} : { blastRadius: options.blastRadius }),
   })
   // Documents already compared with the audit trail: a cached verdict served again is not
   // compared again. The last decision itself is read from the store, which every process
@@ -226,32 +236,8 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
   ): Promise<VerdictDocument> {
     const startedMs = performance.now()
     const policy = parsePolicy(analysis.policy)
-    const toMs = Math.max(analysis.startMs, evaluatedAtMs)
-    const query = {
-      service: analysis.service,
-      environment: analysis.environment,
-      fromMs: analysis.startMs,
-      toMs,
-      latencySamplesPerMinute: Math.max(
-        MIN_SAMPLES_PER_MINUTE,
-        Math.ceil(maxLatencySamples / Math.ceil(policy.analysis.maxDurationSeconds / 60)),
-      ),
-      valueSources: policy.metrics.flatMap((metric) =>
-        metric.kind === 'numeric' ? [metric.source] : [],
-      ),
-    }
-    const fetched = await Promise.all([
-      options.cohorts.fetchCohort({ ...query, selector: analysis.baseline }),
-      options.cohorts.fetchCohort({ ...query, selector: analysis.canary }),
-    ])
-    const watermarkMs = evaluatedAtMs - ingestLagMs
-    const times = { fromMs: analysis.startMs, watermarkMs, nowMs: options.now() }
-    const [frozenBaseline, frozenCanary] = await Promise.all([
-      frozen.apply(analysis.id, 'baseline', fetched[0], times),
-      frozen.apply(analysis.id, 'canary', fetched[1], times),
-    ])
-    const baseline = frozenBaseline.result
-    const canary = frozenCanary.result
+    const evidence = await reader.read({ ...analysis, key: analysis.id }, policy, evaluatedAtMs)
+    const { baseline, canary, related, watermarkMs, toMs } = evidence
     const verdict = judge({
       policy,
       baseline,
@@ -259,6 +245,8 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
       startMs: analysis.startMs,
       evaluatedAtMs,
       ingestLagMs,
+      canaryLabel: toCanaryLabel(analysis.service, analysis.canary),
+      ...(related === undefined ? {} : { related }),
     })
     instruments.verdictEvaluated(verdict.decision, performance.now() - startedMs)
     logger.info(
@@ -268,8 +256,8 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
         evaluatedAtMs,
         baselineRequests: baseline.ok ? baseline.data.requests : null,
         canaryRequests: canary.ok ? canary.data.requests : null,
-        lateBaselineRequests: frozenBaseline.late.requests,
-        lateCanaryRequests: frozenCanary.late.requests,
+        lateBaselineRequests: evidence.late.baseline.requests,
+        lateCanaryRequests: evidence.late.canary.requests,
         evaluationMs: Math.round(performance.now() - startedMs),
       },
       'verdict evaluated',
@@ -283,7 +271,7 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
         to: new Date(toMs).toISOString(),
       },
       watermark: new Date(watermarkMs).toISOString(),
-      lateData: { baseline: frozenBaseline.late, canary: frozenCanary.late },
+      lateData: evidence.late,
     }
   }
 
@@ -329,7 +317,7 @@ function conflict(id: string, why: string): RhError {
   )
 }
 
-function validateSelectors(baseline: CohortSelector, canary: CohortSelector): void {
+export function validateSelectors(baseline: CohortSelector, canary: CohortSelector): void {
   for (const [name, selector] of [
     ['baseline', baseline],
     ['canary', canary],

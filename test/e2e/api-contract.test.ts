@@ -6,6 +6,10 @@ import { createAnalysesRepository } from '../../src/store/analyses-repository.ts
 import { createStoreCohortSource } from '../../src/store/store-cohort-source.ts'
 import { createVerdictService } from '../../src/verdicts/verdict-service.ts'
 import { silentLogger } from '../../src/logger.ts'
+import { createStoreFrozenMinutes } from '../../src/store/frozen-minutes-repository.ts'
+import { createBlastRadius } from '../../src/verdicts/blast-radius.ts'
+import { createStoreBlastRadiusSource } from '../../src/store/blast-radius-queries.ts'
+import { createStoreBlastRadiusMinutes } from '../../src/store/blast-radius-repository.ts'
 import { startTestApp } from '../helpers/app.ts'
 import { buildTracePayload } from '../helpers/otel-payloads.ts'
 import { sendTraffic } from '../helpers/traffic.ts'
@@ -23,12 +27,17 @@ beforeAll(async () => {
   app = await startTestApp({
     'auth.tokens': [`read:${READ}`, `admin+read:${ADMIN}`, `ingest:${INGEST}`],
   })
-  // A second API over the same store, as another replica would be.
+  // A second API over the same store, wired as `serve` wires another replica.
   replica = await createApiServer({
     verdicts: createVerdictService({
       repository: createAnalysesRepository(app.store),
       cohorts: createStoreCohortSource(app.store, silentLogger),
       now: Date.now,
+      frozenMinutes: createStoreFrozenMinutes(app.store),
+      blastRadius: createBlastRadius({
+        source: createStoreBlastRadiusSource(app.store),
+        store: createStoreBlastRadiusMinutes(app.store),
+      }),
     }),
     isReady: () => Promise.resolve({ ready: true }),
     version: 'replica',

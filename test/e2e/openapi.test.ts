@@ -27,7 +27,13 @@ const TOKENS = {
 }
 
 /** Routes of the built-in page, served as files and left out of the API description. */
-const PAGE_ROUTES = new Set(['GET /', 'GET /analyses/:id', 'GET /ui/:file', 'GET /openapi.json'])
+const PAGE_ROUTES = new Set([
+  'GET /',
+  'GET /analyses',
+  'GET /analyses/:id',
+  'GET /ui/:file',
+  'GET /openapi.json',
+])
 
 interface Operation {
   operationId?: string

@@ -47,9 +47,15 @@ export interface WatchedPage {
   readonly problems: string[]
 }
 
-export async function openPage(browser: Browser, url: string): Promise<WatchedPage> {
+export async function openPage(
+  browser: Browser,
+  url: string,
+  options: { viewport?: { width: number; height: number } } = {},
+): Promise<WatchedPage> {
   // A context of its own, so countColours can open a second page beside it.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+  })
   const page = await context.newPage()
   const problems: string[] = []
   page.on('pageerror', (error) => problems.push(`script error: ${error.message}`))

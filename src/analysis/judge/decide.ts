@@ -16,6 +16,8 @@ export interface DecideInput {
   readonly budget: BudgetReport
   readonly sampleRatio: SampleRatioReport | null
   readonly failures: readonly { readonly cohort: 'baseline' | 'canary'; readonly error: string }[]
+  /** Why the blast radius could not be read, when it is judged and could not be; else null. */
+  readonly relatedFailure?: string | null
 }
 
 export interface Decided {
@@ -97,6 +99,13 @@ function findBlockers(input: DecideInput): Blockers {
     reasons.push(`the ${failure.cohort} query failed (${failure.error}); no promotion without data`)
     missing.push({ kind: 'data', cohort: failure.cohort, error: failure.error })
   }
+  const relatedFailure = input.relatedFailure ?? null
+  if (relatedFailure !== null) {
+    reasons.push(
+      `the blast radius could not be read (${relatedFailure}); no promotion without knowing how other services fare`,
+    )
+    missing.push({ kind: 'blast-radius', error: relatedFailure })
+  }
   const minDuration = policy.analysis.minDurationSeconds
   if (elapsedSeconds < minDuration) {
     reasons.push(
@@ -155,7 +164,11 @@ function findBlockers(input: DecideInput): Blockers {
       )
     }
   }
-  return { reasons, missing, promotable: promotable && input.failures.length === 0 }
+  return {
+    reasons,
+    missing,
+    promotable: promotable && input.failures.length === 0 && relatedFailure === null,
+  }
 }
 
 function isBurning(window: BurnWindowReport): boolean {

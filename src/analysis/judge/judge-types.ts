@@ -37,10 +37,51 @@ export type CohortResult =
   | { readonly ok: true; readonly data: CohortSnapshot }
   | { readonly ok: false; readonly error: string }
 
+/**
+ * Where another service sits on the traces through the canary's service: `caller` when its
+ * request was open as the trace entered the canary's service, `callee` when its request started
+ * inside the canary's service's request, `other` for the rest (a sibling call). A label for
+ * people: the comparison does not depend on it.
+ */
+export type RelatedRole = 'caller' | 'callee' | 'other'
+
+/**
+ * Another service's requests (entry spans) on the traces that passed through each cohort of
+ * the canary's service, joined by trace id. Each minute holds the requests of the traces that
+ * entered the canary's service in that minute, so the minutes pair with the cohorts' own.
+ */
+export interface RelatedService {
+  readonly service: string
+  readonly role: RelatedRole
+  /** Its requests on traces through the baseline. */
+  readonly baseline: CohortSnapshot
+  /** Its requests on traces through the canary. */
+  readonly canary: CohortSnapshot
+}
+
+/** The blast radius's data, or why the store could not provide it. */
+export type RelatedResult =
+  | { readonly ok: true; readonly services: readonly RelatedService[] }
+  | { readonly ok: false; readonly error: string }
+
 export interface JudgeInput {
   readonly policy: Policy
   readonly baseline: CohortResult
   readonly canary: CohortResult
+  /**
+   * The blast radius: other services on the traces through each cohort. Left out, the blast
+   * radius is not judged and no α is set aside for it (an offline judgement of two cohorts).
+   * Whether it is given must not depend on the data, since it changes the α split.
+   */
+  readonly related?: RelatedResult
+  /**
+   * The fraction of the policy's α this judgement may spend on rollbacks, in (0, 1]; default 1.
+   * A release train gives each member its share so that the train as a whole keeps α
+   * (src/analysis/train/judge-train.ts).
+   */
+  readonly alphaShare?: number
+  /** What the canary is, for sentences: "checkout 1.5.0". Default "the canary". */
+  readonly canaryLabel?: string
   /** Start of the analysis, epoch milliseconds. */
   readonly startMs: number
   /** The time the verdict is for; the snapshots hold data up to it. */
@@ -93,6 +134,8 @@ export interface CohortEstimate {
 
 export interface MetricResult {
   readonly name: string
+  /** Set on blast-radius metrics: the other service judged, and where it sits. */
+  readonly blastRadius?: { readonly service: string; readonly role: RelatedRole }
   readonly kind: MetricKind
   readonly critical: boolean
   readonly decision: MetricDecision
@@ -185,6 +228,28 @@ export interface SampleRatioReport {
   readonly mismatch: boolean
 }
 
+/** What the blast radius covered: the services seen on the traces and which were judged. */
+export interface BlastRadiusReport {
+  /** Services judged at most (`blastRadius.maxServices`). */
+  readonly maxServices: number
+  /** The α of each blast-radius rollback rule: the blast radius's share over services × rules. */
+  readonly alphaPerRule: number
+  /** Every other service seen on the traces, in order of appearance. */
+  readonly services: readonly {
+    readonly service: string
+    readonly role: RelatedRole
+    /** False beyond `maxServices`: shown, not judged. */
+    readonly judged: boolean
+    /** Its requests on traces through each cohort, over the complete minutes. */
+    readonly baselineRequests: number
+    readonly canaryRequests: number
+    /** The first complete minute it appeared in, epoch ms. */
+    readonly firstSeenMs: number
+  }[]
+  /** Why the blast radius could not be read, or null. */
+  readonly error: string | null
+}
+
 /** What a `continue` verdict is waiting for. */
 export type Missing =
   | { readonly kind: 'duration'; readonly haveSeconds: number; readonly needSeconds: number }
@@ -197,6 +262,7 @@ export type Missing =
     }
   | { readonly kind: 'evidence'; readonly metric: string }
   | { readonly kind: 'data'; readonly cohort: 'baseline' | 'canary'; readonly error: string }
+  | { readonly kind: 'blast-radius'; readonly error: string }
 
 /** The judge's answer. JSON-serialisable; every number is finite or null. */
 export interface Verdict {
@@ -207,12 +273,17 @@ export interface Verdict {
   readonly metrics: readonly MetricResult[]
   readonly budget: BudgetReport
   readonly sampleRatio: SampleRatioReport | null
+  /** The other services judged on the canary's traces; null when the blast radius is not judged. */
+  readonly blastRadius: BlastRadiusReport | null
   readonly missing: readonly Missing[]
   /** For `continue`: seconds until a decision at the current traffic and effects (at most until maxDuration). */
   readonly estimatedSecondsToDecision: number | null
   readonly alpha: {
     readonly total: number
-    /** Level of each rollback rule (critical metrics and the budget guard share `total`). */
+    /**
+     * Level of each rollback rule: critical metrics, the budget guard and the blast radius
+     * (as one rule, split further over its services) share `total` times the judgement's share.
+     */
     readonly rollbackPerRule: number
     readonly promote: number
   }

@@ -1,4 +1,5 @@
 import { DEFAULT_POLICY } from './default-policy.ts'
+import { parseBlastRadius } from './parse-blast-radius.ts'
 import { parseMetric } from './parse-metric.ts'
 import type { BurnWindow, LatencySlo, MetricPolicy, Policy } from './policy-types.ts'
 import {
@@ -20,6 +21,7 @@ const POLICY_KEYS = [
   'budget',
   'expectedSplit',
   'expectedCanaryShare',
+  'blastRadius',
 ]
 
 /**
@@ -39,6 +41,7 @@ export function parsePolicy(raw: unknown): Policy {
     slo: parseSlo(fields.slo),
     budget: parseBudget(fields.budget),
     expectedCanaryShare: parseSplit(fields),
+    blastRadius: parseBlastRadius(fields.blastRadius),
   }
   return freeze(policy)
 }

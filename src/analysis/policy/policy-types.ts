@@ -81,4 +81,22 @@ export interface Policy {
   }
   /** The canary's expected share of the two cohorts' requests; null skips the sample-ratio check. */
   readonly expectedCanaryShare: number | null
+  /** Other services on the traces through each cohort, judged as metrics of the analysis. */
+  readonly blastRadius: BlastRadiusPolicy
+}
+
+/**
+ * The blast radius: how other services (callers and callees) fare on the requests that passed
+ * through the canary against those that passed through the baseline, joined by trace id.
+ */
+export interface BlastRadiusPolicy {
+  /** False: other services are not judged and no α is set aside for them. */
+  readonly enabled: boolean
+  /**
+   * Other services judged at most: the first to appear on the traces, in order of appearance.
+   * The α of the blast radius is split over this many services in advance, whatever appears.
+   */
+  readonly maxServices: number
+  /** The rules applied to each service; a `critical` one may roll the canary back. */
+  readonly metrics: readonly (ErrorRateMetric | LatencyMetric)[]
 }

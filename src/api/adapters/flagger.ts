@@ -4,7 +4,8 @@ import { authorize, type TokenEntry } from '../auth.ts'
 import { findOrCreateAnalysis, toAnalysisId } from './controller-analysis.ts'
 import { errorBody } from '../schemas.ts'
 import { parsePolicy, type Decision } from '../../analysis/index.ts'
-import type { VerdictDocument, VerdictService } from '../../verdicts/verdict-service.ts'
+import type { VerdictService } from '../../verdicts/verdict-service.ts'
+import type { TrainService } from '../../verdicts/train-service.ts'
 
 /**
  * Flagger webhooks (https://docs.flagger.app, "Webhooks"). Flagger POSTs
@@ -31,6 +32,9 @@ import type { VerdictDocument, VerdictService } from '../../verdicts/verdict-ser
  * policy) sets the policy inline instead and needs the `admin` scope besides `controller`.
  * With authentication on, the token comes in `Authorization` or, since Flagger cannot set
  * headers, in `metadata.token`.
+ *
+ * `metadata.trainId` polls a release train instead: every member's Canary names the same
+ * train, and each gets the train's decision (a member rolls back when any member is worse).
  */
 export type FlaggerHook = 'rollout' | 'confirm-promotion' | 'rollback' | 'confirm-traffic-increase'
 
@@ -61,7 +65,7 @@ const answerSchema = {
   type: 'object',
   required: ['analysisId', 'hook', 'decision', 'go', 'message'],
   properties: {
-    analysisId: { type: 'string' },
+    analysisId: { type: 'string', description: 'The analysis, or the train (metadata.trainId)' },
     hook: { type: 'string' },
     decision: { type: 'string', enum: ['promote', 'continue', 'rollback', 'inconclusive'] },
     go: { type: 'boolean' },
@@ -80,6 +84,7 @@ export function registerFlaggerRoutes(
   app: FastifyInstance,
   verdicts: VerdictService,
   tokens: readonly TokenEntry[],
+  trains?: TrainService,
 ): void {
   for (const hook of Object.keys(GO) as FlaggerHook[]) {
     app.post(
@@ -90,7 +95,7 @@ export function registerFlaggerRoutes(
         schema: {
           summary: `Flagger ${hook} webhook`,
           description:
-            'Answers 200 when the verdict lets Flagger go on, 412 when it does not. The token may come in metadata.token; metadata.policy needs the admin scope too.',
+            'Answers 200 when the verdict lets Flagger go on, 412 when it does not. The token may come in metadata.token; metadata.policy needs the admin scope too. metadata.trainId polls a release train instead: every member’s Canary gets the train’s decision.',
           body: payloadSchema,
           // Public to the router because the token may come in metadata.token; checked here.
           security: [{ bearerAuth: ['controller'] }],
@@ -116,11 +121,24 @@ export function registerFlaggerRoutes(
             (inlinePolicy === undefined ? undefined : authorize(tokens, header, 'admin'))
           if (failure !== undefined) throw failure
         }
+        const requester = { name: `flagger/${hook}`, isController: true }
+        const trainId = payload.metadata?.trainId
+        if (trainId !== undefined) {
+          const verdict = await trains?.evaluate(trainId, {
+            requester: { ...requester, name: `${requester.name} (${payload.name})` },
+          })
+          if (verdict === undefined)
+            throw new RhError(
+              'RH_API_NOT_FOUND',
+              `no release train with id ${JSON.stringify(trainId)}`,
+            )
+          const go = GO[hook](verdict.decision)
+          const answer = toAnswer(hook, { ...verdict, analysisId: verdict.trainId }, go)
+          return reply.code(go ? 200 : NOT_NOW).send(answer)
+        }
         const policy = inlinePolicy === undefined ? undefined : parsePolicyMetadata(inlinePolicy)
         const id = await analysisIdFor(verdicts, payload, policy)
-        const verdict = await verdicts.evaluate(id, {
-          requester: { name: `flagger/${hook}`, isController: true },
-        })
+        const verdict = await verdicts.evaluate(id, { requester })
         if (verdict === undefined)
           throw new RhError('RH_API_NOT_FOUND', `no analysis with id ${JSON.stringify(id)}`)
         const go = GO[hook](verdict.decision)
@@ -130,7 +148,11 @@ export function registerFlaggerRoutes(
   }
 }
 
-function toAnswer(hook: FlaggerHook, verdict: VerdictDocument, go: boolean): object {
+function toAnswer(
+  hook: FlaggerHook,
+  verdict: { analysisId: string; decision: Decision; reasons: readonly string[] },
+  go: boolean,
+): object {
   return {
     analysisId: verdict.analysisId,
     hook,

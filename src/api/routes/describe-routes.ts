@@ -11,9 +11,9 @@ export const SECURITY_SCHEMES = {
     description: [
       'A token of `auth.tokens` (`RH_AUTH_TOKENS`), sent as `Authorization: Bearer <token>`; with no tokens configured, authentication is off.',
       'A route lists the scopes that let a token in, any one of them is enough:',
-      '`ingest`: OTLP. `read`: analyses, verdicts, series, metrics.',
+      '`ingest`: OTLP. `read`: analyses, trains, verdicts, series, the overview, metrics.',
       '`controller`: the Argo Rollouts and Flagger adapters (which create analyses from policy templates or defaults) and verdicts.',
-      '`admin`: creating analyses, changing policies, inline Flagger policies. `query`: read-only SQL.',
+      '`admin`: creating analyses and trains, changing policies, inline Flagger policies. `query`: read-only SQL.',
     ].join(' '),
   },
 } as const
@@ -23,7 +23,7 @@ const ERRORS: Readonly<Record<number, string>> = {
   400: 'Invalid request: a parameter, the query string or the body does not match the schema (RH_API_INVALID_REQUEST), or the request was refused (RH_SQL_REFUSED, RH_POLICY_INVALID)',
   401: 'No bearer token, or not a valid one (RH_API_UNAUTHORIZED)',
   403: 'The bearer token lacks the scope this route needs (RH_API_FORBIDDEN)',
-  404: 'No such analysis or route (RH_API_NOT_FOUND)',
+  404: 'No such analysis, train or route (RH_API_NOT_FOUND)',
   413: 'The body is larger than the API accepts (1 MiB)',
   414: 'A path parameter is longer than the router accepts',
   415: 'The body is not application/json',
@@ -36,10 +36,15 @@ const TAGS: readonly { prefix: string; tag: string }[] = [
   { prefix: '/api/v1/argo-rollouts/', tag: 'controllers' },
   { prefix: '/api/v1/sql', tag: 'sql' },
   { prefix: '/api/v1/analyses', tag: 'analyses' },
+  { prefix: '/api/v1/trains', tag: 'trains' },
 ]
 
 export const TAG_DESCRIPTIONS = [
   { name: 'analyses', description: 'Canary analyses, their verdicts, audit trail and series' },
+  {
+    name: 'trains',
+    description: 'Release trains: several services’ canaries judged together under one alpha',
+  },
   { name: 'controllers', description: 'Adapters for Argo Rollouts and Flagger' },
   { name: 'sql', description: 'Read-only SQL over the release-health tables, for analysts' },
   { name: 'operations', description: 'Health, readiness and metrics of release-health itself' },

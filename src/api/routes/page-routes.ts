@@ -10,6 +10,8 @@ const UI_DIRECTORY = new URL('../ui/', import.meta.url)
 const ASSETS = {
   'page.js': 'text/javascript; charset=utf-8',
   'page-views.js': 'text/javascript; charset=utf-8',
+  'overview-views.js': 'text/javascript; charset=utf-8',
+  'overview-charts.js': 'text/javascript; charset=utf-8',
   'charts.js': 'text/javascript; charset=utf-8',
   'event-charts.js': 'text/javascript; charset=utf-8',
   'verdict-view.js': 'text/javascript; charset=utf-8',
@@ -53,6 +55,7 @@ export function registerPageRoutes(app: FastifyInstance): void {
   // asks for a read token when the API calls it makes are refused.
   const options = { schema: { hide: true }, config: { public: true } }
   app.get('/', options, sendPage)
+  app.get('/analyses', options, sendPage)
   app.get('/analyses/:id', options, sendPage)
   app.get('/ui/:file', options, (request, reply) => {
     const { file } = request.params as { file: string }

@@ -12,3 +12,7 @@ export declare function renderAnalysisList(
   verdicts: ReadonlyMap<string, unknown>,
 ): SafeHtml
 export declare function renderProblem(error: unknown): SafeHtml
+export declare function analysesTable(
+  analyses: readonly unknown[],
+  verdicts: ReadonlyMap<string, unknown>,
+): SafeHtml

@@ -23,42 +23,54 @@ import {
  */
 export function renderAnalysisList(analyses, verdicts) {
   return html`<h1>Analyses</h1>
-    ${
-      analyses.length === 0
-        ? html`<p class="empty">
-            No analyses yet. Create one with <code>POST /api/v1/analyses</code>, or run
-            <code>npx release-health simulate</code> to watch one unfold.
-          </p>`
-        : html`<table class="analyses">
-            <thead>
-              <tr>
-                <th>service</th>
-                <th>environment</th>
-                <th>baseline</th>
-                <th>canary</th>
-                <th>started</th>
-                <th>verdict</th>
-                <th>why</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${analyses.map((analysis) => analysisRow(analysis, verdicts.get(analysis.id)))}
-            </tbody>
-          </table>`
-    }`
+    ${analysesTable(analyses, verdicts)}`
+}
+
+/**
+ * The analyses with their live verdicts, or a hint on how to start one.
+ *
+ * @param {any[]} analyses as GET /api/v1/analyses returns them
+ * @param {Map<string, any>} verdicts the live verdict (or an Error) by analysis id
+ */
+export function analysesTable(analyses, verdicts) {
+  return analyses.length === 0
+    ? html`<p class="empty">
+        No analyses yet. Create one with <code>POST /api/v1/analyses</code>, or run
+        <code>npx release-health simulate</code> to watch one unfold.
+      </p>`
+    : html`<table class="analyses">
+        <thead>
+          <tr>
+            <th>service</th>
+            <th>environment</th>
+            <th>baseline</th>
+            <th>canary</th>
+            <th>started</th>
+            <th>verdict</th>
+            <th>why</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${analyses.map((analysis) => analysisRow(analysis, verdicts.get(analysis.id)))}
+        </tbody>
+      </table>`
 }
 
 function analysisRow(analysis, verdict) {
   const href = `/analyses/${encodeURIComponent(analysis.id)}`
   const failed = verdict instanceof Error
   return html`<tr data-analysis="${analysis.id}">
-    <td><a href="${href}">${analysis.service}</a></td>
-    <td>${analysis.environment || 'all'}</td>
-    <td>${describeSelector(analysis.baseline)}</td>
-    <td>${describeSelector(analysis.canary)}</td>
-    <td>${formatTime(Date.parse(analysis.startTime))}</td>
-    <td>${failed || verdict === undefined ? '…' : decisionBadge(verdict.decision)}</td>
-    <td class="why">${failed ? verdict.message : (verdict?.reasons?.[0] ?? '')}</td>
+    <td data-label="service"><a href="${href}">${analysis.service}</a></td>
+    <td data-label="environment">${analysis.environment || 'all'}</td>
+    <td data-label="baseline">${describeSelector(analysis.baseline)}</td>
+    <td data-label="canary">${describeSelector(analysis.canary)}</td>
+    <td data-label="started">${formatTime(Date.parse(analysis.startTime))}</td>
+    <td data-label="verdict">
+      ${failed || verdict === undefined ? '…' : decisionBadge(verdict.decision)}
+    </td>
+    <td class="why" data-label="why">
+      ${failed ? verdict.message : (verdict?.reasons?.[0] ?? '')}
+    </td>
   </tr>`
 }
 
@@ -72,7 +84,7 @@ export function renderAnalysisPage({ analysis, verdict, history, series }) {
   const entries = [...history.verdicts]
     .map((record) => ({ tMs: Date.parse(record.evaluatedAt), ...record }))
     .sort((a, b) => a.tMs - b.tMs)
-  return html`<p><a href="/">← all analyses</a></p>
+  return html`<p><a href="/analyses">← all analyses</a></p>
     <h1>
       ${analysis.service} <span class="muted">${analysis.environment || 'all environments'}</span>
     </h1>

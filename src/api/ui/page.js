@@ -1,7 +1,9 @@
-// The built-in page: fetches from the API and shows the list of analyses at `/` or one
-// analysis at `/analyses/{id}`, refreshing every half minute. Rendering is in page-views.js.
+// The built-in page: fetches from the API and shows the release overview at `/`, the list of
+// analyses at `/analyses` or one analysis at `/analyses/{id}`, refreshing every half minute.
+// Rendering is in page-views.js and overview-views.js.
 /* global document, fetch, FormData, location, sessionStorage, setTimeout, URLSearchParams */
 import { renderAnalysisList, renderAnalysisPage, renderProblem } from './page-views.js'
+import { renderOverview } from './overview-views.js'
 
 const REFRESH_MS = 30_000
 /** The list shows this many of the newest analyses, each with its live verdict. */
@@ -46,6 +48,37 @@ async function listView() {
   return renderAnalysisList(analyses, verdicts)
 }
 
+/** Live verdicts by id: an analysis' or a train's verdict route, an Error when it failed. */
+async function liveVerdicts(paths) {
+  return new Map(
+    await Promise.all(
+      [...paths].map(async ([id, path]) => [id, await api(path).catch((error) => error)]),
+    ),
+  )
+}
+
+async function overviewView() {
+  const [overview, { analyses }] = await Promise.all([
+    api('/api/v1/overview'),
+    api(`/api/v1/analyses?${new URLSearchParams({ limit: LIST_LIMIT })}`),
+  ])
+  const paths = new Map(
+    analyses.map((analysis) => [
+      analysis.id,
+      `/api/v1/analyses/${encodeURIComponent(analysis.id)}/verdict`,
+    ]),
+  )
+  for (const service of overview.services) {
+    for (const analysis of service.analyses)
+      paths.set(analysis.id, `/api/v1/analyses/${encodeURIComponent(analysis.id)}/verdict`)
+    for (const train of service.trains)
+      paths.set(train.id, `/api/v1/trains/${encodeURIComponent(train.id)}/verdict`)
+  }
+  const verdicts = await liveVerdicts([...paths].slice(0, 2 * LIST_LIMIT))
+  document.title = 'Releases in flight · release-health'
+  return renderOverview(overview, analyses, verdicts)
+}
+
 async function analysisView(id) {
   const path = `/api/v1/analyses/${encodeURIComponent(id)}`
   const [analysis, verdict, history, series] = await Promise.all([
@@ -65,7 +98,11 @@ async function refresh() {
   const match = /^\/analyses\/([^/]+)$/.exec(location.pathname)
   try {
     const view =
-      match === null ? await listView() : await analysisView(decodeURIComponent(match[1]))
+      match !== null
+        ? await analysisView(decodeURIComponent(match[1]))
+        : location.pathname === '/analyses'
+          ? await listView()
+          : await overviewView()
     root.innerHTML = view.markup
     document.body.dataset.state = 'ready'
   } catch (error) {

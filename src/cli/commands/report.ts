@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { RhError } from '../../errors.ts'
-import { loadAnalysisReport, loadServiceReport } from '../../report/load-report.ts'
+import { loadAnalysisReport, loadServiceReport, loadTrainReport } from '../../report/load-report.ts'
 import { toConfiguredSpanSource } from '../../store/otel-traces.ts'
 import { renderReport } from '../../report/render-report.ts'
 import { readReportStyles } from '../../report/report-styles.ts'
@@ -13,6 +13,7 @@ import { packageVersion } from '../package-version.ts'
 
 interface ReportFlags extends ConfigFlags {
   readonly analysis?: string
+  readonly train?: string
   readonly service?: string
   readonly environment: string
   readonly from?: number
@@ -26,6 +27,7 @@ export function createReportCommand(): Command {
       'write one self-contained HTML file (inline SVG charts) for a postmortem: change timeline, verdict history, metrics around each change',
     )
     .option('--analysis <id>', 'report on one analysis')
+    .option('--train <id>', 'report on one release train: its decisions and every member')
     .option('--service <name>', 'report on a service over --from..--to')
     .addOption(
       new Option('--environment <name>', 'with --service: one environment').default('', 'all'),
@@ -39,7 +41,7 @@ export function createReportCommand(): Command {
     .option('--out <file>', 'where to write the report', 'report.html')
     .addHelpText(
       'after',
-      '\nReads the store directly (the embedded engine in --data-path, or --clickhouse-url).\nExamples:\n  release-health report --analysis 6f0c1d2e-... --out checkout-rollback.html\n  release-health report --service checkout --from 2026-11-22T09:00:00Z --to 2026-11-22T12:00:00Z',
+      '\nReads the store directly (the embedded engine in --data-path, or --clickhouse-url).\nExamples:\n  release-health report --analysis 6f0c1d2e-... --out checkout-rollback.html\n  release-health report --train train-4b1e... --out release-42.html\n  release-health report --service checkout --from 2026-11-22T09:00:00Z --to 2026-11-22T12:00:00Z',
     )
     .action(async (flags: ReportFlags) => {
       const { config } = startCommand(flags)
@@ -55,7 +57,9 @@ export function createReportCommand(): Command {
         const model =
           flags.analysis !== undefined
             ? await loadAnalysisReport(context, flags.analysis)
-            : await loadServiceReport(context, toServiceQuery(flags, context.nowMs))
+            : flags.train !== undefined
+              ? await loadTrainReport(context, flags.train)
+              : await loadServiceReport(context, toServiceQuery(flags, context.nowMs))
         const path = resolve(flags.out)
         writeFileSync(path, renderReport(model, { css: readReportStyles() }))
         console.log(
@@ -91,7 +95,7 @@ function toServiceQuery(
   if (flags.service === undefined || flags.from === undefined) {
     throw new RhError(
       'RH_CONFIG_INVALID',
-      'say what to report on: --analysis <id>, or --service <name> --from <time> [--to <time>]',
+      'say what to report on: --analysis <id>, --train <id>, or --service <name> --from <time> [--to <time>]',
     )
   }
   return {

@@ -43,7 +43,7 @@ export function createSimulateCommand(): Command {
     .option('--seed <n>', 'seed of the traffic generator: same seed, same traffic', parseSeed, 1)
     .addHelpText(
       'after',
-      `\nScenarios:\n${SCENARIO_NAMES.map((name) => `  ${name.padEnd(12)} ${SCENARIOS[name].summary}\n${' '.repeat(15)}expect: ${SCENARIOS[name].expected}`).join('\n')}`,
+      `\nScenarios:\n${SCENARIO_NAMES.map((name) => `  ${name.padEnd(20)} ${SCENARIOS[name].summary}\n${' '.repeat(23)}expect: ${SCENARIOS[name].expected}`).join('\n')}`,
     )
     .action(async (flags: SimulateFlags) => {
       const scenario = SCENARIOS[flags.scenario]
@@ -77,6 +77,12 @@ export function createSimulateCommand(): Command {
 function printEvent(event: SimulationEvent, apiUrl: string): void {
   switch (event.kind) {
     case 'analysis-created':
+      if (event.train) {
+        console.log(`release train ${event.analysisId}`)
+        console.log(`  verdict: ${apiUrl}/api/v1/trains/${event.analysisId}/verdict`)
+        console.log(`  page:    ${apiUrl}/`)
+        return
+      }
       console.log(`analysis ${event.analysisId}`)
       console.log(`  verdict: ${apiUrl}/api/v1/analyses/${event.analysisId}/verdict`)
       console.log(`  page:    ${apiUrl}/analyses/${event.analysisId}`)

@@ -188,7 +188,7 @@ describe.skipIf(skip !== undefined)('the built-in page on a server that requires
     await page.fill('#token-form input[name="token"]', TOKEN)
     await page.click('#token-form button')
     await page.waitForSelector('body[data-state="ready"]')
-    expect(await page.locator('h1').innerText()).toBe('Analyses')
+    expect(await page.locator('h1').innerText()).toBe('Releases in flight')
   })
 })
 

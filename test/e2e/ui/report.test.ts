@@ -50,6 +50,10 @@ describe.skipIf(skip !== undefined)('release-health report', () => {
   const analysisReport = join(ARTIFACTS_DIR, 'report-analysis.html')
   const serviceReport = join(ARTIFACTS_DIR, 'report-service.html')
   const lowTrafficReport = join(ARTIFACTS_DIR, 'report-low-traffic.html')
+  const blastReport = join(ARTIFACTS_DIR, 'report-blast-radius.html')
+  const trainReport = join(ARTIFACTS_DIR, 'report-train.html')
+  let downstream: SimulatedAnalysis
+  let train: SimulatedAnalysis
   /** Releases with long names, more than one legend row holds. */
   const manyReleases = Array.from({ length: 7 }, (_, i) => `2026.11.22-nightly-build-${i + 1}`)
 
@@ -74,6 +78,11 @@ describe.skipIf(skip !== undefined)('release-health report', () => {
     await recordVerdicts(app, clock, lowTraffic.analysisId, [Date.now()])
     await report(app, ['--analysis', lowTraffic.analysisId, '--out', lowTrafficReport])
     await report(app, ['--analysis', analysisId, '--out', analysisReport])
+    // The simulator polls as a controller: each simulation leaves a recorded verdict.
+    downstream = await simulate(app, 'downstream-breakage')
+    train = await simulate(app, 'release-train')
+    await report(app, ['--analysis', downstream.analysisId, '--out', blastReport])
+    await report(app, ['--train', train.analysisId, '--out', trainReport])
     await report(app, [
       '--service',
       'search',
@@ -165,6 +174,40 @@ describe.skipIf(skip !== undefined)('release-health report', () => {
     }
   })
 
+  it('charts the blast radius: the callee’s error rate on the traces through each cohort', async () => {
+    const watched = await openPage(browser, pathToFileURL(blastReport).href)
+    const { page } = watched
+    const chart = page.locator('[data-chart="blast-radius-inventory"]')
+    for (const cohort of ['baseline', 'canary']) {
+      expect(
+        Number(await chart.locator(`[data-series="${cohort}"]`).getAttribute('data-points')),
+      ).toBeGreaterThan(5)
+    }
+    expect(await page.locator('table.metrics').innerText()).toMatch(
+      /blast-radius:inventory:error-rate/,
+    )
+    const screenshot = await saveScreenshot(page, 'report-blast-radius')
+    await expectRendered(watched, { minCharts: 4 }, screenshot)
+  })
+
+  it('reports on a release train: its decisions with their causes, and every member', async () => {
+    const watched = await openPage(browser, pathToFileURL(trainReport).href)
+    const { page } = watched
+    expect(await page.locator('h1').innerText()).toBe(
+      'Release report: release train ' + `release-train-${train.startMs} (orders, invoices)`,
+    )
+    const section = page.locator(`section.train[data-train="${train.analysisId}"]`)
+    expect(await section.locator('h2 .decision').innerText()).toBe('rollback')
+    expect(await section.locator('table.changes').innerText()).toMatch(/invoices error-rate/)
+    expect(await page.locator('section.analysis').count()).toBe(2)
+    expect(await page.locator('section.analysis h2').allInnerTexts()).toEqual([
+      expect.stringMatching(/^Analysis of orders:/),
+      expect.stringMatching(/^Analysis of invoices: rollback/),
+    ])
+    const screenshot = await saveScreenshot(page, 'report-train')
+    await expectRendered(watched, { minCharts: 6 }, screenshot)
+  })
+
   it('says what a low-traffic verdict is still missing', async () => {
     const { page } = await openPage(browser, pathToFileURL(lowTrafficReport).href)
     const missing = page.locator('section.analysis .missing li')
@@ -176,7 +219,7 @@ describe.skipIf(skip !== undefined)('release-health report', () => {
 
   it('says what is missing when neither an analysis nor a service is named', async () => {
     await expect(report(app, ['--out', join(ARTIFACTS_DIR, 'never.html')])).rejects.toThrow(
-      /--analysis <id>, or --service <name> --from <time>/,
+      /--analysis <id>, --train <id>, or --service <name> --from <time>/,
     )
   })
 })

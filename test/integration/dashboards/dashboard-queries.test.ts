@@ -101,6 +101,37 @@ const EXPECTED_COLUMNS: Record<string, Record<string, string[]>> = {
     'Release events: mean value, baseline vs canary': ['time', 'cohort', 'mean_value'],
     'Release events: failure rate, baseline vs canary': ['time', 'cohort', 'failure_rate'],
   },
+  'rh-release-overview': {
+    'Releases and flag variants in flight, every service': [
+      'service',
+      'environment',
+      'release_name',
+      'flag_key',
+      'flag_variant',
+      'first_seen',
+      'last_seen',
+      'request_count',
+      'error_rate',
+      'burn_rate',
+      'traffic_share',
+    ],
+    'Error budget burn rate by service and release': ['time', 'service_release', 'burn_rate'],
+    'Traffic share by service and release': ['time', 'service_release', 'traffic_share'],
+    'Release calendar: releases, flag variants and decisions': [
+      'time',
+      'service',
+      'change',
+      'decision',
+      'reason',
+    ],
+    'Latest verdict of every analysis and release train': [
+      'id',
+      'subject',
+      'decision',
+      'evaluated_at',
+      'reason',
+    ],
+  },
   'rh-release-correlation': {
     'Error rate of $service': ['time', 'error_rate'],
     'Latency of $service': ['time', 'p50_ms', 'p95_ms', 'p99_ms'],
@@ -436,6 +467,28 @@ describe('what the panels show', () => {
       analysis: badRelease.analysisId,
     })
     expect(rows.map((row) => row.decision)).toEqual(['continue', 'rollback'])
+  })
+
+  it('shows every service on the overview, its release shares adding up to one, and the decision changes in the calendar', async () => {
+    const rows = (await rowsOf(
+      'rh-release-overview',
+      'Releases and flag variants in flight, every service',
+      {},
+    )) as { service: string; flag_key: string; release_name: string; traffic_share: number }[]
+    expect(new Set(rows.map((row) => row.service))).toEqual(new Set(['checkout', 'search']))
+    const checkout = rows.filter((row) => row.service === 'checkout' && row.flag_key === '')
+    expect(checkout.map((row) => row.release_name).sort()).toEqual(['1.4.2', '1.5.0'])
+    expect(checkout.reduce((sum, row) => sum + Number(row.traffic_share), 0)).toBeCloseTo(1, 6)
+    const calendar = (await rowsOf(
+      'rh-release-overview',
+      'Release calendar: releases, flag variants and decisions',
+      {},
+    )) as { service: string; change: string; decision: string }[]
+    // Newest first; the repeated polls before the minimum duration are one change.
+    const decisionsOf = (id: string): string[] =>
+      calendar.filter((row) => row.change === `verdict of ${id}`).map((row) => row.decision)
+    expect(decisionsOf(badRelease.analysisId)).toEqual(['rollback', 'continue'])
+    expect(calendar.filter((row) => row.change === 'release 1.5.0')).toHaveLength(1)
   })
 
   it('finds the flag variants of search as changes in the correlation table', async () => {

@@ -41,6 +41,35 @@ describe('simulated scenarios', () => {
     expect(['continue', 'promote']).toContain((await verdictOf(analysisId)).decision)
   })
 
+  it('downstream-breakage rolls back on the callee’s blast-radius metric, its own error rate unchanged', async () => {
+    const { analysisId } = await simulate(app, 'downstream-breakage')
+    const verdict = (await verdictOf(analysisId)) as {
+      decision: string
+      reasons: string[]
+      metrics: { name: string; decision: string }[]
+    }
+    expect(verdict.decision).toBe('rollback')
+    const decisionOf = (name: string): string | undefined =>
+      verdict.metrics.find((metric) => metric.name === name)?.decision
+    expect(decisionOf('blast-radius:inventory:error-rate')).toBe('worse')
+    expect(decisionOf('error-rate')).not.toBe('worse')
+  })
+
+  it('release-train rolls the train back, naming invoices and its error rate', async () => {
+    const { analysisId: trainId } = await simulate(app, 'release-train')
+    const response = await fetch(`${app.apiUrl}/api/v1/trains/${trainId}/verdict`)
+    const verdict = (await response.json()) as {
+      decision: string
+      causes: { member: string; metric: string }[]
+      members: { service: string; decision: string }[]
+    }
+    expect(verdict.decision).toBe('rollback')
+    expect(verdict.causes).toContainEqual({ member: 'invoices', metric: 'error-rate' })
+    expect(verdict.members.find((member) => member.service === 'orders')?.decision).not.toBe(
+      'rollback',
+    )
+  })
+
   it('low-traffic continues, saying how many requests are missing', async () => {
     const { analysisId } = await simulate(app, 'low-traffic', { ratePerSecond: 0.3 })
     const verdict = await verdictOf(analysisId)
@@ -77,6 +106,8 @@ describe('release-health simulate', () => {
     command.configureOutput({ writeErr: () => undefined })
     await expect(
       command.parseAsync(['--scenario', 'sideways', '--duration', '0'], { from: 'user' }),
-    ).rejects.toThrow(/Allowed choices are healthy, bad-release, bad-flag, low-traffic/)
+    ).rejects.toThrow(
+      /Allowed choices are healthy, bad-release, bad-flag, low-traffic, downstream-breakage, release-train/,
+    )
   })
 })
