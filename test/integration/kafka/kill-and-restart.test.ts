@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
 import { createStore } from '../../../src/store/store-client.ts'
 import {
   expectedChecksum,
+  messagesInTopic,
   produceStream,
   seededRandom,
   storedChecksum,
@@ -94,6 +95,8 @@ describe.skipIf(kafkaUnavailable())('Kafka worker processes killed with SIGKILL'
         // The survivor may find everything committed before it even starts (the killed workers
         // got through the whole stream on a slow machine); terminate() waits until it consumes.
         expect(await survivor.terminate()).toBe(0)
+        // The topic itself holds each event once: a duplicate below is the workers' doing.
+        expect(await messagesInTopic(kafka, topic)).toBe(EVENTS)
 
         const store = createStore({
           ...DEFAULT_CONFIG.clickhouse,
