@@ -4,7 +4,7 @@
  */
 import type { Producer } from 'kafkajs'
 import type { Store } from '../../src/store/store-client.ts'
-import { releaseEvent } from './kafka.ts'
+import { releaseEvent, type TestKafka } from './kafka.ts'
 import { queryRows } from './store.ts'
 
 export interface StreamOptions {
@@ -33,6 +33,15 @@ export async function produceStream(producer: Producer, options: StreamOptions):
     await producer.send({ topic: options.topic, messages })
     if (end < options.count) await new Promise((resolve) => setTimeout(resolve, options.intervalMs))
   }
+}
+
+/**
+ * Messages a topic holds, all partitions: what the exactly-once checks rely on. The tests'
+ * topics start at offset 0 and keep everything, and their producer writes no control records.
+ */
+export async function messagesInTopic(kafka: TestKafka, topic: string): Promise<number> {
+  const ends = await kafka.endOffsets(topic)
+  return Number([...ends.values()].reduce((sum, end) => sum + end, 0n))
 }
 
 export interface IdChecksum {

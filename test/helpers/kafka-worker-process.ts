@@ -18,8 +18,11 @@ export interface WorkerProcess {
   readonly batchesWritten: number
   /** Of those, batches replayed from the ledger (cut by an earlier worker). */
   readonly batchesReplayed: number
-  /** Resolves once the process has logged `count` written batches. */
-  waitForBatches(count: number): Promise<void>
+  /**
+   * Resolves once the process has logged `count` written batches, or once `orUntil` (asked
+   * every half second) is true: say, when nothing is left for it to write.
+   */
+  waitForBatches(count: number, options?: { orUntil?: () => Promise<boolean> }): Promise<void>
   /**
    * Resolves once the process has joined the group and consumes ("kafka ingestion started").
    * Until then a SIGTERM finds no handler and kills it, which is not the graceful shutdown.
@@ -91,11 +94,15 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     get stderr() {
       return stderr
     },
-    async waitForBatches(count) {
+    async waitForBatches(count, options) {
+      let askedAt = 0
       await waitFor(
-        () => {
+        async () => {
           if (child.exitCode !== null) throw new Error(`the worker exited early\n${describe()}`)
-          return batchesWritten >= count ? true : undefined
+          if (batchesWritten >= count) return true
+          if (options?.orUntil === undefined || Date.now() - askedAt < 500) return undefined
+          askedAt = Date.now()
+          return (await options.orUntil()) ? true : undefined
         },
         { what: `${count} batches written by the worker`, timeoutMs: 120_000, intervalMs: 20 },
       )

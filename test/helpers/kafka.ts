@@ -2,7 +2,7 @@ import { inject } from 'vitest'
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs'
 import { DEFAULT_CONFIG, type Config } from '../../src/config/defaults.ts'
 import { fixKafkaRequestQueue } from '../../src/ingest/kafka/consumer/request-queue-fix.ts'
-import { uniqueName } from './store.ts'
+import { uniqueName, waitFor } from './store.ts'
 
 /** Bootstrap brokers of the test broker (test/setup/kafka-global-setup.ts); [] when none. */
 export function testBrokers(): string[] {
@@ -48,6 +48,25 @@ export interface TestKafka {
   close(): Promise<void>
 }
 
+/**
+ * The producer of the tests: idempotent, so that the topic holds each sent message once.
+ *
+ * A plain KafkaJS producer resends a whole produce request when the broker's answer is an
+ * error for some partition or never arrives, and the broker appends again what it had already
+ * appended the first time. On a loaded machine that happens (a partition of a topic created
+ * moments ago is not ready yet, a request times out), and the topic then holds some events
+ * twice, at two offsets: the exactly-once tests counted those as duplicates of the worker.
+ * An idempotent producer numbers its batches per partition, and the broker drops a batch it
+ * already has.
+ */
+export function createTestProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  })
+}
+
 /** An admin client and a producer on the test broker. */
 export async function connectTestKafka(): Promise<TestKafka> {
   fixKafkaRequestQueue()
@@ -57,7 +76,7 @@ export async function connectTestKafka(): Promise<TestKafka> {
     logLevel: logLevel.NOTHING,
   })
   const admin = kafka.admin()
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
+  const producer = createTestProducer(kafka)
   await admin.connect()
   await producer.connect()
   const endOffsets = async (topic: string): Promise<Map<number, bigint>> => {
@@ -77,7 +96,13 @@ export async function connectTestKafka(): Promise<TestKafka> {
       const topic = uniqueName(prefix)
       await admin.createTopics({
         topics: [{ topic, numPartitions: partitions }],
-        waitForLeaders: true,
+        // KafkaJS's own wait gives up when the broker answers that it does not host the
+        // topic yet, which a loaded broker does for a while after creating it.
+        waitForLeaders: false,
+      })
+      await waitFor(async () => ((await hasLeaders(admin, topic, partitions)) ? true : undefined), {
+        what: `leaders for the ${partitions} partitions of ${topic}`,
+        timeoutMs: 60_000,
       })
       return topic
     },
@@ -100,6 +125,18 @@ export async function connectTestKafka(): Promise<TestKafka> {
       await producer.disconnect()
       await admin.disconnect()
     },
+  }
+}
+
+/** True once every partition of `topic` has a leader; false while the broker is not there yet. */
+async function hasLeaders(admin: Admin, topic: string, partitions: number): Promise<boolean> {
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] })
+    const found = topics[0]?.partitions ?? []
+    return found.length === partitions && found.every(({ leader }) => leader >= 0)
+  } catch (error) {
+    if ((error as { retriable?: unknown }).retriable === true) return false
+    throw error
   }
 }
 

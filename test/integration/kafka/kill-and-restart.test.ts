@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
 import { createStore } from '../../../src/store/store-client.ts'
 import {
   expectedChecksum,
+  messagesInTopic,
   produceStream,
   seededRandom,
   storedChecksum,
@@ -74,26 +75,42 @@ describe.skipIf(kafkaUnavailable())('Kafka worker processes killed with SIGKILL'
           batchSize: 200,
           intervalMs: 80,
         })
-        const workers: WorkerProcess[] = []
-        for (let kill = 0; kill < KILLS_PER_TRIAL; kill++) {
-          const worker = startWorkerProcess({ env })
-          workers.push(worker)
-          await worker.waitForBatches(1 + Math.floor(random() * 6))
-          // A random delay on top lands the kill anywhere in a batch: before its claim, between
-          // claim and rows, between rows and the written mark, or before the commit.
-          await new Promise((resolve) => setTimeout(resolve, random() * 250))
-          await worker.kill()
-        }
-        await streamed
-        const survivor = startWorkerProcess({ env })
-        workers.push(survivor)
-        await waitFor(
-          async () => ((await kafka.isFullyCommitted(groupId, topic)) ? true : undefined),
-          { what: `all of ${topic} committed\n${survivor.describe()}`, timeoutMs: 180_000 },
+        let produced = false
+        streamed.then(
+          () => (produced = true),
+          () => undefined,
         )
-        // The survivor may find everything committed before it even starts (the killed workers
-        // got through the whole stream on a slow machine); terminate() waits until it consumes.
-        expect(await survivor.terminate()).toBe(0)
+        // On a slow machine a worker may get through the whole stream before its kill, and
+        // the next one then has nothing left to write: it is killed all the same.
+        const nothingLeft = async (): Promise<boolean> =>
+          produced && (await kafka.isFullyCommitted(groupId, topic))
+        const workers: WorkerProcess[] = []
+        try {
+          for (let kill = 0; kill < KILLS_PER_TRIAL; kill++) {
+            const worker = startWorkerProcess({ env })
+            workers.push(worker)
+            await worker.waitForBatches(1 + Math.floor(random() * 6), { orUntil: nothingLeft })
+            // A random delay on top lands the kill anywhere in a batch: before its claim,
+            // between claim and rows, between rows and the written mark, or before the commit.
+            await new Promise((resolve) => setTimeout(resolve, random() * 250))
+            await worker.kill()
+          }
+          await streamed
+          const survivor = startWorkerProcess({ env })
+          workers.push(survivor)
+          await waitFor(
+            async () => ((await kafka.isFullyCommitted(groupId, topic)) ? true : undefined),
+            { what: `all of ${topic} committed\n${survivor.describe()}`, timeoutMs: 180_000 },
+          )
+          // The survivor may find everything committed before it even starts (the killed
+          // workers got through the whole stream); terminate() waits until it consumes.
+          expect(await survivor.terminate()).toBe(0)
+        } finally {
+          // A worker left running by a failure would hold the data directory of the next trial.
+          await Promise.all(workers.map((worker) => worker.kill()))
+        }
+        // The topic itself holds each event once: a duplicate below is the workers' doing.
+        expect(await messagesInTopic(kafka, topic)).toBe(EVENTS)
 
         const store = createStore({
           ...DEFAULT_CONFIG.clickhouse,

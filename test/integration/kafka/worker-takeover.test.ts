@@ -6,6 +6,7 @@ import type { Store } from '../../../src/store/store-client.ts'
 import { createCrashSwitch } from '../../helpers/kafka-faults.ts'
 import {
   expectedChecksum,
+  messagesInTopic,
   produceStream,
   seededRandom,
   storedChecksum,
@@ -154,6 +155,8 @@ describe.skipIf(kafkaUnavailable())('Kafka workers sharing a consumer group', ()
         await doomed.stop()
       }
 
+      // The topic itself holds each event once: a duplicate below is the workers' doing.
+      expect(await messagesInTopic(kafka, topic)).toBe(EVENTS)
       expect(await storedChecksum(store, prefix)).toEqual(
         await expectedChecksum(store, prefix, EVENTS),
       )
@@ -186,6 +189,8 @@ describe.skipIf(kafkaUnavailable())('Kafka workers sharing a consumer group', ()
       for (const worker of workers) await worker.stop()
     }
 
+    // The topic itself holds each event once: a duplicate below is the workers' doing.
+    expect(await messagesInTopic(kafka, topic)).toBe(EVENTS)
     expect(await storedChecksum(store, prefix)).toEqual(
       await expectedChecksum(store, prefix, EVENTS),
     )
