@@ -26,6 +26,20 @@ interface Filter {
 
 /** Conditions on raw `spans` rows of the cohort's request entry spans in [fromMs, toMs). */
 export function toSpansFilter(query: CohortQuery, fromMs: number, toMs: number): Filter {
+  return toRawFilter(query, fromMs, toMs, 'spans')
+}
+
+/**
+ * The conditions of {@link toSpansFilter} on `spans`, or on `span_log_flags` (entry spans
+ * whose flag arrived as a log record, see `flag-evaluation-linker.ts`), which names a flag by
+ * its own columns and holds entry spans only.
+ */
+function toRawFilter(
+  query: CohortQuery,
+  fromMs: number,
+  toMs: number,
+  table: 'spans' | 'span_log_flags',
+): Filter {
   const conditions = ['service = {service:String}']
   const params: Record<string, string | number> = {
     service: query.service,
@@ -41,16 +55,45 @@ export function toSpansFilter(query: CohortQuery, fromMs: number, toMs: number):
     params.release = query.selector.release
   }
   if (query.selector.flag !== undefined) {
-    conditions.push('flags[{flagKey:String}] = {flagVariant:String}')
+    conditions.push(
+      table === 'spans'
+        ? 'flags[{flagKey:String}] = {flagVariant:String}'
+        : 'flag_key = {flagKey:String} AND flag_variant = {flagVariant:String}',
+    )
     params.flagKey = query.selector.flag.key
     params.flagVariant = query.selector.flag.variant
   }
   conditions.push(
     "timestamp >= fromUnixTimestamp64Milli({fromMs:Int64}, 'UTC')",
     "timestamp < fromUnixTimestamp64Milli({toMs:Int64}, 'UTC')",
-    'is_entry = 1',
   )
+  if (table === 'spans') conditions.push('is_entry = 1')
   return { where: conditions.join(' AND '), params }
+}
+
+/**
+ * The cohort's request entry spans in [fromMs, toMs) with `columns`, as a FROM source and its
+ * WHERE conditions: `spans` itself for a release cohort (so its conditions reach the primary
+ * key and PREWHERE as before); for a flag cohort, the spans that carry the flag themselves and
+ * those whose flag arrived as a log record (never both: the linker skips a span that has it).
+ */
+function cohortSpans(
+  store: Store,
+  query: CohortQuery,
+  fromMs: number,
+  toMs: number,
+  columns: string,
+): Filter & { readonly from: string } {
+  const spans = toSpansFilter(query, fromMs, toMs)
+  if (query.selector.flag === undefined) return { ...spans, from: `${store.database}.spans` }
+  const linked = toRawFilter(query, fromMs, toMs, 'span_log_flags')
+  return {
+    where: '1',
+    params: spans.params,
+    from: `(SELECT ${columns} FROM ${store.database}.spans WHERE ${spans.where}
+            UNION ALL
+            SELECT ${columns} FROM ${store.database}.span_log_flags WHERE ${linked.where})`,
+  }
 }
 
 /** Conditions on `request_rollup_1m` rows of the cohort for whole minutes in [fromMs, toMs). */
@@ -122,15 +165,15 @@ async function queryRawMinutes(
   toMs: number,
 ): Promise<MinuteCounts[]> {
   if (toMs <= fromMs) return []
-  const filter = toSpansFilter(query, fromMs, toMs)
+  const source = cohortSpans(store, query, fromMs, toMs, 'timestamp, is_error')
   const rows = await selectRows<MinuteRow>(
     store,
     `SELECT toUnixTimestamp(toStartOfMinute(timestamp)) AS minute_s,
             count() AS requests, sum(is_error) AS errors
-     FROM ${store.database}.spans
-     WHERE ${filter.where}
+     FROM ${source.from}
+     WHERE ${source.where}
      GROUP BY minute_s ORDER BY minute_s`,
-    filter.params,
+    source.params,
   )
   return rows.map(toMinuteCounts)
 }
@@ -182,11 +225,11 @@ export async function queryLatencySample(
   const completeToMs = Math.floor(query.toMs / MINUTE_MS) * MINUTE_MS
   const complete = minutes.filter((minute) => minute.startMs < completeToMs && minute.requests > 0)
   if (complete.length === 0) return []
-  const filter = toSpansFilter(query, query.fromMs, completeToMs)
+  const filter = cohortSpans(store, query, query.fromMs, completeToMs, 'timestamp, duration_ns')
   const rows = await selectRows<{ latency_ms: number }>(
     store,
     `SELECT duration_ns / 1e6 AS latency_ms
-     FROM ${store.database}.spans
+     FROM ${filter.from}
      WHERE ${filter.where}
        AND cityHash64(timestamp, duration_ns) <= transform(
          toUInt32(toUnixTimestamp(toStartOfMinute(timestamp))),

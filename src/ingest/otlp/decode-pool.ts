@@ -2,10 +2,15 @@ import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { RhError, type ErrorCode } from '../../errors.ts'
-import type { MappingOptions, MapSpansOptions } from '../../model/map-spans.ts'
-import { decodeTraces, type DecodedTraces } from './decode-traces.ts'
+import type { MappingOptions } from '../../model/map-spans.ts'
 import type { DecodeJob } from './decode-worker.ts'
 import type { OtlpEncoding } from './encode-response.ts'
+import {
+  decodeSignal,
+  type DecodedOf,
+  type DecodedSignal,
+  type DecodeOptionsOf,
+} from './signal-decoders.ts'
 
 /**
  * Where requests are decoded: on `threads` worker threads, or on the calling thread when
@@ -14,23 +19,25 @@ import type { OtlpEncoding } from './encode-response.ts'
  * refusing a flood in time, and the store's inserts and the decoding share the cores.
  */
 export interface DecodePool {
-  decode(
+  /** Decodes one request of `signal` (see `signal-decoders.ts`). */
+  decode<S extends DecodedSignal>(
+    signal: S,
     body: Uint8Array,
     encoding: OtlpEncoding,
     mapping: MappingOptions,
-    options: MapSpansOptions,
-  ): Promise<DecodedTraces>
+    options: DecodeOptionsOf<S>,
+  ): Promise<DecodedOf<S>>
   close(): Promise<void>
 }
 
 interface Reply {
   readonly id: number
-  readonly decoded?: DecodedTraces
+  readonly decoded?: unknown
   readonly error?: { readonly code: ErrorCode; readonly message: string }
 }
 
 interface Pending {
-  readonly resolve: (decoded: DecodedTraces) => void
+  readonly resolve: (decoded: unknown) => void
   readonly reject: (error: unknown) => void
 }
 
@@ -43,8 +50,8 @@ const WORKER_URL = new URL(
 export function createDecodePool(options: { readonly threads: number }): DecodePool {
   if (options.threads <= 0) {
     return {
-      decode: (body, encoding, mapping, mapOptions) =>
-        Promise.resolve().then(() => decodeTraces(body, encoding, mapping, mapOptions)),
+      decode: (signal, body, encoding, mapping, mapOptions) =>
+        Promise.resolve().then(() => decodeSignal(signal, body, encoding, mapping, mapOptions)),
       close: () => Promise.resolve(),
     }
   }
@@ -74,7 +81,13 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
   })
 
   return {
-    decode(body, encoding, mapping, mapOptions) {
+    decode<S extends DecodedSignal>(
+      signal: S,
+      body: Uint8Array,
+      encoding: OtlpEncoding,
+      mapping: MappingOptions,
+      mapOptions: DecodeOptionsOf<S>,
+    ) {
       const id = nextId++
       // Transfer, not copy: a body sharing its buffer (Node pools small ones) is copied first.
       const own =
@@ -82,9 +95,9 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
           ? body
           : new Uint8Array(body)
       const worker = workers[nextWorker++ % workers.length]!
-      return new Promise<DecodedTraces>((resolve, reject) => {
-        pending.set(id, { resolve, reject })
-        const job: DecodeJob = { id, body: own, encoding, mapping, options: mapOptions }
+      return new Promise<DecodedOf<S>>((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (decoded: unknown) => void, reject })
+        const job: DecodeJob = { id, signal, body: own, encoding, mapping, options: mapOptions }
         worker.postMessage(job, [own.buffer as ArrayBuffer])
       })
     },

@@ -1,17 +1,18 @@
 import { parentPort } from 'node:worker_threads'
 import { isRhError, toMessage } from '../../errors.ts'
-import type { MappingOptions, MapSpansOptions } from '../../model/map-spans.ts'
-import { decodeTraces } from './decode-traces.ts'
+import type { MappingOptions } from '../../model/map-spans.ts'
 import type { OtlpEncoding } from './encode-response.ts'
+import { decodeSignal, type DecodedSignal, type DecodeOptionsOf } from './signal-decoders.ts'
 import { transferablesOf } from './transferables.ts'
 
 /** A decoding job, as the pool posts it. */
 export interface DecodeJob {
   readonly id: number
+  readonly signal: DecodedSignal
   readonly body: Uint8Array
   readonly encoding: OtlpEncoding
   readonly mapping: MappingOptions
-  readonly options: MapSpansOptions
+  readonly options: DecodeOptionsOf<DecodedSignal>
 }
 
 /**
@@ -20,7 +21,7 @@ export interface DecodeJob {
  */
 parentPort?.on('message', (job: DecodeJob) => {
   try {
-    const decoded = decodeTraces(job.body, job.encoding, job.mapping, job.options)
+    const decoded = decodeSignal(job.signal, job.body, job.encoding, job.mapping, job.options)
     parentPort?.postMessage({ id: job.id, decoded }, transferablesOf(decoded.chunk))
   } catch (error) {
     parentPort?.postMessage({
