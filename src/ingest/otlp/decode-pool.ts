@@ -11,6 +11,7 @@ import {
   type DecodedSignal,
   type DecodeOptionsOf,
 } from './signal-decoders.ts'
+import { unpackTypedArrays, type Packed } from './transferables.ts'
 
 /**
  * Where requests are decoded: on `threads` worker threads, or on the calling thread when
@@ -32,7 +33,7 @@ export interface DecodePool {
 
 interface Reply {
   readonly id: number
-  readonly decoded?: unknown
+  readonly decoded?: Packed<unknown>
   readonly error?: { readonly code: ErrorCode; readonly message: string }
 }
 
@@ -64,7 +65,7 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
       const waiting = pending.get(reply.id)
       pending.delete(reply.id)
       if (waiting === undefined) return
-      if (reply.decoded !== undefined) waiting.resolve(reply.decoded)
+      if (reply.decoded !== undefined) waiting.resolve(unpackTypedArrays(reply.decoded))
       else
         waiting.reject(new RhError(reply.error?.code ?? 'RH_INTERNAL', reply.error?.message ?? ''))
     })

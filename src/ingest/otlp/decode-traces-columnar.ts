@@ -669,5 +669,3 @@ const HTTP_ROUTE_BYTES = encoder.encode(HTTP_ROUTE_ATTRIBUTE)
 function toBigInt(high: number, low: number): bigint {
   return (BigInt(high) << 32n) | BigInt(low)
 }
-
-

@@ -3,7 +3,7 @@ import { isRhError, toMessage } from '../../errors.ts'
 import type { MappingOptions } from '../../model/map-spans.ts'
 import type { OtlpEncoding } from './encode-response.ts'
 import { decodeSignal, type DecodedSignal, type DecodeOptionsOf } from './signal-decoders.ts'
-import { transferablesOf } from './transferables.ts'
+import { packTypedArrays } from './transferables.ts'
 
 /** A decoding job, as the pool posts it. */
 export interface DecodeJob {
@@ -16,13 +16,16 @@ export interface DecodeJob {
 }
 
 /**
- * A decoding thread: decodes each job it is sent and posts back the chunk, its buffers
- * transferred rather than copied, or the error (code and message) to throw on the main thread.
+ * A decoding thread: decodes each job it is sent and posts back the chunk, its buffers packed
+ * into one that is transferred rather than copied, or the error (code and message) to throw on
+ * the main thread.
  */
 parentPort?.on('message', (job: DecodeJob) => {
   try {
-    const decoded = decodeSignal(job.signal, job.body, job.encoding, job.mapping, job.options)
-    parentPort?.postMessage({ id: job.id, decoded }, transferablesOf(decoded.chunk))
+    const decoded = packTypedArrays(
+      decodeSignal(job.signal, job.body, job.encoding, job.mapping, job.options),
+    )
+    parentPort?.postMessage({ id: job.id, decoded }, [decoded.buffer])
   } catch (error) {
     parentPort?.postMessage({
       id: job.id,
