@@ -191,7 +191,8 @@ function fillLog(
   log.service = resource.service
   log.environment =
     resource.environment ?? firstPresent(keys, values, mapping.environmentAttributes) ?? ''
-  log.release = resource.release ?? nonEmpty(lastValue(keys, values, mapping.releaseAttribute)) ?? ''
+  log.release =
+    resource.release ?? nonEmpty(lastValue(keys, values, mapping.releaseAttribute)) ?? ''
   log.severityNumber = toSeverityNumber(record.severityNumber)
   log.severityText = record.severityText
   log.body = anyValueToString(record.body)
@@ -257,7 +258,11 @@ function lastValue(keys: readonly string[], values: readonly string[], key: stri
   return at < 0 ? undefined : values[at]
 }
 
-function firstPresent(keys: readonly string[], values: readonly string[], names: readonly string[]) {
+function firstPresent(
+  keys: readonly string[],
+  values: readonly string[],
+  names: readonly string[],
+) {
   for (const name of names) {
     const value = nonEmpty(lastValue(keys, values, name))
     if (value !== undefined) return value

@@ -134,7 +134,12 @@ export function copyValue(from: Values, i: number, to: Values, j: number): void 
   else to.setRange(j, start, from.end[i]!)
 }
 
-export function writeValue(column: StringColumn, values: Values, i: number, bytes: Uint8Array): void {
+export function writeValue(
+  column: StringColumn,
+  values: Values,
+  i: number,
+  bytes: Uint8Array,
+): void {
   const start = values.start[i]!
   if (start < 0) column.string(values.texts[i]!)
   else column.copy(bytes, start, values.end[i]!)

@@ -1,5 +1,12 @@
 import { promisify } from 'node:util'
-import { gunzip, inflate, inflateRaw, zstdDecompress, type ZlibOptions, type ZstdOptions } from 'node:zlib'
+import {
+  gunzip,
+  inflate,
+  inflateRaw,
+  zstdDecompress,
+  type ZlibOptions,
+  type ZstdOptions,
+} from 'node:zlib'
 import { RhError } from '../../errors.ts'
 import { decompressLz4Frames, Lz4Problem } from './lz4-frame.ts'
 import { decompressSnappy, decompressSnappyFramed, SnappyProblem } from './snappy-stream.ts'

@@ -10,7 +10,11 @@ import {
   toSeverityNumber,
 } from '../../model/log-rules.ts'
 import type { LogRejection, MapLogsOptions, MapLogsResult } from '../../model/map-logs.ts'
-import { toResourceContext, type MappingOptions, type ResourceContext } from '../../model/map-spans.ts'
+import {
+  toResourceContext,
+  type MappingOptions,
+  type ResourceContext,
+} from '../../model/map-spans.ts'
 import {
   attributeCountProblem,
   FLAG_EVENT_NAMES,
@@ -133,7 +137,9 @@ class ColumnarLogsDecoder {
       rejected: this.rejections.length,
       rejectionMessage:
         this.firstRejection ??
-        (this.expired > 0 ? expiredLogsMessage(this.expired, this.options.retentionDays) : undefined),
+        (this.expired > 0
+          ? expiredLogsMessage(this.expired, this.options.retentionDays)
+          : undefined),
       rejections: this.rejections,
     }
   }
@@ -362,7 +368,11 @@ class ColumnarLogsDecoder {
     this.builder.appendResourceAttributes()
     const keys = columns.log_attributes.keys
     for (let a = 0; a < attributes.count; a++) {
-      attributes.positions[a] = keys.indexOfBytes(bytes, attributes.keyStart[a]!, attributes.keyEnd[a]!)
+      attributes.positions[a] = keys.indexOfBytes(
+        bytes,
+        attributes.keyStart[a]!,
+        attributes.keyEnd[a]!,
+      )
     }
     columns.log_attributes.rowOfIndexes(attributes.positions, attributes.count, this.writeAttribute)
   }

@@ -1,11 +1,4 @@
-import {
-  anyValueAt,
-  decodeScope,
-  elementAt,
-  idAt,
-  keyValuesAt,
-  parseJson,
-} from './decode-json.ts'
+import { anyValueAt, decodeScope, elementAt, idAt, keyValuesAt, parseJson } from './decode-json.ts'
 import {
   arrayAt,
   enumAt,

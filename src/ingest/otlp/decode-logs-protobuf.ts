@@ -62,7 +62,8 @@ export function decodeLogsRequestProtobuf(bytes: Uint8Array): LogsRequest {
   const resourceLogs: ResourceLogs[] = []
   while (r.pos < end) {
     const tag = r.tag(end, 'ExportLogsServiceRequest')
-    if (tag === F.requestResourceLogs) resourceLogs.push(decodeResourceLogs(r, r.lengthDelimited(end)))
+    if (tag === F.requestResourceLogs)
+      resourceLogs.push(decodeResourceLogs(r, r.lengthDelimited(end)))
     else r.skip(tag, end)
   }
   return { resourceLogs }
@@ -74,7 +75,8 @@ function decodeResourceLogs(r: ProtobufReader, end: number): ResourceLogs {
   while (r.pos < end) {
     const tag = r.tag(end, 'ResourceLogs')
     if (tag === F.resourceLogs.resource) resource = decodeResource(r, r.lengthDelimited(end))
-    else if (tag === F.resourceLogs.scopeLogs) scopeLogs.push(decodeScopeLogs(r, r.lengthDelimited(end)))
+    else if (tag === F.resourceLogs.scopeLogs)
+      scopeLogs.push(decodeScopeLogs(r, r.lengthDelimited(end)))
     else r.skip(tag, end)
   }
   return { resource, scopeLogs }

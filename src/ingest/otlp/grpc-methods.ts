@@ -13,18 +13,18 @@ export interface GrpcExportMethod {
  * The OTLP/gRPC services served (opentelemetry-proto `collector/<signal>/v1/*_service.proto`),
  * one entry each: serving another signal is one more entry, e.g.
  * `{ service: 'opentelemetry.proto.collector.metrics.v1.MetricsService', signal: 'metrics',
- * export: (ingest) => ingest.exportMetrics }`. Any other method is answered UNIMPLEMENTED.
+ * export: (ingest) => ingest.exportMetrics.bind(ingest) }`. Any other method is answered UNIMPLEMENTED.
  */
 export const OTLP_GRPC_METHODS: readonly GrpcExportMethod[] = [
   {
     service: 'opentelemetry.proto.collector.trace.v1.TraceService',
     signal: 'traces',
-    export: (ingest) => ingest.exportTraces,
+    export: (ingest) => ingest.exportTraces.bind(ingest),
   },
   {
     service: 'opentelemetry.proto.collector.logs.v1.LogsService',
     signal: 'logs',
-    export: (ingest) => ingest.exportLogs,
+    export: (ingest) => ingest.exportLogs.bind(ingest),
   },
 ]
 

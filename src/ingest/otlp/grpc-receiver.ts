@@ -3,14 +3,13 @@ import {
   Metadata,
   Server,
   ServerCredentials,
-  status as grpcStatus,
   type sendUnaryData,
   type ServerInterceptor,
   type ServerUnaryCall,
 } from '@grpc/grpc-js'
 import { authorize, type TokenEntry } from '../../api/auth.ts'
 import { isRhError, RhError, toMessage } from '../../errors.ts'
-import { silentLogger, type Logger } from '../../logger.ts'
+import { silentLogger } from '../../logger.ts'
 import { noopInstruments } from '../../telemetry/instruments.ts'
 import type { Admission } from '../admission.ts'
 import { OVER_BUDGET_RETRY_AFTER_SECONDS } from '../admission.ts'
@@ -205,7 +204,7 @@ function toStatus(error: RhError): { code: number; details: string; metadata: Me
   const failure = toGrpcFailure(error)
   const metadata = new Metadata()
   if (failure.details !== undefined) metadata.set(STATUS_DETAILS_KEY, Buffer.from(failure.details))
-  return { code: failure.code as grpcStatus, details: failure.message, metadata }
+  return { code: failure.code, details: failure.message, metadata }
 }
 
 function toCredentials(options: OtlpGrpcReceiverOptions): ServerCredentials {

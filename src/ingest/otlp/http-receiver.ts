@@ -48,8 +48,8 @@ interface HttpExportRoute {
  * "OTLP/HTTP Request"). Metrics join here as `/v1/metrics` once they are ingested.
  */
 export const OTLP_HTTP_ROUTES: readonly HttpExportRoute[] = [
-  { path: '/v1/traces', signal: 'traces', export: (ingest) => ingest.exportTraces },
-  { path: '/v1/logs', signal: 'logs', export: (ingest) => ingest.exportLogs },
+  { path: '/v1/traces', signal: 'traces', export: (ingest) => ingest.exportTraces.bind(ingest) },
+  { path: '/v1/logs', signal: 'logs', export: (ingest) => ingest.exportLogs.bind(ingest) },
 ]
 
 const SERVED_PATHS = OTLP_HTTP_ROUTES.map((route) => `POST ${route.path}`).join(', ')

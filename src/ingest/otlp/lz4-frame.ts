@@ -1,5 +1,3 @@
-import { RhError } from '../../errors.ts'
-
 /**
  * The LZ4 frame format (lz4 `doc/lz4_Frame_format.md`), as the OpenTelemetry Collector's
  * `compression: lz4` writes it (`pierrec/lz4` `NewWriter`): frames of blocks, each block
@@ -85,7 +83,8 @@ function readFrame(input: Uint8Array, view: DataView, start: number, output: Gro
     const size = (word & ~UNCOMPRESSED_BLOCK) >>> 0
     need(input, pos, size, 'block')
     if ((word & UNCOMPRESSED_BLOCK) !== 0) {
-      if (size > blockMax) throw new Lz4Problem('lz4: a stored block is larger than the frame allows')
+      if (size > blockMax)
+        throw new Lz4Problem('lz4: a stored block is larger than the frame allows')
       output.append(input, pos, pos + size)
     } else {
       decompressBlock(input, pos, pos + size, output, blockMax)

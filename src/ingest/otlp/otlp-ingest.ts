@@ -32,7 +32,11 @@ export interface OtlpIngest {
     onDecoded?: () => void,
   ): Promise<ExportOutcome>
   /** An ExportLogsServiceRequest, already decompressed. */
-  exportLogs(body: Uint8Array, encoding: OtlpEncoding, onDecoded?: () => void): Promise<ExportOutcome>
+  exportLogs(
+    body: Uint8Array,
+    encoding: OtlpEncoding,
+    onDecoded?: () => void,
+  ): Promise<ExportOutcome>
 }
 
 export interface OtlpIngestOptions {

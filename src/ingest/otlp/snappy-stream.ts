@@ -65,7 +65,8 @@ export function decompressSnappyFramed(input: Uint8Array, maxBytes: number): Uin
   let total = 0
   let pos = 0
   while (pos < input.length) {
-    if (pos + 4 > input.length) throw new SnappyProblem('snappy: the body ends inside a chunk header')
+    if (pos + 4 > input.length)
+      throw new SnappyProblem('snappy: the body ends inside a chunk header')
     const type = input[pos]!
     const length = input[pos + 1]! | (input[pos + 2]! << 8) | (input[pos + 3]! << 16)
     const start = pos + 4
