@@ -19,10 +19,11 @@ interface Listening {
 }
 
 async function serve(args: readonly string[]): Promise<Listening> {
-  const [apiPort, otlpPort] = [await freePort(), await freePort()]
+  const [apiPort, otlpPort, grpcPort] = [await freePort(), await freePort(), await freePort()]
   const run = runCli(['serve', ...args], {
     RH_API_PORT: String(apiPort),
     RH_OTLP_HTTP_PORT: String(otlpPort),
+    RH_OTLP_GRPC_PORT: String(grpcPort),
     RH_CLICKHOUSE_DATA_PATH: mkdtempSync(join(tmpdir(), 'rh-host-')),
   })
   const logged = await waitFor(
