@@ -1,5 +1,3 @@
-import { uncompress } from 'snappyjs'
-
 /**
  * Snappy bodies as OTLP senders write them (google/snappy `format_description.txt` and
  * `framing_format.txt`). `Content-Encoding: snappy` is the block format in current
@@ -43,17 +41,71 @@ export function decompressSnappy(input: Uint8Array, maxBytes: number): Uint8Arra
     : decompressSnappyBlock(input, maxBytes)
 }
 
-/** One block: a varint of the uncompressed length, then the compressed elements. */
+/**
+ * One block: a varint of the uncompressed length, then literals and back-references
+ * (`format_description.txt`). Decoded here, strictly: every literal and copy must stay inside
+ * the input and the declared length, a copy must reach back into what was written, and the
+ * output must come out at exactly the declared length (snappyjs checked none of these, and a
+ * typed array drops writes past its end without a word, so garbage "decompressed").
+ */
 export function decompressSnappyBlock(input: Uint8Array, maxBytes: number): Uint8Array {
-  const length = readLength(input)
+  const { length, start } = readLength(input)
   if (length > maxBytes) {
     throw new SnappyProblem(`snappy: the body declares ${length} bytes, past ${maxBytes}`, true)
   }
-  try {
-    return uncompress(input)
-  } catch {
-    throw new SnappyProblem('snappy: the body is not a valid Snappy block')
+  const output = new Uint8Array(length)
+  let out = 0
+  let pos = start
+  const invalid = (why: string) => new SnappyProblem(`snappy: not a valid Snappy block (${why})`)
+  while (pos < input.length) {
+    const tag = input[pos++]!
+    const type = tag & 3
+    if (type === 0) {
+      let size = tag >>> 2
+      if (size >= 60) {
+        const bytes = size - 59
+        if (pos + bytes > input.length) throw invalid('a literal length runs past the end')
+        size = 0
+        for (let i = 0; i < bytes; i++) size += input[pos + i]! * 2 ** (8 * i)
+        pos += bytes
+      }
+      size += 1
+      if (pos + size > input.length) throw invalid('a literal runs past the end of the body')
+      if (out + size > length) throw invalid('a literal runs past the declared length')
+      output.set(input.subarray(pos, pos + size), out)
+      pos += size
+      out += size
+      continue
+    }
+    let size: number
+    let offset: number
+    if (type === 1) {
+      if (pos + 1 > input.length) throw invalid('a copy runs past the end of the body')
+      size = 4 + ((tag >>> 2) & 7)
+      offset = ((tag >>> 5) << 8) | input[pos]!
+      pos += 1
+    } else if (type === 2) {
+      if (pos + 2 > input.length) throw invalid('a copy runs past the end of the body')
+      size = 1 + (tag >>> 2)
+      offset = input[pos]! | (input[pos + 1]! << 8)
+      pos += 2
+    } else {
+      if (pos + 4 > input.length) throw invalid('a copy runs past the end of the body')
+      size = 1 + (tag >>> 2)
+      offset =
+        input[pos]! +
+        input[pos + 1]! * 2 ** 8 +
+        input[pos + 2]! * 2 ** 16 +
+        input[pos + 3]! * 2 ** 24
+      pos += 4
+    }
+    if (offset === 0 || offset > out) throw invalid('a copy reaches before the start')
+    if (out + size > length) throw invalid('a copy runs past the declared length')
+    // Byte by byte: a copy may overlap what it writes (a run).
+    for (let i = 0; i < size; i++, out++) output[out] = output[out - offset]!
   }
+  if (out !== length) throw invalid(`${out} bytes where ${length} were declared`)
+  return output
 }
 
 /** The framing format: chunks with a type, a length and (for data) a masked CRC-32C. */
@@ -100,13 +152,13 @@ export function decompressSnappyFramed(input: Uint8Array, maxBytes: number): Uin
   return Buffer.concat(parts, total)
 }
 
-function readLength(input: Uint8Array): number {
+function readLength(input: Uint8Array): { length: number; start: number } {
   let length = 0
   for (let i = 0, shift = 1; i < 5; i++, shift *= 128) {
     const byte = input[i]
     if (byte === undefined) break
     length += (byte & 0x7f) * shift
-    if (byte < 0x80) return length
+    if (byte < 0x80) return { length, start: i + 1 }
   }
   throw new SnappyProblem('snappy: the body does not start with a valid length')
 }

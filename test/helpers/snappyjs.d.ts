@@ -1,4 +1,4 @@
-/** snappyjs (npm `snappyjs`): Snappy's block format in plain JavaScript; it ships no types. */
+/** snappyjs (npm `snappyjs`, a dev dependency): Snappy compression for tests; it ships no types. */
 declare module 'snappyjs' {
   export function uncompress<T extends Uint8Array>(compressed: T): T
   export function compress<T extends Uint8Array>(uncompressed: T): T
