@@ -18,6 +18,7 @@ import { takeOverDecompression, OWN_ENCODING_KEY } from './grpc-compression.ts'
 import { OTLP_GRPC_METHODS, toMethodPath, type GrpcExportMethod } from './grpc-methods.ts'
 import { STATUS_DETAILS_KEY, toGrpcFailure } from './grpc-status.ts'
 import { createOtlpIngest, type OtlpIngestOptions } from './otlp-ingest.ts'
+import type { BatchWriter } from '../../store/batch-writer.ts'
 import { decodeContentEncoding } from './content-encoding.ts'
 
 export interface OtlpGrpcReceiverOptions extends OtlpIngestOptions {
@@ -66,9 +67,11 @@ export function createOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions): OtlpGr
   const { admission } = options
   const ingest = createOtlpIngest(options)
   const credentials = toCredentials(options)
-  const refuseEarly: ServerInterceptor = (_descriptor, call) =>
+  const methods = options.methods ?? OTLP_GRPC_METHODS
+  const refuseEarly: ServerInterceptor = (descriptor, call) =>
     takeOverDecompression(call, (metadata) => {
-      const refusal = refusalAtMetadata(metadata)
+      const method = methods.find((candidate) => toMethodPath(candidate) === descriptor.path)
+      const refusal = refusalAtMetadata(metadata, method?.writer(options))
       if (refusal === undefined) return undefined
       instruments.otlpRequest(refusal.status)
       logger.info({ code: refusal.code, reason: refusal.message }, 'otlp grpc call refused')
@@ -80,16 +83,19 @@ export function createOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions): OtlpGr
   })
   let port = 0
 
-  const refusalAtMetadata = (metadata: Metadata): RhError | undefined => {
+  const refusalAtMetadata = (
+    metadata: Metadata,
+    writer: Pick<BatchWriter<never>, 'isSaturated' | 'queuedRows'> | undefined,
+  ): RhError | undefined => {
     if (tokens.length > 0) {
       const header = metadata.get(AUTHORIZATION)[0]
       const failure = authorize(tokens, typeof header === 'string' ? header : undefined, 'ingest')
       if (failure !== undefined) return failure
     }
-    if (options.writer.isSaturated(0)) {
+    if (writer?.isSaturated(0) === true) {
       return new RhError(
         'RH_INGEST_SATURATED',
-        `the store writer is saturated (${options.writer.queuedRows} rows queued); retry later`,
+        `the store writer is saturated (${writer.queuedRows} rows queued); retry later`,
         { retryAfterSeconds: 1 },
       )
     }
@@ -103,7 +109,7 @@ export function createOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions): OtlpGr
     return undefined
   }
 
-  for (const method of options.methods ?? OTLP_GRPC_METHODS) {
+  for (const method of methods) {
     const exportBody = method.export(ingest)
     const handle = async (call: ServerUnaryCall<Buffer, Uint8Array>): Promise<Uint8Array> => {
       const ticket = admission.admit(call.request.length)

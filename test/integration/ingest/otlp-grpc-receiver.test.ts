@@ -391,6 +391,38 @@ describe('OTLP/gRPC receiver under load', () => {
   })
 })
 
+describe('OTLP/gRPC receiver under load, for logs', () => {
+  let loaded: RunningApp
+  beforeAll(async () => {
+    loaded = await startTestApp({ 'writer.maxQueuedRows': 150, 'writer.flushIntervalMs': 3_000 })
+  })
+  afterAll(() => loaded?.stop())
+
+  it('refuses one of two concurrent log calls that overfill the logs writer, with RetryInfo', async () => {
+    const loadedClient = new Client(hostOf(loaded.otlpGrpcUrl!), credentials.createInsecure())
+    try {
+      const hundred = (release: string) =>
+        buildLogsPayload({
+          service: 'load',
+          release,
+          logs: Array.from({ length: 100 }, (_, index) => ({ body: `line ${index}` })),
+        }).protobuf
+      const answers = await Promise.all([
+        call(LOGS, hundred('logs-a'), new Metadata(), loadedClient),
+        call(LOGS, hundred('logs-b'), new Metadata(), loadedClient),
+      ])
+      expect(answers.map((answer) => answer.code).sort()).toEqual([
+        GrpcStatus.OK,
+        GrpcStatus.RESOURCE_EXHAUSTED,
+      ])
+      const refused = answers.find((answer) => answer.code !== GrpcStatus.OK)!
+      expect(retryDelaySeconds(refused.trailers)).toBeGreaterThan(0)
+    } finally {
+      loadedClient.close()
+    }
+  })
+})
+
 describe('OTLP/gRPC receiver at shutdown', () => {
   it('lets a call in flight finish, its spans stored, before the process stops', async () => {
     const draining = await startTestApp({ 'writer.flushIntervalMs': 2_000 })
