@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { connect, constants as http2 } from 'node:http2'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { zstdCompressSync } from 'node:zlib'
 import { compress as snappyCompress } from 'snappyjs'
 import {
@@ -451,6 +455,61 @@ describe('OTLP/gRPC receiver at shutdown', () => {
       expect(row?.n).toBe('40')
     } finally {
       await reopened.close()
+    }
+  })
+})
+
+describe('OTLP/gRPC receiver with TLS', () => {
+  let secured: RunningApp
+  let cert: Buffer
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rh-grpc-tls-'))
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    )
+    cert = readFileSync(join(dir, 'cert.pem'))
+    secured = await startTestApp({
+      'otlp.grpc.tlsCertFile': join(dir, 'cert.pem'),
+      'otlp.grpc.tlsKeyFile': join(dir, 'key.pem'),
+    })
+  })
+  afterAll(() => secured?.stop())
+
+  it('serves gRPC over TLS when a certificate and key are configured, and only over TLS', async () => {
+    expect(secured.otlpGrpcUrl).toMatch(/^https:\/\//)
+    const tls = new Client(hostOf(secured.otlpGrpcUrl!), credentials.createSsl(cert))
+    const plain = new Client(hostOf(secured.otlpGrpcUrl!), credentials.createInsecure())
+    try {
+      const answer = await call(TRACES, spans('tls-1').protobuf, new Metadata(), tls)
+      expect(answer.code).toBe(GrpcStatus.OK)
+      const [row] = await queryRows<{ n: string }>(
+        secured.store,
+        `SELECT count() AS n FROM ${secured.store.database}.spans WHERE release = 'tls-1'`,
+      )
+      expect(row?.n).toBe('3')
+      const refused = await call(TRACES, spans('tls-plain').protobuf, new Metadata(), plain)
+      expect(refused.code).toBe(GrpcStatus.UNAVAILABLE)
+    } finally {
+      tls.close()
+      plain.close()
     }
   })
 })
