@@ -14,6 +14,7 @@ import { waitFor } from '../helpers/store.ts'
 interface Listening {
   readonly apiPort: number
   readonly otlpPort: number
+  readonly grpcPort: number
   readonly logged: Record<string, string>
   stop(): Promise<number | null>
 }
@@ -42,6 +43,7 @@ async function serve(args: readonly string[]): Promise<Listening> {
   return {
     apiPort,
     otlpPort,
+    grpcPort,
     logged,
     stop: () => {
       run.child.kill('SIGTERM')
@@ -79,10 +81,15 @@ describe('where serve listens', () => {
       expect(loggedUrl(listening, 'OTLP/HTTP receiver listening')).toBe(
         `http://127.0.0.1:${listening.otlpPort}`,
       )
+      expect(loggedUrl(listening, 'OTLP/gRPC receiver listening')).toBe(
+        `http://127.0.0.1:${listening.grpcPort}`,
+      )
       expect(await canConnect('127.0.0.1', listening.apiPort)).toBe(true)
+      expect(await canConnect('127.0.0.1', listening.grpcPort)).toBe(true)
       if (externalAddress !== undefined) {
         expect(await canConnect(externalAddress, listening.apiPort)).toBe(false)
         expect(await canConnect(externalAddress, listening.otlpPort)).toBe(false)
+        expect(await canConnect(externalAddress, listening.grpcPort)).toBe(false)
       }
     } finally {
       expect(await listening.stop()).toBe(0)
@@ -96,9 +103,13 @@ describe('where serve listens', () => {
       expect(loggedUrl(listening, 'OTLP/HTTP receiver listening')).toBe(
         `http://0.0.0.0:${listening.otlpPort}`,
       )
+      expect(loggedUrl(listening, 'OTLP/gRPC receiver listening')).toBe(
+        `http://0.0.0.0:${listening.grpcPort}`,
+      )
       if (externalAddress !== undefined) {
         expect(await canConnect(externalAddress, listening.apiPort)).toBe(true)
         expect(await canConnect(externalAddress, listening.otlpPort)).toBe(true)
+        expect(await canConnect(externalAddress, listening.grpcPort)).toBe(true)
       }
     } finally {
       expect(await listening.stop()).toBe(0)
