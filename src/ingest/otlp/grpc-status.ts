@@ -5,6 +5,8 @@ import { GRPC_CODES, toGrpcCode } from './encode-response.ts'
 /** The trailer that carries a `google.rpc.Status` with details (gRPC "richer error model"). */
 export const STATUS_DETAILS_KEY = 'grpc-status-details-bin'
 const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo'
+/** The retry delay of a retriable failure that names none (a store write that failed). */
+const DEFAULT_RETRY_SECONDS = 1
 
 /** A gRPC answer: its code, message and, for a retryable refusal, RetryInfo details. */
 export interface GrpcFailure {
@@ -29,10 +31,9 @@ export function toGrpcFailure(error: RhError): GrpcFailure {
       : error.code === 'RH_INGEST_NOT_SERVED' || error.code === 'RH_INGEST_UNSUPPORTED_MEDIA_TYPE'
         ? GRPC_CODES.UNIMPLEMENTED
         : toGrpcCode(error.status)
-  const details =
-    error.retriable && error.retryAfterSeconds !== undefined
-      ? encodeRetryStatus(code, error.message, error.retryAfterSeconds)
-      : undefined
+  const details = error.retriable
+    ? encodeRetryStatus(code, error.message, error.retryAfterSeconds ?? DEFAULT_RETRY_SECONDS)
+    : undefined
   return { code, message: error.message, details }
 }
 
