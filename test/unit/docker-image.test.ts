@@ -91,7 +91,9 @@ describe('the Dockerfile', () => {
         .map((pair) => pair.split('=') as [string, string]),
     )
     const names = new Set(
-      ['api.host', 'otlp.http.host', 'otlp.grpc.host', 'clickhouse.url'].map((key) => toEnvName(key)),
+      ['api.host', 'otlp.http.host', 'otlp.grpc.host', 'clickhouse.url'].map((key) =>
+        toEnvName(key),
+      ),
     )
     for (const name of Object.keys(env).filter((key) => key.startsWith('RH_'))) {
       expect(names, name).toContain(name)
