@@ -18,6 +18,7 @@ import { createAnalysesRepository } from './store/analyses-repository.ts'
 import { createBatchWriter } from './store/batch-writer.ts'
 import { insertEncoded } from './store/insert-rows.ts'
 import { encodeSpansBlock, type SpansChunk } from './store/spans-block.ts'
+import { ByteSink } from './store/native/byte-sink.ts'
 import { TABLE_COLUMNS } from './store/table-columns.ts'
 import { isSchemaCurrent, migrate } from './store/migrate.ts'
 import { assertReachable, createStore, type Store } from './store/store-client.ts'
@@ -73,6 +74,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     await assertReachable(store)
     await migrate({ store, ttlDays: config.clickhouse.ttlDays, logger })
 
+    // The writer inserts one block at a time: each is encoded into the same buffer.
+    const blockSink = new ByteSink()
     const writer = createBatchWriter<SpansChunk>({
       writeBatch: (chunks, deduplicationToken) => {
         const rows = chunks.reduce((sum, chunk) => sum + chunk.rows, 0)
@@ -81,7 +84,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
             table: 'spans',
             columns: TABLE_COLUMNS.spans,
             format: 'Native',
-            body: encodeSpansBlock(chunks),
+            body: encodeSpansBlock(chunks, blockSink),
             rows,
             deduplicationToken,
           }),

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { RhError, type ErrorCode } from '../../errors.ts'
 import type { MappingOptions } from '../../model/map-spans.ts'
-import type { DecodeJob } from './decode-worker.ts'
+import type { DecodeJob, RecycledBuffer } from './decode-worker.ts'
 import type { OtlpEncoding } from './encode-response.ts'
 import {
   decodeSignal,
@@ -11,7 +11,7 @@ import {
   type DecodedSignal,
   type DecodeOptionsOf,
 } from './signal-decoders.ts'
-import { unpackTypedArrays, type Packed } from './transferables.ts'
+import { packedBufferOf, unpackTypedArrays, type Packed } from './transferables.ts'
 
 /**
  * Where requests are decoded: on `threads` worker threads, or on the calling thread when
@@ -28,6 +28,12 @@ export interface DecodePool {
     mapping: MappingOptions,
     options: DecodeOptionsOf<S>,
   ): Promise<DecodedOf<S>>
+  /**
+   * Hands back what {@link decode} gave once nothing reads it any more (its rows are written
+   * or refused): its buffer goes back to a decoding thread to be packed into again, rather
+   * than left to the garbage collector. Reading it afterwards is a bug (it is detached).
+   */
+  release(decoded: DecodedOf<DecodedSignal>): void
   close(): Promise<void>
 }
 
@@ -53,6 +59,7 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
     return {
       decode: (signal, body, encoding, mapping, mapOptions) =>
         Promise.resolve().then(() => decodeSignal(signal, body, encoding, mapping, mapOptions)),
+      release: () => undefined,
       close: () => Promise.resolve(),
     }
   }
@@ -101,6 +108,12 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
         const job: DecodeJob = { id, signal, body: own, encoding, mapping, options: mapOptions }
         worker.postMessage(job, [own.buffer as ArrayBuffer])
       })
+    },
+    release(decoded) {
+      const buffer = packedBufferOf(decoded)
+      if (buffer === undefined || buffer.detached) return
+      const recycled: RecycledBuffer = { recycle: buffer }
+      workers[nextWorker++ % workers.length]!.postMessage(recycled, [buffer])
     },
     async close() {
       await Promise.all(workers.map((worker) => worker.terminate()))

@@ -67,16 +67,15 @@ export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
 
   return {
     async exportTraces(body, encoding, onDecoded) {
-      const { chunk, result } = await pool.decode(
-        'traces',
-        body,
-        encoding,
-        options.mapping,
-        retention(),
-      )
+      const decoded = await pool.decode('traces', body, encoding, options.mapping, retention())
       onDecoded?.()
-      const { accepted, rejected, rejectionMessage } = result
-      await options.writer.write(chunk)
+      const { accepted, rejected, rejectionMessage } = decoded.result
+      try {
+        await options.writer.write(decoded.chunk)
+      } finally {
+        // Written or refused, the writer holds the chunk no more.
+        pool.release(decoded)
+      }
       instruments.spansReceived(accepted, 'accepted')
       if (rejected > 0) {
         instruments.spansReceived(rejected, 'rejected')
@@ -91,13 +90,17 @@ export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
         throw new RhError('RH_INGEST_NOT_SERVED', 'this receiver does not store logs')
       }
       const receivedAtNs = BigInt(Math.floor(now())) * NS_PER_MS
-      const { chunk, result } = await pool.decode('logs', body, encoding, options.mapping, {
+      const decoded = await pool.decode('logs', body, encoding, options.mapping, {
         ...retention(),
         receivedAtNs,
       })
       onDecoded?.()
-      const { accepted, rejected, rejectionMessage } = result
-      await writer.write(chunk)
+      const { accepted, rejected, rejectionMessage } = decoded.result
+      try {
+        await writer.write(decoded.chunk)
+      } finally {
+        pool.release(decoded)
+      }
       if (rejected > 0) {
         logger.warn({ accepted, rejected, reason: rejectionMessage }, 'otlp log records rejected')
       }

@@ -1,6 +1,7 @@
 import type { MapLogsOptions } from '../../model/map-logs.ts'
 import type { MappingOptions, MapSpansOptions } from '../../model/map-spans.ts'
 import { decodeLogs, type DecodedLogs } from './decode-logs.ts'
+import type { SpansChunkBuilder } from '../../store/spans-block.ts'
 import { decodeTraces, type DecodedTraces } from './decode-traces.ts'
 import type { OtlpEncoding } from './encode-response.ts'
 
@@ -14,6 +15,7 @@ export interface SignalDecoders {
     encoding: OtlpEncoding,
     mapping: MappingOptions,
     options: MapSpansOptions,
+    reuse?: SpansChunkBuilder,
   ) => DecodedTraces
   readonly logs: (
     body: Uint8Array,
@@ -31,6 +33,11 @@ export const SIGNAL_DECODERS: SignalDecoders = { traces: decodeTraces, logs: dec
 export type DecodeOptionsOf<S extends DecodedSignal> = Parameters<SignalDecoders[S]>[3]
 export type DecodedOf<S extends DecodedSignal> = ReturnType<SignalDecoders[S]>
 
+/** Column builders a decoding thread keeps and reuses, by signal (a signal may have none). */
+export interface ReusedBuilders {
+  readonly traces?: SpansChunkBuilder
+}
+
 /** Runs the decoder of `signal` (typed per signal; the table lookup loses that link). */
 export function decodeSignal<S extends DecodedSignal>(
   signal: S,
@@ -38,12 +45,14 @@ export function decodeSignal<S extends DecodedSignal>(
   encoding: OtlpEncoding,
   mapping: MappingOptions,
   options: DecodeOptionsOf<S>,
+  reuse: ReusedBuilders = {},
 ): DecodedOf<S> {
   const decode = SIGNAL_DECODERS[signal] as (
     body: Uint8Array,
     encoding: OtlpEncoding,
     mapping: MappingOptions,
     options: DecodeOptionsOf<S>,
+    reuse?: unknown,
   ) => DecodedOf<S>
-  return decode(body, encoding, mapping, options)
+  return decode(body, encoding, mapping, options, signal === 'traces' ? reuse.traces : undefined)
 }
