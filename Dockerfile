@@ -28,7 +28,7 @@ USER node
 
 # In a container the published ports arrive on the container's interface, not on loopback:
 # listen on every interface (outside a container the default is 127.0.0.1).
-ENV RH_API_HOST=0.0.0.0 RH_OTLP_HTTP_HOST=0.0.0.0
-EXPOSE 4318 8080
+ENV RH_API_HOST=0.0.0.0 RH_OTLP_HTTP_HOST=0.0.0.0 RH_OTLP_GRPC_HOST=0.0.0.0
+EXPOSE 4317 4318 8080
 ENTRYPOINT ["node", "/app/bin/release-health.js"]
 CMD ["serve"]

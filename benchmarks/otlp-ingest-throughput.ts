@@ -15,8 +15,13 @@
  * CEILING_BLOCK_ROWS rows beforehand, inserted straight into a fresh embedded store by this
  * process, whose CPU time for the inserts (engine threads included) is measured.
  *
+ * TRANSPORT=grpc sends the same messages over OTLP/gRPC instead (TraceService/Export, one
+ * HTTP/2 channel with CONCURRENCY calls in flight, gzip-compressed when GZIP=1), counting
+ * calls answered OK.
+ *
  * Run: PATH=$PWD/node_modules/.bin:$PATH node benchmarks/otlp-ingest-throughput.ts
  * Env: DURATION_S (60, measured after WARMUP_S (10) of the same load), CONCURRENCY (64), SPANS_PER_REQUEST (1000), GZIP (0),
+ *      TRANSPORT (http),
  *      CEILING_BLOCK_ROWS (50000), CEILING_BLOCKS (20), PROFILE_DIR (unset: the server's
  *      JavaScript thread is profiled into that directory with --cpu-prof), SERVER_NODE_FLAGS
  *      (Node flags for the server, e.g. "--max-semi-space-size=32").
@@ -27,6 +32,7 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'node:http'
 import { gzipSync } from 'node:zlib'
+import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js'
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import {
@@ -55,6 +61,22 @@ const GZIP = process.env.GZIP === '1'
 const CEILING_BLOCK_ROWS = Number(process.env.CEILING_BLOCK_ROWS ?? 50_000)
 const CEILING_BLOCKS = Number(process.env.CEILING_BLOCKS ?? 20)
 const DISTINCT_PAYLOADS = 64
+const TRANSPORT = process.env.TRANSPORT === 'grpc' ? 'grpc' : 'http'
+const TRACE_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export'
+
+/** One TraceService/Export call with the message as raw bytes: 200 for OK, else 1000 + code. */
+function exportGrpc(client: Client, body: Uint8Array): Promise<number> {
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(
+      TRACE_EXPORT,
+      (bytes: Buffer) => bytes,
+      (bytes: Buffer) => bytes,
+      Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      new Metadata(),
+      (error: ServiceError | null) => resolve(error === null ? 200 : 1000 + error.code),
+    )
+  })
+}
 
 function buildPayloads(): Uint8Array[] {
   const payloads: Uint8Array[] = []
@@ -159,6 +181,7 @@ async function countStored(dataPath: string): Promise<number> {
 async function measureServe(bodies: readonly Uint8Array[]) {
   const dataPath = mkdtempSync(join(tmpdir(), 'rh-bench-'))
   const otlpPort = await freePort()
+  const grpcPort = await freePort()
   const profile =
     process.env.PROFILE_DIR === undefined
       ? []
@@ -174,6 +197,8 @@ async function measureServe(bodies: readonly Uint8Array[]) {
       dataPath,
       '--otlp-http-port',
       String(otlpPort),
+      '--otlp-grpc-port',
+      String(grpcPort),
       '--api-port',
       '0',
       '--log-level',
@@ -189,6 +214,15 @@ async function measureServe(bodies: readonly Uint8Array[]) {
   await waitForServer(otlpPort)
 
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY })
+  const grpcClient =
+    TRANSPORT === 'grpc'
+      ? new Client(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), {
+          'grpc.max_send_message_length': -1,
+          ...(GZIP ? { 'grpc.default_compression_algorithm': 2 } : {}),
+        })
+      : undefined
+  const send = (body: Uint8Array) =>
+    grpcClient === undefined ? post(agent, otlpPort, body) : exportGrpc(grpcClient, body)
   const statuses = new Map<number, number>()
   let acceptedSpans = 0
   let acknowledgedInAll = 0
@@ -213,7 +247,7 @@ async function measureServe(bodies: readonly Uint8Array[]) {
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, worker) => {
       for (let i = worker; performance.now() < endMs; i += CONCURRENCY) {
-        const status = await post(agent, otlpPort, bodies[i % bodies.length]!)
+        const status = await send(bodies[i % bodies.length]!)
         statuses.set(status, (statuses.get(status) ?? 0) + 1)
         if (status === 200) {
           acceptedSpans += SPANS_PER_REQUEST
@@ -230,6 +264,7 @@ async function measureServe(bodies: readonly Uint8Array[]) {
   const threadsAfter = threadUsage(server.pid!)
   const loadAfter = loadavg()[0]!
   agent.destroy()
+  grpcClient?.close()
   server.kill('SIGTERM')
   await new Promise((resolve) => server.once('exit', resolve))
   const stored = await countStored(dataPath)
@@ -301,12 +336,15 @@ async function measureCeiling(payloads: readonly Uint8Array[]) {
 }
 
 const payloads = buildPayloads()
-const bodies = GZIP ? payloads.map((payload) => gzipSync(payload)) : payloads
+// grpc-js compresses the messages itself.
+const bodies =
+  GZIP && TRANSPORT === 'http' ? payloads.map((payload) => gzipSync(payload)) : payloads
 const serve = await measureServe(bodies)
 const ceiling = await measureCeiling(payloads)
 console.log(
   JSON.stringify(
     {
+      transport: TRANSPORT,
       concurrency: CONCURRENCY,
       spansPerRequest: SPANS_PER_REQUEST,
       gzip: GZIP,

@@ -11,6 +11,9 @@ import { parseTokens } from './api/auth.ts'
 import { createAdmission } from './ingest/admission.ts'
 import { createDecodePool } from './ingest/otlp/decode-pool.ts'
 import { createOtlpHttpReceiver } from './ingest/otlp/http-receiver.ts'
+import { createOtlpGrpcReceiver, type OtlpGrpcReceiver } from './ingest/otlp/grpc-receiver.ts'
+import { createFlagEvaluationLinker } from './store/flag-evaluation-linker.ts'
+import { encodeLogsBlock, LOG_COLUMNS, type LogsChunk } from './store/logs-block.ts'
 import { createAnalysesRepository } from './store/analyses-repository.ts'
 import { createBatchWriter } from './store/batch-writer.ts'
 import { insertEncoded } from './store/insert-rows.ts'
@@ -48,14 +51,17 @@ export interface RunningApp {
   readonly store: Store
   /** Base URLs the servers listen on, e.g. http://127.0.0.1:4318 (port 0 picks a free one). */
   readonly otlpHttpUrl: string | undefined
+  /** e.g. http://127.0.0.1:4317, https:// with TLS; undefined when otlp.grpc is off. */
+  readonly otlpGrpcUrl: string | undefined
   readonly apiUrl: string
   /** Stops accepting, writes every accepted span, closes the store. Safe to call twice. */
   stop(): Promise<void>
 }
 
 /**
- * Everything `serve` runs, wired together: the store (migrated), the group-commit writer, the
- * OTLP/HTTP receiver and the API. Fails before listening when the store is unreachable.
+ * Everything `serve` runs, wired together: the store (migrated), the group-commit writers (spans,
+ * logs), the OTLP/gRPC and OTLP/HTTP receivers, the flag-evaluation linker and the API. Fails
+ * before listening when the store is unreachable.
  */
 export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const { config } = options
@@ -110,6 +116,37 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       onBatchWritten: instruments.batchWritten,
     })
     instruments.observeQueue(() => writer.queuedRows)
+    const logsWriter = createBatchWriter<LogsChunk>({
+      writeBatch: (chunks, deduplicationToken) => {
+        const rows = chunks.reduce((sum, chunk) => sum + chunk.rows, 0)
+        return inSpan(tracer, 'write logs batch', { attributes: { 'rh.batch.rows': rows } }, () =>
+          insertEncoded(store, {
+            table: 'logs',
+            columns: LOG_COLUMNS,
+            format: 'Native',
+            body: encodeLogsBlock(chunks),
+            rows,
+            deduplicationToken,
+          }),
+        )
+      },
+      rowsOf: (chunk) => chunk.rows,
+      maxBatchRows: config.writer.maxBatchRows,
+      flushIntervalMs: config.writer.flushIntervalMs,
+      minBatchRows: config.writer.minBatchRows,
+      maxBatchDelayMs: config.writer.maxBatchDelayMs,
+      maxQueuedRows: config.writer.maxQueuedRows,
+      logger,
+    })
+    const linker = createFlagEvaluationLinker({
+      store,
+      intervalMs: config.otlp.flagEvaluations.linkIntervalMs,
+      spanWaitMs: config.otlp.flagEvaluations.spanWaitMs,
+      now,
+      logger,
+    })
+    linker.start()
+    closers.push(() => void linker.stop())
 
     const decodePool = createDecodePool({ threads: config.otlp.decodeThreads })
     closers.push(() => void decodePool.close())
@@ -119,20 +156,48 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       minInFlightBytes: config.otlp.http.maxBodyBytes,
       targetLatencyMs: config.otlp.targetLatencyMs,
     })
+    const ingestOptions = {
+      writer,
+      logsWriter,
+      admission,
+      decodePool,
+      mapping: toMappingOptions(config),
+      retentionDays: config.clickhouse.ttlDays,
+      tokens,
+      instruments,
+      now,
+      logger,
+    }
+    let otlpGrpcUrl: string | undefined
+    let grpcReceiver: OtlpGrpcReceiver | undefined
+    if (config.otlp.grpc.enabled) {
+      grpcReceiver = createOtlpGrpcReceiver({
+        ...ingestOptions,
+        maxMessageBytes: config.otlp.grpc.maxMessageBytes,
+        tlsCertFile: config.otlp.grpc.tlsCertFile,
+        tlsKeyFile: config.otlp.grpc.tlsKeyFile,
+      })
+      const grpc = grpcReceiver
+      closers.push(() => void grpc.close(0))
+      otlpGrpcUrl = await grpcReceiver.listen({
+        host: config.otlp.grpc.host,
+        port: config.otlp.grpc.port,
+      })
+      logger.info(
+        { url: otlpGrpcUrl },
+        'OTLP/gRPC receiver listening (TraceService/Export, LogsService/Export)',
+      )
+    }
     let otlpHttpUrl: string | undefined
     let receiver: FastifyInstance | undefined
     if (config.otlp.http.enabled) {
       receiver = createOtlpHttpReceiver({
-        writer,
-        admission,
-        decodePool,
-        mapping: toMappingOptions(config),
+        ...ingestOptions,
+        grpcClientMessage:
+          otlpGrpcUrl === undefined
+            ? 'this is the OTLP/HTTP port (POST /v1/traces, /v1/logs); OTLP/gRPC is turned off here (otlp.grpc.enabled)'
+            : `this is the OTLP/HTTP port (POST /v1/traces, /v1/logs); send OTLP/gRPC to port ${new URL(otlpGrpcUrl).port}`,
         maxBodyBytes: config.otlp.http.maxBodyBytes,
-        retentionDays: config.clickhouse.ttlDays,
-        tokens,
-        instruments,
-        now,
-        logger,
       })
       servers.push(receiver)
       traceRequests(receiver, { tracer, instruments, server: 'otlp' })
@@ -140,7 +205,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         host: config.otlp.http.host,
         port: config.otlp.http.port,
       })
-      logger.info({ url: toBoundUrl(receiver) }, 'OTLP/HTTP receiver listening (POST /v1/traces)')
+      logger.info(
+        { url: toBoundUrl(receiver) },
+        'OTLP/HTTP receiver listening (POST /v1/traces, /v1/logs)',
+      )
     }
 
     const templates =
@@ -248,15 +316,18 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         // Kafka first: it commits only what it has written, so stopping it loses nothing.
         await kafka?.stop()
         writer.drain()
-        await receiver?.close()
+        logsWriter.drain()
+        await Promise.all([receiver?.close(), grpcReceiver?.close()])
         await writer.close()
+        await logsWriter.close()
+        await linker.stop()
         await api.close()
         for (const close of closers) close()
         await store.close()
         await telemetry.shutdown()
         logger.info({}, 'stopped')
       })())
-    return { store, otlpHttpUrl, apiUrl, stop }
+    return { store, otlpHttpUrl, otlpGrpcUrl, apiUrl, stop }
   } catch (error) {
     await Promise.allSettled(servers.map((server) => server.close()))
     for (const close of closers) close()

@@ -11,6 +11,8 @@ export const ERRORS = {
   /** The store refused the request's own rows (a value no column can hold): retrying cannot help. */
   RH_INGEST_REFUSED_BY_STORE: { status: 400, retriable: false },
   RH_INGEST_SHUTTING_DOWN: { status: 503, retriable: true },
+  /** A signal, method or path this receiver does not serve (gRPC: UNIMPLEMENTED). */
+  RH_INGEST_NOT_SERVED: { status: 404, retriable: false },
   RH_STORE_UNREACHABLE: { status: 503, retriable: true },
   RH_STORE_WRITE_FAILED: { status: 503, retriable: true },
   RH_STORE_MIGRATION_FAILED: { status: 500, retriable: false },

@@ -28,6 +28,23 @@ export const DEFAULT_CONFIG = {
   otlp: {
     /** host: the address to listen on; 127.0.0.1 = this machine only, 0.0.0.0 = every interface. */
     http: { enabled: true, host: '127.0.0.1', port: 4318, maxBodyBytes: 16 * 1024 * 1024 },
+    /**
+     * OTLP/gRPC (TraceService and LogsService Export). TLS when both files are set (PEM);
+     * maxMessageBytes bounds a message compressed and decompressed.
+     */
+    grpc: {
+      enabled: true,
+      host: '127.0.0.1',
+      port: 4317,
+      maxMessageBytes: 16 * 1024 * 1024,
+      tlsCertFile: '',
+      tlsKeyFile: '',
+    },
+    /**
+     * feature_flag.evaluation log records are linked to the spans they name by a pass every
+     * linkIntervalMs; a span stored up to spanWaitMs after its evaluation still gets it.
+     */
+    flagEvaluations: { linkIntervalMs: 2_000, spanWaitMs: 120_000 },
     /** A span (or resource) with more attributes than this is rejected as absurd (partial success). */
     maxAttributesPerSpan: 512,
     /**

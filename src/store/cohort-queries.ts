@@ -60,6 +60,21 @@ export function toSpansFilter(
   toMs: number,
   window = '',
 ): Filter {
+  return toRawFilter(query, fromMs, toMs, window, 'spans')
+}
+
+/**
+ * The conditions of {@link toSpansFilter} on `spans`, or on `span_log_flags` (entry spans
+ * whose flag arrived as a log record, see `flag-evaluation-linker.ts`), which names a flag by
+ * its own columns and holds entry spans only.
+ */
+function toRawFilter(
+  query: CohortQuery,
+  fromMs: number,
+  toMs: number,
+  window: string,
+  table: 'spans' | 'span_log_flags',
+): Filter {
   const from = window === '' ? 'fromMs' : `${window}FromMs`
   const to = window === '' ? 'toMs' : `${window}ToMs`
   const conditions = ['service = {service:String}']
@@ -77,16 +92,47 @@ export function toSpansFilter(
     params.release = query.selector.release
   }
   if (query.selector.flag !== undefined) {
-    conditions.push('flags[{flagKey:String}] = {flagVariant:String}')
+    conditions.push(
+      table === 'spans'
+        ? 'flags[{flagKey:String}] = {flagVariant:String}'
+        : 'flag_key = {flagKey:String} AND flag_variant = {flagVariant:String}',
+    )
     params.flagKey = query.selector.flag.key
     params.flagVariant = query.selector.flag.variant
   }
   conditions.push(
     `timestamp >= fromUnixTimestamp64Milli({${from}:Int64}, 'UTC')`,
     `timestamp < fromUnixTimestamp64Milli({${to}:Int64}, 'UTC')`,
-    'is_entry = 1',
   )
+  if (table === 'spans') conditions.push('is_entry = 1')
   return { where: conditions.join(' AND '), params }
+}
+
+/**
+ * The cohort's request entry spans in [fromMs, toMs) with `columns`, as a FROM source and its
+ * WHERE conditions: `spans` itself for a release cohort (so its conditions reach the primary
+ * key and PREWHERE as before); for a flag cohort, the spans that carry the flag themselves and
+ * those whose flag arrived as a log record (never both: the linker skips a span that has it).
+ */
+function cohortSpans(
+  store: Store,
+  query: CohortQuery,
+  fromMs: number,
+  toMs: number,
+  columns: string,
+  window = '',
+  spansTable = `${store.database}.spans`,
+): Filter & { readonly from: string } {
+  const spans = toSpansFilter(query, fromMs, toMs, window)
+  if (query.selector.flag === undefined) return { ...spans, from: spansTable }
+  const linked = toRawFilter(query, fromMs, toMs, window, 'span_log_flags')
+  return {
+    where: '1',
+    params: spans.params,
+    from: `(SELECT ${columns} FROM ${store.database}.spans WHERE ${spans.where}
+            UNION ALL
+            SELECT ${columns} FROM ${store.database}.span_log_flags WHERE ${linked.where})`,
+  }
 }
 
 /** Conditions on `request_rollup_1m` rows of the cohort for whole minutes in [fromMs, toMs). */
@@ -148,12 +194,20 @@ export async function queryMinuteCounts(
   ]
   for (const [window, fromMs, toMs] of edges) {
     if (toMs <= fromMs) continue
-    const filter = toSpansFilter(query, fromMs, toMs, window)
-    parts.push(filter)
+    const source = cohortSpans(
+      store,
+      query,
+      fromMs,
+      toMs,
+      'timestamp, is_error',
+      window,
+      tables.spans,
+    )
+    parts.push(source)
     selects.push(
       `SELECT toUnixTimestamp(toStartOfMinute(timestamp)) AS minute_s,
               count() AS requests, sum(is_error) AS errors
-       FROM ${tables.spans} WHERE ${filter.where} GROUP BY minute_s`,
+       FROM ${source.from} WHERE ${source.where} GROUP BY minute_s`,
     )
   }
   if (selects.length === 0) return []
@@ -261,9 +315,17 @@ async function queryLatencyRows(
   const selects: string[] = []
   const params: Record<string, unknown>[] = [sampleParams(query, complete)]
   if (query.fromMs < firstWholeMs) {
-    const edge = toSpansFilter(query, query.fromMs, firstWholeMs, 'edge')
+    const edge = cohortSpans(
+      store,
+      query,
+      query.fromMs,
+      firstWholeMs,
+      SAMPLE_COLUMNS,
+      'edge',
+      tables.spans,
+    )
     params.push(edge.params)
-    selects.push(rawSampleSql(tables.spans, edge.where))
+    selects.push(rawSampleSql(edge))
   }
   if (firstWholeMs < completeToMs) {
     const whole = toRollupFilter(query, firstWholeMs, completeToMs)
@@ -286,12 +348,14 @@ async function queryLatencyRows(
   )
 }
 
-/** The raw spans' sample query over the rows `where` selects. */
-function rawSampleSql(spansTable: string, where: string): string {
+const SAMPLE_COLUMNS = 'timestamp, duration_ns'
+
+/** The raw spans' sample query over the rows of `source` (see {@link cohortSpans}). */
+function rawSampleSql(source: Filter & { readonly from: string }): string {
   return `SELECT toUInt32(toUnixTimestamp(toStartOfMinute(timestamp))) AS minute_s,
             duration_ns / 1e6 AS latency_ms
-     FROM ${spansTable}
-     WHERE ${where}
+     FROM ${source.from}
+     WHERE ${source.where}
        AND cityHash64(timestamp, duration_ns) <= transform(
          toUInt32(toUnixTimestamp(toStartOfMinute(timestamp))),
          {minutes:Array(UInt32)}, {limits:Array(UInt64)}, toUInt64(0))
@@ -312,12 +376,11 @@ export async function queryRawLatencyRows(
   spansTable = `${store.database}.spans`,
 ): Promise<{ minute_s: string; latency_ms: number }[]> {
   if (toMs <= fromMs) return []
-  const filter = toSpansFilter(query, fromMs, toMs)
-  return selectRows<{ minute_s: string; latency_ms: number }>(
-    store,
-    rawSampleSql(spansTable, filter.where),
-    { ...filter.params, ...sampleParams(query, complete) },
-  )
+  const source = cohortSpans(store, query, fromMs, toMs, SAMPLE_COLUMNS, '', spansTable)
+  return selectRows<{ minute_s: string; latency_ms: number }>(store, rawSampleSql(source), {
+    ...source.params,
+    ...sampleParams(query, complete),
+  })
 }
 
 /** The quota and each complete minute's hash threshold, as query parameters. */

@@ -247,6 +247,116 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 4,
+    name: 'logs, flag evaluations from log records, and their links to spans',
+    statements: [
+      // OTLP log records (src/store/logs-block.ts writes them). flag_key and flag_variant are
+      // set on feature_flag.evaluation events, by the same rules as span events.
+      `CREATE TABLE IF NOT EXISTS {db}.logs (
+        timestamp DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+        observed_timestamp DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+        service LowCardinality(String),
+        environment LowCardinality(String),
+        release LowCardinality(String),
+        severity_number UInt8,
+        severity_text LowCardinality(String),
+        body String CODEC(ZSTD(1)),
+        trace_id String CODEC(ZSTD(1)),
+        span_id String CODEC(ZSTD(1)),
+        event_name LowCardinality(String),
+        flag_key LowCardinality(String),
+        flag_variant LowCardinality(String),
+        scope_name LowCardinality(String),
+        resource_attributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+        log_attributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+        INDEX idx_trace_id trace_id TYPE bloom_filter(0.01) GRANULARITY 4
+      )
+      ENGINE = MergeTree
+      PARTITION BY toDate(timestamp)
+      ORDER BY (service, environment, release, timestamp)
+      SETTINGS non_replicated_deduplication_window = ${KAFKA_DEDUPLICATION_WINDOW_BLOCKS}`,
+      // Flag evaluations that arrived as log records naming a span, in order of arrival:
+      // what the linker (src/store/flag-evaluation-linker.ts) still has to match to spans.
+      `CREATE TABLE IF NOT EXISTS {db}.flag_evaluations (
+        received_at DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+        timestamp DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+        service LowCardinality(String),
+        environment LowCardinality(String),
+        release LowCardinality(String),
+        flag_key LowCardinality(String),
+        flag_variant LowCardinality(String),
+        trace_id String CODEC(ZSTD(1)),
+        span_id String CODEC(ZSTD(1))
+      )
+      ENGINE = MergeTree
+      PARTITION BY toDate(received_at)
+      ORDER BY received_at
+      SETTINGS non_replicated_deduplication_window = ${KAFKA_DEDUPLICATION_WINDOW_BLOCKS}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.flag_evaluations_mv TO {db}.flag_evaluations AS
+      SELECT now64(3) AS received_at, timestamp, service, environment, release,
+             flag_key, flag_variant, trace_id, span_id
+      FROM {db}.logs
+      WHERE flag_key != '' AND length(trace_id) = 32 AND length(span_id) = 16`,
+      // One row per request entry span and flag that arrived as a log record: the span's own
+      // fields, linked once. The rollup is fed from here too, so flag-variant cohorts read
+      // request_rollup_1m alike whether a flag came as a span event or as a log record.
+      `CREATE TABLE IF NOT EXISTS {db}.span_log_flags (
+        timestamp DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+        service LowCardinality(String),
+        environment LowCardinality(String),
+        release LowCardinality(String),
+        flag_key LowCardinality(String),
+        flag_variant LowCardinality(String),
+        is_error UInt8,
+        duration_ns UInt64 CODEC(T64, ZSTD(1)),
+        trace_id String CODEC(ZSTD(1)),
+        span_id String CODEC(ZSTD(1)),
+        linked_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = MergeTree
+      PARTITION BY toDate(timestamp)
+      ORDER BY (service, environment, flag_key, flag_variant, release, timestamp)
+      SETTINGS non_replicated_deduplication_window = ${KAFKA_DEDUPLICATION_WINDOW_BLOCKS}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.span_log_flags_rollup_mv TO {db}.request_rollup_1m AS
+      SELECT
+        toStartOfMinute(timestamp) AS minute,
+        service,
+        environment,
+        release,
+        flag_key,
+        flag_variant,
+        count() AS requests,
+        sum(is_error) AS errors,
+        sum(duration_ns / 1e6) AS duration_ms_sum,
+        quantilesTDigestState(0.5, 0.9, 0.95, 0.99)(duration_ns / 1e6) AS latency_ms
+      FROM {db}.span_log_flags
+      GROUP BY minute, service, environment, release, flag_key, flag_variant`,
+      // ...and the per-minute latency sample (migration 3) alike: the same packed (hash, duration).
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.span_log_flags_latency_sample_mv TO {db}.latency_sample_1m AS
+      SELECT
+        toStartOfMinute(timestamp) AS minute,
+        service,
+        environment,
+        release,
+        flag_key,
+        flag_variant,
+        groupArraySortedState(256)(
+          bitShiftLeft(toUInt128(cityHash64(timestamp, duration_ns)), 64) + duration_ns) AS sample
+      FROM {db}.span_log_flags
+      GROUP BY minute, service, environment, release, flag_key, flag_variant`,
+      // Which linker runs the passes when several serve processes share one ClickHouse: each
+      // says it is alive here; the longest-running one links (flag-linker-lease.ts).
+      `CREATE TABLE IF NOT EXISTS {db}.flag_linker_heartbeats (
+        linker String,
+        started_at DateTime64(3, 'UTC'),
+        at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = MergeTree
+      ORDER BY at
+      TTL toDateTime(at) + toIntervalDay(1)`,
+    ],
+  },
+  {
     version: 5,
     name: 'dead letters of single rejected items of a Kafka message',
     statements: [
@@ -342,6 +452,17 @@ export function ttlStatements(
       ttl: `toDateTime(received_at) + toIntervalDay(${ttlDays})`,
     },
     { table: 'events', days: ttlDays, ttl: `toDateTime(timestamp) + toIntervalDay(${ttlDays})` },
+    { table: 'logs', days: ttlDays, ttl: `toDateTime(timestamp) + toIntervalDay(${ttlDays})` },
+    {
+      table: 'span_log_flags',
+      days: ttlDays,
+      ttl: `toDateTime(timestamp) + toIntervalDay(${ttlDays})`,
+    },
+    {
+      table: 'flag_evaluations',
+      days: ledgerDays,
+      ttl: `toDateTime(received_at) + toIntervalDay(${ledgerDays})`,
+    },
     { table: 'latency_sample_1m', days: ttlDays, ttl: `minute + toIntervalDay(${ttlDays})` },
     // Frozen minutes are kept as long as the rollup counts they were read from.
     { table: 'frozen_minutes', days: rollupDays, ttl: `minute + toIntervalDay(${rollupDays})` },

@@ -14,15 +14,17 @@ import { waitFor } from '../helpers/store.ts'
 interface Listening {
   readonly apiPort: number
   readonly otlpPort: number
+  readonly grpcPort: number
   readonly logged: Record<string, string>
   stop(): Promise<number | null>
 }
 
 async function serve(args: readonly string[]): Promise<Listening> {
-  const [apiPort, otlpPort] = [await freePort(), await freePort()]
+  const [apiPort, otlpPort, grpcPort] = [await freePort(), await freePort(), await freePort()]
   const run = runCli(['serve', ...args], {
     RH_API_PORT: String(apiPort),
     RH_OTLP_HTTP_PORT: String(otlpPort),
+    RH_OTLP_GRPC_PORT: String(grpcPort),
     RH_CLICKHOUSE_DATA_PATH: mkdtempSync(join(tmpdir(), 'rh-host-')),
   })
   const logged = await waitFor(
@@ -41,6 +43,7 @@ async function serve(args: readonly string[]): Promise<Listening> {
   return {
     apiPort,
     otlpPort,
+    grpcPort,
     logged,
     stop: () => {
       run.child.kill('SIGTERM')
@@ -78,10 +81,15 @@ describe('where serve listens', () => {
       expect(loggedUrl(listening, 'OTLP/HTTP receiver listening')).toBe(
         `http://127.0.0.1:${listening.otlpPort}`,
       )
+      expect(loggedUrl(listening, 'OTLP/gRPC receiver listening')).toBe(
+        `http://127.0.0.1:${listening.grpcPort}`,
+      )
       expect(await canConnect('127.0.0.1', listening.apiPort)).toBe(true)
+      expect(await canConnect('127.0.0.1', listening.grpcPort)).toBe(true)
       if (externalAddress !== undefined) {
         expect(await canConnect(externalAddress, listening.apiPort)).toBe(false)
         expect(await canConnect(externalAddress, listening.otlpPort)).toBe(false)
+        expect(await canConnect(externalAddress, listening.grpcPort)).toBe(false)
       }
     } finally {
       expect(await listening.stop()).toBe(0)
@@ -95,9 +103,13 @@ describe('where serve listens', () => {
       expect(loggedUrl(listening, 'OTLP/HTTP receiver listening')).toBe(
         `http://0.0.0.0:${listening.otlpPort}`,
       )
+      expect(loggedUrl(listening, 'OTLP/gRPC receiver listening')).toBe(
+        `http://0.0.0.0:${listening.grpcPort}`,
+      )
       if (externalAddress !== undefined) {
         expect(await canConnect(externalAddress, listening.apiPort)).toBe(true)
         expect(await canConnect(externalAddress, listening.otlpPort)).toBe(true)
+        expect(await canConnect(externalAddress, listening.grpcPort)).toBe(true)
       }
     } finally {
       expect(await listening.stop()).toBe(0)

@@ -21,6 +21,8 @@ export async function startTestApp(
       'api.port': 0,
       'otlp.http.host': '127.0.0.1',
       'otlp.http.port': 0,
+      'otlp.grpc.host': '127.0.0.1',
+      'otlp.grpc.port': 0,
       'writer.flushIntervalMs': 20,
       // Payload builders use fixed timestamps in the past; keep them inside the retention.
       'clickhouse.ttlDays': 3650,

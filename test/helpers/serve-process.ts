@@ -9,6 +9,8 @@ export interface ServeProcess {
   readonly child: ChildProcess
   readonly apiUrl: string
   readonly otlpUrl: string
+  /** host:port of the OTLP/gRPC receiver. */
+  readonly otlpGrpcAddress: string
   /** Everything the process printed so far. */
   output(): string
   /** Resolves with the exit code once the process has ended. */
@@ -35,12 +37,14 @@ export function runCli(
 
 /** Starts `serve` on free loopback ports and waits until /readyz answers 200. */
 export async function startServe(env: Record<string, string>): Promise<ServeProcess> {
-  const [apiPort, otlpPort] = [await freePort(), await freePort()]
+  const [apiPort, otlpPort, grpcPort] = [await freePort(), await freePort(), await freePort()]
   const run = runCli(['serve'], {
     RH_API_HOST: '127.0.0.1',
     RH_API_PORT: String(apiPort),
     RH_OTLP_HTTP_HOST: '127.0.0.1',
     RH_OTLP_HTTP_PORT: String(otlpPort),
+    RH_OTLP_GRPC_HOST: '127.0.0.1',
+    RH_OTLP_GRPC_PORT: String(grpcPort),
     ...env,
   })
   const apiUrl = `http://127.0.0.1:${apiPort}`
@@ -52,5 +56,10 @@ export async function startServe(env: Record<string, string>): Promise<ServeProc
     },
     { timeoutMs: 60_000, what: 'serve to become ready' },
   )
-  return { ...run, apiUrl, otlpUrl: `http://127.0.0.1:${otlpPort}` }
+  return {
+    ...run,
+    apiUrl,
+    otlpUrl: `http://127.0.0.1:${otlpPort}`,
+    otlpGrpcAddress: `127.0.0.1:${grpcPort}`,
+  }
 }

@@ -90,6 +90,7 @@ describe('compose.yaml', () => {
     const config = resolveConfig({ file: '/dev/null', env: serve?.environment ?? {} })
     expect(config.api.host).toBe('0.0.0.0')
     expect(config.otlp.http.host).toBe('0.0.0.0')
+    expect(config.otlp.grpc.host).toBe('0.0.0.0')
   })
 
   it('builds from a Dockerfile whose every COPY source exists', () => {

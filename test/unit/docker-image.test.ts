@@ -91,7 +91,9 @@ describe('the Dockerfile', () => {
         .map((pair) => pair.split('=') as [string, string]),
     )
     const names = new Set(
-      ['api.host', 'otlp.http.host', 'clickhouse.url'].map((key) => toEnvName(key)),
+      ['api.host', 'otlp.http.host', 'otlp.grpc.host', 'clickhouse.url'].map((key) =>
+        toEnvName(key),
+      ),
     )
     for (const name of Object.keys(env).filter((key) => key.startsWith('RH_'))) {
       expect(names, name).toContain(name)
@@ -99,6 +101,7 @@ describe('the Dockerfile', () => {
     const config = resolveConfig({ file: '/dev/null', env })
     expect(config.api.host).toBe('0.0.0.0')
     expect(config.otlp.http.host).toBe('0.0.0.0')
+    expect(config.otlp.grpc.host).toBe('0.0.0.0')
     expect(DEFAULT_CONFIG.api.host).toBe('127.0.0.1')
   })
 })

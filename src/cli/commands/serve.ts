@@ -8,19 +8,24 @@ interface ServeFlags extends ConfigFlags {
   readonly host?: string
   readonly apiPort?: string
   readonly otlpHttpPort?: string
+  readonly otlpGrpcPort?: string
 }
 
 export function createServeCommand(): Command {
   return addConfigOptions(new Command('serve'))
     .description(
-      'run everything: OTLP/HTTP receiver (:4318), verdict API (:8080), on the embedded store by default',
+      'run everything: OTLP/gRPC (:4317) and OTLP/HTTP (:4318) receivers for traces and logs, verdict API (:8080), on the embedded store by default',
     )
     .option(
       '--host <address>',
-      'address the API and the OTLP/HTTP receiver listen on (default 127.0.0.1: this machine only; 0.0.0.0: every interface); config keys api.host, otlp.http.host',
+      'address the API and the OTLP receivers listen on (default 127.0.0.1: this machine only; 0.0.0.0: every interface); config keys api.host, otlp.http.host, otlp.grpc.host',
     )
     .option('--api-port <port>', 'API port (default 8080; 0 = any free port)')
     .option('--otlp-http-port <port>', 'OTLP/HTTP port (default 4318; 0 = any free port)')
+    .option(
+      '--otlp-grpc-port <port>',
+      'OTLP/gRPC port (default 4317; 0 = any free port; otlp.grpc.enabled=false turns it off)',
+    )
     .addHelpText(
       'after',
       '\nrelease-health’s own traces and metrics go to OpenTelemetry when the standard OTEL_*\nvariables say where, e.g. OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318; Prometheus\nmetrics are always at GET /metrics.',
@@ -30,9 +35,11 @@ export function createServeCommand(): Command {
       if (flags.host !== undefined) {
         overrides['api.host'] = flags.host
         overrides['otlp.http.host'] = flags.host
+        overrides['otlp.grpc.host'] = flags.host
       }
       if (flags.apiPort !== undefined) overrides['api.port'] = flags.apiPort
       if (flags.otlpHttpPort !== undefined) overrides['otlp.http.port'] = flags.otlpHttpPort
+      if (flags.otlpGrpcPort !== undefined) overrides['otlp.grpc.port'] = flags.otlpGrpcPort
       const { config, logger } = startCommand(flags, overrides)
       const version = packageVersion()
       const otel = startOtelSdk({ env: process.env, version, logger })

@@ -85,7 +85,7 @@ export function decodeTraceRequestJson(body: string | Uint8Array): TraceRequest 
   }
 }
 
-function parseJson(body: string | Uint8Array): unknown {
+export function parseJson(body: string | Uint8Array): unknown {
   let text: string
   try {
     text = typeof body === 'string' ? body : utf8.decode(body)
@@ -131,7 +131,7 @@ function decodeScopeSpans(object: JsonObject, path: string): ScopeSpans {
   }
 }
 
-function decodeScope(scope: JsonObject, path: string): InstrumentationScope {
+export function decodeScope(scope: JsonObject, path: string): InstrumentationScope {
   return {
     name: stringAt(field(scope, 'name'), path, 'name'),
     version: stringAt(field(scope, 'version'), path, 'version'),
@@ -187,13 +187,18 @@ function decodeStatus(status: JsonObject, path: string): SpanStatus {
 }
 
 /** See the note on ids in `decodeTraceRequestJson`. */
-function idAt(value: unknown, path: string, name: string): string {
+export function idAt(value: unknown, path: string, name: string): string {
   const id = stringAt(value, path, name)
   if (LOWER_HEX.test(id) || !ANY_CASE_HEX.test(id)) return id
   return id.toLowerCase()
 }
 
-function keyValuesAt(value: unknown, path: string, name: string, depth = 0): readonly KeyValue[] {
+export function keyValuesAt(
+  value: unknown,
+  path: string,
+  name: string,
+  depth = 0,
+): readonly KeyValue[] {
   const list = arrayAt(value, path, name)
   if (list.length === 0) return NO_KEY_VALUES
   const listPath = joinPath(path, name)
@@ -221,6 +226,12 @@ const ANY_VALUE_CASES: readonly (readonly [string, string, AnyValueCase])[] = [
   ['kvlistValue', 'kvlist_value', kvlistValueAt],
   ['bytesValue', 'bytes_value', bytesAt],
 ]
+
+/** A singular AnyValue field (a log record's body): absent is the empty value. */
+export function anyValueAt(value: unknown, path: string, name: string): AnyValue {
+  const anyValue = objectAt(value, path, name)
+  return anyValue === undefined ? null : decodeAnyValue(anyValue, joinPath(path, name), 0)
+}
 
 /** An AnyValue object sets one case; none set is the empty value. */
 function decodeAnyValue(anyValue: JsonObject, path: string, depth: number): AnyValue {
@@ -257,7 +268,7 @@ function nested(depth: number, path: string): number {
 }
 
 /** An element of a repeated message field: protobuf JSON does not allow null there. */
-function elementAt(value: unknown, listPath: string, index: number): JsonObject {
+export function elementAt(value: unknown, listPath: string, index: number): JsonObject {
   if (isJsonObject(value)) return value
   throw jsonError(listPath, `[${index}]`, `must be an object, got ${describe(value)}`)
 }

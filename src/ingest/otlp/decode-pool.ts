@@ -2,10 +2,15 @@ import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { RhError, type ErrorCode } from '../../errors.ts'
-import type { MappingOptions, MapSpansOptions } from '../../model/map-spans.ts'
-import { decodeTraces, type DecodedTraces } from './decode-traces.ts'
+import type { MappingOptions } from '../../model/map-spans.ts'
 import type { DecodeJob, RecycledBuffer } from './decode-worker.ts'
 import type { OtlpEncoding } from './encode-response.ts'
+import {
+  decodeSignal,
+  type DecodedOf,
+  type DecodedSignal,
+  type DecodeOptionsOf,
+} from './signal-decoders.ts'
 import { packedBufferOf, unpackTypedArrays, type Packed } from './transferables.ts'
 
 /**
@@ -15,29 +20,31 @@ import { packedBufferOf, unpackTypedArrays, type Packed } from './transferables.
  * refusing a flood in time, and the store's inserts and the decoding share the cores.
  */
 export interface DecodePool {
-  decode(
+  /** Decodes one request of `signal` (see `signal-decoders.ts`). */
+  decode<S extends DecodedSignal>(
+    signal: S,
     body: Uint8Array,
     encoding: OtlpEncoding,
     mapping: MappingOptions,
-    options: MapSpansOptions,
-  ): Promise<DecodedTraces>
+    options: DecodeOptionsOf<S>,
+  ): Promise<DecodedOf<S>>
   /**
    * Hands back what {@link decode} gave once nothing reads it any more (its rows are written
    * or refused): its buffer goes back to a decoding thread to be packed into again, rather
    * than left to the garbage collector. Reading it afterwards is a bug (it is detached).
    */
-  release(decoded: DecodedTraces): void
+  release(decoded: DecodedOf<DecodedSignal>): void
   close(): Promise<void>
 }
 
 interface Reply {
   readonly id: number
-  readonly decoded?: Packed<DecodedTraces>
+  readonly decoded?: Packed<unknown>
   readonly error?: { readonly code: ErrorCode; readonly message: string }
 }
 
 interface Pending {
-  readonly resolve: (decoded: DecodedTraces) => void
+  readonly resolve: (decoded: unknown) => void
   readonly reject: (error: unknown) => void
 }
 
@@ -50,8 +57,8 @@ const WORKER_URL = new URL(
 export function createDecodePool(options: { readonly threads: number }): DecodePool {
   if (options.threads <= 0) {
     return {
-      decode: (body, encoding, mapping, mapOptions) =>
-        Promise.resolve().then(() => decodeTraces(body, encoding, mapping, mapOptions)),
+      decode: (signal, body, encoding, mapping, mapOptions) =>
+        Promise.resolve().then(() => decodeSignal(signal, body, encoding, mapping, mapOptions)),
       release: () => undefined,
       close: () => Promise.resolve(),
     }
@@ -82,7 +89,13 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
   })
 
   return {
-    decode(body, encoding, mapping, mapOptions) {
+    decode<S extends DecodedSignal>(
+      signal: S,
+      body: Uint8Array,
+      encoding: OtlpEncoding,
+      mapping: MappingOptions,
+      mapOptions: DecodeOptionsOf<S>,
+    ) {
       const id = nextId++
       // Transfer, not copy: a body sharing its buffer (Node pools small ones) is copied first.
       const own =
@@ -90,9 +103,9 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
           ? body
           : new Uint8Array(body)
       const worker = workers[nextWorker++ % workers.length]!
-      return new Promise<DecodedTraces>((resolve, reject) => {
-        pending.set(id, { resolve, reject })
-        const job: DecodeJob = { id, body: own, encoding, mapping, options: mapOptions }
+      return new Promise<DecodedOf<S>>((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (decoded: unknown) => void, reject })
+        const job: DecodeJob = { id, signal, body: own, encoding, mapping, options: mapOptions }
         worker.postMessage(job, [own.buffer as ArrayBuffer])
       })
     },

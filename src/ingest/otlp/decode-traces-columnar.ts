@@ -1,5 +1,4 @@
 import { RhError } from '../../errors.ts'
-import { anyValueToString } from '../../model/any-value-to-string.ts'
 import {
   toResourceContext,
   type MappingOptions,
@@ -36,7 +35,17 @@ import {
 import type { LowCardinalityColumn } from '../../store/native/native-columns.ts'
 import type { SpansChunkBuilder, SpansColumns } from '../../store/spans-block.ts'
 import type { KeyValue } from './otlp-types.ts'
-import { decodeAnyValue, decodeKeyValue } from './protobuf-any-value.ts'
+import { decodeKeyValue } from './protobuf-any-value.ts'
+import {
+  Attributes,
+  copyValue,
+  growUint8,
+  readKeyValue,
+  sameBytes,
+  startsWith,
+  Values,
+  writeValue,
+} from './columnar-scratch.ts'
 import { fieldTag, ProtobufReader, WIRE_TYPE } from './protobuf-reader.ts'
 
 const { varint, fixed64, lengthDelimited } = WIRE_TYPE
@@ -65,16 +74,6 @@ const SPAN = {
 }
 const EVENT = { name: fieldTag(2, lengthDelimited), attributes: fieldTag(3, lengthDelimited) }
 const STATUS = { message: fieldTag(2, lengthDelimited), code: fieldTag(3, varint) }
-const KEY_VALUE = { key: fieldTag(1, lengthDelimited), value: fieldTag(2, lengthDelimited) }
-const ANY_VALUE = {
-  string: fieldTag(1, lengthDelimited),
-  bool: fieldTag(2, varint),
-  int: fieldTag(3, varint),
-  double: fieldTag(4, fixed64),
-  array: fieldTag(5, lengthDelimited),
-  kvlist: fieldTag(6, lengthDelimited),
-  bytes: fieldTag(7, lengthDelimited),
-}
 
 /** What a span attribute's key means to the mapping (bits), classified once per chunk key. */
 const ROLE = { status: 1, legacyStatus: 2, route: 4, release: 8, flag: 16 } as const
@@ -114,61 +113,6 @@ export function decodeTracesToColumns(
     )
   }
   return new ColumnarTraceDecoder(bytes, mapping, builder, options).decode()
-}
-
-/** A string value: a range of the request buffer, or a JavaScript string when not a string. */
-class Values {
-  start: Int32Array<ArrayBuffer> = new Int32Array(64)
-  end: Int32Array<ArrayBuffer> = new Int32Array(64)
-  texts: (string | undefined)[] = []
-
-  grow(size: number): void {
-    if (size <= this.start.length) return
-    const start = new Int32Array(size * 2)
-    const end = new Int32Array(size * 2)
-    start.set(this.start)
-    end.set(this.end)
-    this.start = start
-    this.end = end
-  }
-
-  setRange(i: number, start: number, end: number): void {
-    this.start[i] = start
-    this.end[i] = end
-  }
-
-  setText(i: number, text: string): void {
-    this.start[i] = -1
-    this.texts[i] = text
-  }
-
-  isEmpty(i: number): boolean {
-    return this.start[i]! < 0 ? this.texts[i] === '' : this.start[i] === this.end[i]
-  }
-}
-
-/** Attributes of the span being decoded: key ranges and values. */
-class Attributes {
-  count = 0
-  keyStart: Int32Array<ArrayBuffer> = new Int32Array(64)
-  keyEnd: Int32Array<ArrayBuffer> = new Int32Array(64)
-  readonly values = new Values()
-  /** Each key's index in the chunk's span-attribute key dictionary. */
-  positions = new Uint32Array(64)
-
-  add(): number {
-    const i = this.count++
-    if (this.count > this.keyStart.length) {
-      const size = this.count * 2
-      this.keyStart = growInt32(this.keyStart, size)
-      this.keyEnd = growInt32(this.keyEnd, size)
-      const positions = new Uint32Array(size)
-      positions.set(this.positions)
-      this.positions = positions
-      this.values.grow(size)
-    }
-    return i
-  }
 }
 
 /** Flags of the span being decoded: keys and variants, ranges or strings. */
@@ -374,7 +318,7 @@ class ColumnarTraceDecoder {
       const tag = r.tag(end, 'Span')
       switch (tag) {
         case SPAN.attributes:
-          this.keyValue(r.lengthDelimited(end), this.attributes)
+          readKeyValue(r, r.lengthDelimited(end), this.attributes)
           break
         case SPAN.traceId:
           this.traceIdStart = r.bytesRange(end)
@@ -417,60 +361,6 @@ class ColumnarTraceDecoder {
     }
   }
 
-  /** A KeyValue into `into`: its key range and its value as a range or a string. */
-  private keyValue(end: number, into: Attributes): void {
-    const r = this.r
-    const i = into.add()
-    into.keyStart[i] = into.keyEnd[i] = 0
-    into.values.setText(i, '')
-    while (r.pos < end) {
-      const tag = r.tag(end, 'KeyValue')
-      if (tag === KEY_VALUE.key) {
-        into.keyStart[i] = r.utf8Range(end)
-        into.keyEnd[i] = r.pos
-      } else if (tag === KEY_VALUE.value) this.anyValue(r.lengthDelimited(end), into.values, i)
-      else r.skip(tag, end)
-    }
-  }
-
-  /**
-   * An AnyValue as the mapping stores it (`anyValueToString`): a string stays a range of the
-   * buffer; other cases become text. A oneof seen twice keeps the last case; none set is ''.
-   */
-  private anyValue(end: number, values: Values, i: number): void {
-    const r = this.r
-    const start = r.pos
-    values.setText(i, '')
-    while (r.pos < end) {
-      const tag = r.tag(end, 'AnyValue')
-      switch (tag) {
-        case ANY_VALUE.string: {
-          const from = r.utf8Range(end)
-          values.setRange(i, from, r.pos)
-          break
-        }
-        case ANY_VALUE.bool:
-          values.setText(i, r.bool(end) ? 'true' : 'false')
-          break
-        case ANY_VALUE.int:
-          values.setText(i, r.int64String(end))
-          break
-        case ANY_VALUE.double:
-          values.setText(i, String(r.double(end)))
-          break
-        case ANY_VALUE.array:
-        case ANY_VALUE.kvlist:
-        case ANY_VALUE.bytes:
-          // Rare and nested: decoded as objects, from the start so the last case still wins.
-          r.pos = start
-          values.setText(i, anyValueToString(decodeAnyValue(r, end, 0)))
-          return
-        default:
-          r.skip(tag, end)
-      }
-    }
-  }
-
   /** A span event: only flag evaluations matter, read into the span's flags. */
   private event(end: number): void {
     const r = this.r
@@ -483,7 +373,7 @@ class ColumnarTraceDecoder {
       if (tag === EVENT.name) {
         nameStart = r.utf8Range(end)
         nameEnd = r.pos
-      } else if (tag === EVENT.attributes) this.keyValue(r.lengthDelimited(end), attributes)
+      } else if (tag === EVENT.attributes) readKeyValue(r, r.lengthDelimited(end), attributes)
       else r.skip(tag, end)
     }
     if (!this.isFlagEvent(nameStart, nameEnd)) return
@@ -780,46 +670,6 @@ const HTTP_STATUS_BYTES = encoder.encode(HTTP_STATUS_ATTRIBUTE)
 const LEGACY_HTTP_STATUS_BYTES = encoder.encode(LEGACY_HTTP_STATUS_ATTRIBUTE)
 const HTTP_ROUTE_BYTES = encoder.encode(HTTP_ROUTE_ATTRIBUTE)
 
-function copyValue(from: Values, i: number, to: Values, j: number): void {
-  const start = from.start[i]!
-  if (start < 0) to.setText(j, from.texts[i]!)
-  else to.setRange(j, start, from.end[i]!)
-}
-
-function writeValue(
-  column: SpansColumns['span_attributes']['values'],
-  values: Values,
-  i: number,
-  bytes: Uint8Array,
-): void {
-  const start = values.start[i]!
-  if (start < 0) column.string(values.texts[i]!)
-  else column.copy(bytes, start, values.end[i]!)
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
-function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
-  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false
-  return true
-}
-
 function toBigInt(high: number, low: number): bigint {
   return (BigInt(high) << 32n) | BigInt(low)
-}
-
-function growInt32(array: Int32Array, size: number): Int32Array<ArrayBuffer> {
-  const grown = new Int32Array(size)
-  grown.set(array)
-  return grown
-}
-
-function growUint8(array: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
-  const grown = new Uint8Array(size)
-  grown.set(array)
-  return grown
 }

@@ -1,9 +1,9 @@
 import { parentPort } from 'node:worker_threads'
 import { isRhError, toMessage } from '../../errors.ts'
-import type { MappingOptions, MapSpansOptions } from '../../model/map-spans.ts'
+import type { MappingOptions } from '../../model/map-spans.ts'
 import { createSpansChunkBuilder } from '../../store/spans-block.ts'
-import { decodeTraces } from './decode-traces.ts'
 import type { OtlpEncoding } from './encode-response.ts'
+import { decodeSignal, type DecodedSignal, type DecodeOptionsOf } from './signal-decoders.ts'
 import { packTypedArrays } from './transferables.ts'
 
 /** A decoding job, as the pool posts it. */
@@ -12,10 +12,11 @@ export interface DecodeJob {
   readonly body: Uint8Array
   readonly encoding: OtlpEncoding
   readonly mapping: MappingOptions
-  readonly options: MapSpansOptions
+  readonly signal: DecodedSignal
+  readonly options: DecodeOptionsOf<DecodedSignal>
 }
 
-/** The thread's one builder: its columns are reused by every job, as packing copies them. */
+/** The thread's one spans builder: its columns are reused by every traces job, as packing copies them. */
 const builder = createSpansChunkBuilder(4_096)
 
 /** A packed buffer the main thread is done with, given back to be packed into again. */
@@ -40,7 +41,9 @@ parentPort?.on('message', (message: DecodeJob | RecycledBuffer) => {
   const job = message
   try {
     const decoded = packTypedArrays(
-      decodeTraces(job.body, job.encoding, job.mapping, job.options, builder),
+      decodeSignal(job.signal, job.body, job.encoding, job.mapping, job.options, {
+        traces: builder,
+      }),
       spares.pop(),
     )
     parentPort?.postMessage({ id: job.id, decoded }, [decoded.buffer])

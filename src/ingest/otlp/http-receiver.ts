@@ -5,14 +5,21 @@ import { isRhError, RhError, toMessage } from '../../errors.ts'
 import { noopInstruments } from '../../telemetry/instruments.ts'
 import { silentLogger, type Logger } from '../../logger.ts'
 import { createAdmission, type Admission, type Ticket } from '../admission.ts'
-import { createOtlpIngest, type ExportOutcome, type OtlpIngestOptions } from './otlp-ingest.ts'
+import {
+  createOtlpIngest,
+  type ExportOutcome,
+  type OtlpIngest,
+  type OtlpIngestOptions,
+} from './otlp-ingest.ts'
 import {
   encodeExportResponse,
   encodeStatus,
   OTLP_CONTENT_TYPES,
   toGrpcCode,
   type OtlpEncoding,
+  type OtlpSignal,
 } from './encode-response.ts'
+import { answerGrpcOnHttpPort } from './grpc-on-http-port.ts'
 import { decodeContentEncoding } from './read-body.ts'
 
 export interface OtlpHttpReceiverOptions extends OtlpIngestOptions {
@@ -22,7 +29,32 @@ export interface OtlpHttpReceiverOptions extends OtlpIngestOptions {
   readonly tokens?: readonly TokenEntry[]
   /** The process's ingest budget, shared with the other doors; default: one of its own. */
   readonly admission?: Admission
+  /**
+   * What a gRPC client that reached this port is told (with UNIMPLEMENTED), e.g. where
+   * OTLP/gRPC is served. Undefined: a generic sentence.
+   */
+  readonly grpcClientMessage?: string
 }
+
+/** One OTLP/HTTP path: the signal it takes and the ingest method it hands bodies to. */
+interface HttpExportRoute {
+  readonly path: string
+  readonly signal: OtlpSignal
+  readonly export: (ingest: OtlpIngest) => OtlpIngest['exportTraces']
+}
+
+/**
+ * The paths served, one entry per signal (opentelemetry-proto `docs/specification.md`,
+ * "OTLP/HTTP Request"). Metrics join here as `/v1/metrics` once they are ingested.
+ */
+export const OTLP_HTTP_ROUTES: readonly HttpExportRoute[] = [
+  { path: '/v1/traces', signal: 'traces', export: (ingest) => ingest.exportTraces.bind(ingest) },
+  { path: '/v1/logs', signal: 'logs', export: (ingest) => ingest.exportLogs.bind(ingest) },
+]
+
+const SERVED_PATHS = OTLP_HTTP_ROUTES.map((route) => `POST ${route.path}`).join(', ')
+const DEFAULT_GRPC_CLIENT_MESSAGE =
+  'this is an OTLP/HTTP port (POST /v1/traces, /v1/logs); send OTLP/gRPC to the OTLP/gRPC port (4317 by default)'
 
 /** Default in-flight budget of a receiver given none: four bodies of the largest size. */
 const DEFAULT_BUDGET_BODIES = 4
@@ -33,9 +65,10 @@ const UNREAD_BODY_CLOSE_BYTES = 1_048_576
 
 /**
  * The OTLP/HTTP receiver (spec: opentelemetry-proto docs/specification.md, "OTLP/HTTP"):
- * `POST /v1/traces` in protobuf or JSON, optionally gzipped, answered in the request's own
- * content type (failures too: a `google.rpc.Status` in protobuf or JSON). A 200 is sent only
- * once the spans are written to ClickHouse.
+ * `POST /v1/traces` and `POST /v1/logs` in protobuf or JSON, uncompressed or in any
+ * compression of `content-encoding.ts`, answered in the request's own content type (failures
+ * too: a `google.rpc.Status` in protobuf or JSON). A 200 is sent only once the items are
+ * written to ClickHouse. A gRPC client that reaches this port gets a gRPC status saying so.
  *
  * Before a body is read the request must pass authentication and admission: a Content-Length
  * over the limit is refused with 413, and a body that does not fit the in-flight byte budget
@@ -57,6 +90,14 @@ export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): Fastif
   const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false })
 
   closeConnectionsOnShutdown(app)
+  const grpcAnswer = answerGrpcOnHttpPort(
+    app.server,
+    options.grpcClientMessage ?? DEFAULT_GRPC_CLIENT_MESSAGE,
+  )
+  app.addHook('preClose', (done) => {
+    grpcAnswer.close()
+    done()
+  })
   requireScopes(app, options.tokens ?? [], 'ingest')
   app.addHook('onRequest', async (request, reply) => {
     const declared = Number(request.headers['content-length'] ?? Number.NaN)
@@ -97,7 +138,7 @@ export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): Fastif
       reply,
       Object.assign(
         new Error(
-          `no OTLP endpoint at ${request.method} ${request.url}; traces go to POST /v1/traces`,
+          `no OTLP endpoint at ${request.method} ${request.url.slice(0, 200)}; this receiver serves ${SERVED_PATHS}`,
         ),
         { statusCode: 404 },
       ),
@@ -105,29 +146,32 @@ export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): Fastif
     ),
   )
 
-  app.post('/v1/traces', async (request, reply) => {
-    const encoding = toEncoding(request)
-    const endTurn = await admission.decodeTurn()
-    let outcome: ExportOutcome
-    try {
-      const body = await decodeContentEncoding(
-        request.body as Buffer,
-        request.headers['content-encoding'],
-        options.maxBodyBytes,
-      )
-      outcome = await ingest.exportTraces(body, encoding, endTurn)
-    } finally {
-      endTurn()
-    }
-    const partial =
-      outcome.rejected > 0
-        ? { rejected: outcome.rejected, errorMessage: outcome.rejectionMessage ?? '' }
-        : undefined
-    return reply
-      .code(200)
-      .type(OTLP_CONTENT_TYPES[encoding])
-      .send(toBody(encodeExportResponse(encoding, partial, 'traces')))
-  })
+  for (const route of OTLP_HTTP_ROUTES) {
+    const exportBody = route.export(ingest)
+    app.post(route.path, async (request, reply) => {
+      const encoding = toEncoding(request)
+      const endTurn = await admission.decodeTurn()
+      let outcome: ExportOutcome
+      try {
+        const body = await decodeContentEncoding(
+          request.body as Buffer,
+          request.headers['content-encoding'],
+          options.maxBodyBytes,
+        )
+        outcome = await exportBody(body, encoding, endTurn)
+      } finally {
+        endTurn()
+      }
+      const partial =
+        outcome.rejected > 0
+          ? { rejected: outcome.rejected, errorMessage: outcome.rejectionMessage ?? '' }
+          : undefined
+      return reply
+        .code(200)
+        .type(OTLP_CONTENT_TYPES[encoding])
+        .send(toBody(encodeExportResponse(encoding, partial, route.signal)))
+    })
+  }
 
   return app
 }

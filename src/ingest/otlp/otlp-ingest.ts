@@ -1,8 +1,10 @@
+import { RhError } from '../../errors.ts'
 import { silentLogger, type Logger } from '../../logger.ts'
 import { noopInstruments, type Instruments } from '../../telemetry/instruments.ts'
 import type { BatchWriter } from '../../store/batch-writer.ts'
 import type { MappingOptions } from '../../model/map-spans.ts'
 import { retentionCutoffNs } from '../../model/retention.ts'
+import type { LogsChunk } from '../../store/logs-block.ts'
 import type { SpansChunk } from '../../store/spans-block.ts'
 import { createDecodePool, type DecodePool } from './decode-pool.ts'
 import type { OtlpEncoding } from './encode-response.ts'
@@ -17,15 +19,20 @@ export interface ExportOutcome {
 
 /**
  * The one path every OTLP door (HTTP, gRPC) hands its bytes to: decode, map to rows, write.
- * Resolves once the accepted items are stored; throws an `RhError` for a request that cannot
- * be taken at all (undecodable, saturated, shutting down).
+ * Each method resolves once the accepted items are stored; throws an `RhError` for a request
+ * that cannot be taken at all (undecodable, saturated, shutting down, a signal not served).
+ * `onDecoded` is called once the body is decoded, before the rows are written (a door lets
+ * the next request decode then).
  */
 export interface OtlpIngest {
-  /**
-   * An ExportTraceServiceRequest, already decompressed. `onDecoded` is called once the body is
-   * decoded, before the rows are written (a door lets the next request decode then).
-   */
+  /** An ExportTraceServiceRequest, already decompressed. */
   exportTraces(
+    body: Uint8Array,
+    encoding: OtlpEncoding,
+    onDecoded?: () => void,
+  ): Promise<ExportOutcome>
+  /** An ExportLogsServiceRequest, already decompressed. */
+  exportLogs(
     body: Uint8Array,
     encoding: OtlpEncoding,
     onDecoded?: () => void,
@@ -34,8 +41,10 @@ export interface OtlpIngest {
 
 export interface OtlpIngestOptions {
   readonly writer: BatchWriter<SpansChunk>
+  /** Where log records go; without one, logs are answered as not served. */
+  readonly logsWriter?: BatchWriter<LogsChunk> | undefined
   readonly mapping: MappingOptions
-  /** Spans older than this are rejected: the store would drop them (clickhouse.ttlDays). */
+  /** Items older than this are rejected: the store would drop them (clickhouse.ttlDays). */
   readonly retentionDays: number
   /** Where requests are decoded; default: on the calling thread. */
   readonly decodePool?: DecodePool
@@ -44,18 +53,21 @@ export interface OtlpIngestOptions {
   readonly logger?: Logger
 }
 
+const NS_PER_MS = 1_000_000n
+
 export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
   const logger = options.logger ?? silentLogger
   const now = options.now ?? Date.now
   const instruments = options.instruments ?? noopInstruments
   const pool = options.decodePool ?? createDecodePool({ threads: 0 })
+  const retention = () => ({
+    retentionCutoffNs: retentionCutoffNs({ nowMs: now(), ttlDays: options.retentionDays }),
+    retentionDays: options.retentionDays,
+  })
 
   return {
     async exportTraces(body, encoding, onDecoded) {
-      const decoded = await pool.decode(body, encoding, options.mapping, {
-        retentionCutoffNs: retentionCutoffNs({ nowMs: now(), ttlDays: options.retentionDays }),
-        retentionDays: options.retentionDays,
-      })
+      const decoded = await pool.decode('traces', body, encoding, options.mapping, retention())
       onDecoded?.()
       const { accepted, rejected, rejectionMessage } = decoded.result
       try {
@@ -68,6 +80,29 @@ export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
       if (rejected > 0) {
         instruments.spansReceived(rejected, 'rejected')
         logger.warn({ accepted, rejected, reason: rejectionMessage }, 'otlp spans rejected')
+      }
+      return { accepted, rejected, rejectionMessage }
+    },
+
+    async exportLogs(body, encoding, onDecoded) {
+      const writer = options.logsWriter
+      if (writer === undefined) {
+        throw new RhError('RH_INGEST_NOT_SERVED', 'this receiver does not store logs')
+      }
+      const receivedAtNs = BigInt(Math.floor(now())) * NS_PER_MS
+      const decoded = await pool.decode('logs', body, encoding, options.mapping, {
+        ...retention(),
+        receivedAtNs,
+      })
+      onDecoded?.()
+      const { accepted, rejected, rejectionMessage } = decoded.result
+      try {
+        await writer.write(decoded.chunk)
+      } finally {
+        pool.release(decoded)
+      }
+      if (rejected > 0) {
+        logger.warn({ accepted, rejected, reason: rejectionMessage }, 'otlp log records rejected')
       }
       return { accepted, rejected, rejectionMessage }
     },

@@ -24,7 +24,7 @@ describe('the decoding thread pool', () => {
     for (let round = 0; round < 3; round++) {
       for (const body of bodies) {
         const expected = decodeTraces(body, 'protobuf', MAPPING, {})
-        const decoded = await pool.decode(new Uint8Array(body), 'protobuf', MAPPING, {})
+        const decoded = await pool.decode('traces', new Uint8Array(body), 'protobuf', MAPPING, {})
         expect(decoded.result).toEqual(expected.result)
         expect(hexOf(encodeSpansBlock([decoded.chunk]))).toBe(
           hexOf(encodeSpansBlock([expected.chunk])),

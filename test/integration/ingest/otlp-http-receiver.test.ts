@@ -230,13 +230,15 @@ describe('OTLP/HTTP receiver', () => {
     expect(await storedSpans('after-bad')).toBe(3)
   })
 
-  it('answers 404 naming the traces endpoint for other paths', async () => {
-    const response = await fetch(`${app.otlpHttpUrl}/v1/logs`, {
+  it('answers 404 naming the endpoints it serves for other paths', async () => {
+    const response = await fetch(`${app.otlpHttpUrl}/v1/profiles`, {
       method: 'POST',
       body: '{}',
       headers: jsonHeaders,
     })
     expect(response.status).toBe(404)
-    expect(((await response.json()) as { message: string }).message).toMatch(/POST \/v1\/traces/)
+    const { message } = (await response.json()) as { message: string }
+    expect(message).toMatch(/POST \/v1\/traces/)
+    expect(message).toMatch(/POST \/v1\/logs/)
   })
 })
