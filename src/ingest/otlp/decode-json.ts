@@ -85,7 +85,8 @@ export function decodeTraceRequestJson(body: string | Uint8Array): TraceRequest 
   }
 }
 
-function parseJson(body: string | Uint8Array): unknown {
+/** The body as JSON: strict UTF-8, then JSON.parse, each failure an undecodable-input error. */
+export function parseJson(body: string | Uint8Array): unknown {
   let text: string
   try {
     text = typeof body === 'string' ? body : utf8.decode(body)
@@ -131,7 +132,7 @@ function decodeScopeSpans(object: JsonObject, path: string): ScopeSpans {
   }
 }
 
-function decodeScope(scope: JsonObject, path: string): InstrumentationScope {
+export function decodeScope(scope: JsonObject, path: string): InstrumentationScope {
   return {
     name: stringAt(field(scope, 'name'), path, 'name'),
     version: stringAt(field(scope, 'version'), path, 'version'),
@@ -193,7 +194,13 @@ function idAt(value: unknown, path: string, name: string): string {
   return id.toLowerCase()
 }
 
-function keyValuesAt(value: unknown, path: string, name: string, depth = 0): readonly KeyValue[] {
+/** A repeated `KeyValue` field (attributes), each value decoded as its AnyValue case. */
+export function keyValuesAt(
+  value: unknown,
+  path: string,
+  name: string,
+  depth = 0,
+): readonly KeyValue[] {
   const list = arrayAt(value, path, name)
   if (list.length === 0) return NO_KEY_VALUES
   const listPath = joinPath(path, name)
@@ -257,7 +264,7 @@ function nested(depth: number, path: string): number {
 }
 
 /** An element of a repeated message field: protobuf JSON does not allow null there. */
-function elementAt(value: unknown, listPath: string, index: number): JsonObject {
+export function elementAt(value: unknown, listPath: string, index: number): JsonObject {
   if (isJsonObject(value)) return value
   throw jsonError(listPath, `[${index}]`, `must be an object, got ${describe(value)}`)
 }

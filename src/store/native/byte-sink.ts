@@ -60,6 +60,13 @@ export class ByteSink {
     this.length += 8
   }
 
+  /** A Float64 (IEEE 754 double), little-endian. */
+  float64(value: number): void {
+    this.reserve(8)
+    this.view.setFloat64(this.length, value, true)
+    this.length += 8
+  }
+
   /** A non-negative integer below 2^53 as UInt64. */
   uint64Number(value: number): void {
     this.uint64(Math.floor(value / 0x1_0000_0000), value >>> 0)
