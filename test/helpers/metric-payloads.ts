@@ -63,8 +63,6 @@ export async function buildMetricPayload(spec: MetricPayloadSpec): Promise<Metri
   return {
     resourceMetrics,
     protobuf: ProtobufMetricsSerializer.serializeRequest(resourceMetrics)!,
-    json: new TextDecoder().decode(
-      JsonMetricsSerializer.serializeRequest(resourceMetrics as never),
-    ),
+    json: new TextDecoder().decode(JsonMetricsSerializer.serializeRequest(resourceMetrics)),
   }
 }
