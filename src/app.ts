@@ -15,6 +15,11 @@ import { createAnalysesRepository } from './store/analyses-repository.ts'
 import { createBatchWriter } from './store/batch-writer.ts'
 import { insertEncoded } from './store/insert-rows.ts'
 import { encodeSpansBlock, type SpansChunk } from './store/spans-block.ts'
+import {
+  encodeMetricPointsBlock,
+  METRIC_POINT_COLUMNS,
+  type MetricPointsChunk,
+} from './store/metric-points-block.ts'
 import { TABLE_COLUMNS } from './store/table-columns.ts'
 import { isSchemaCurrent, migrate } from './store/migrate.ts'
 import { assertReachable, createStore, type Store } from './store/store-client.ts'
@@ -89,7 +94,35 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       logger,
       onBatchWritten: instruments.batchWritten,
     })
-    instruments.observeQueue(() => writer.queuedRows)
+    // Metric data points have a writer of their own: one table per insert.
+    const metricsWriter = createBatchWriter<MetricPointsChunk>({
+      writeBatch: (chunks, deduplicationToken) => {
+        const rows = chunks.reduce((sum, chunk) => sum + chunk.rows, 0)
+        return inSpan(
+          tracer,
+          'write metric points batch',
+          { attributes: { 'rh.batch.rows': rows } },
+          () =>
+            insertEncoded(store, {
+              table: 'metric_points',
+              columns: METRIC_POINT_COLUMNS,
+              format: 'Native',
+              body: encodeMetricPointsBlock(chunks),
+              rows,
+              deduplicationToken,
+            }),
+        )
+      },
+      rowsOf: (chunk) => chunk.rows,
+      maxBatchRows: config.writer.maxBatchRows,
+      flushIntervalMs: config.writer.flushIntervalMs,
+      minBatchRows: config.writer.minBatchRows,
+      maxBatchDelayMs: config.writer.maxBatchDelayMs,
+      maxQueuedRows: config.writer.maxQueuedRows,
+      logger,
+      onBatchWritten: instruments.batchWritten,
+    })
+    instruments.observeQueue(() => writer.queuedRows + metricsWriter.queuedRows)
 
     const decodePool = createDecodePool({ threads: config.otlp.decodeThreads })
     closers.push(() => void decodePool.close())
@@ -104,6 +137,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     if (config.otlp.http.enabled) {
       receiver = createOtlpHttpReceiver({
         writer,
+        metricsWriter,
         admission,
         decodePool,
         mapping: toMappingOptions(config),
@@ -120,7 +154,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         host: config.otlp.http.host,
         port: config.otlp.http.port,
       })
-      logger.info({ url: toBoundUrl(receiver) }, 'OTLP/HTTP receiver listening (POST /v1/traces)')
+      logger.info(
+        { url: toBoundUrl(receiver) },
+        'OTLP/HTTP receiver listening (POST /v1/traces, /v1/metrics)',
+      )
     }
 
     const templates =
@@ -190,8 +227,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         // Kafka first: it commits only what it has written, so stopping it loses nothing.
         await kafka?.stop()
         writer.drain()
+        metricsWriter.drain()
         await receiver?.close()
         await writer.close()
+        await metricsWriter.close()
         await api.close()
         for (const close of closers) close()
         await store.close()

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { RhError, type ErrorCode } from '../../errors.ts'
 import type { MappingOptions, MapSpansOptions } from '../../model/map-spans.ts'
+import { decodeMetrics, type DecodedMetrics } from './decode-metrics.ts'
 import { decodeTraces, type DecodedTraces } from './decode-traces.ts'
 import type { DecodeJob } from './decode-worker.ts'
 import type { OtlpEncoding } from './encode-response.ts'
@@ -20,17 +21,24 @@ export interface DecodePool {
     mapping: MappingOptions,
     options: MapSpansOptions,
   ): Promise<DecodedTraces>
+  /** An ExportMetricsServiceRequest, decoded as `decode` decodes traces. */
+  decodeMetrics(
+    body: Uint8Array,
+    encoding: OtlpEncoding,
+    mapping: MappingOptions,
+    options: MapSpansOptions,
+  ): Promise<DecodedMetrics>
   close(): Promise<void>
 }
 
 interface Reply {
   readonly id: number
-  readonly decoded?: DecodedTraces
+  readonly decoded?: DecodedTraces | DecodedMetrics
   readonly error?: { readonly code: ErrorCode; readonly message: string }
 }
 
 interface Pending {
-  readonly resolve: (decoded: DecodedTraces) => void
+  readonly resolve: (decoded: never) => void
   readonly reject: (error: unknown) => void
 }
 
@@ -45,6 +53,8 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
     return {
       decode: (body, encoding, mapping, mapOptions) =>
         Promise.resolve().then(() => decodeTraces(body, encoding, mapping, mapOptions)),
+      decodeMetrics: (body, encoding, mapping, mapOptions) =>
+        Promise.resolve().then(() => decodeMetrics(body, encoding, mapping, mapOptions)),
       close: () => Promise.resolve(),
     }
   }
@@ -57,7 +67,7 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
       const waiting = pending.get(reply.id)
       pending.delete(reply.id)
       if (waiting === undefined) return
-      if (reply.decoded !== undefined) waiting.resolve(reply.decoded)
+      if (reply.decoded !== undefined) waiting.resolve(reply.decoded as never)
       else
         waiting.reject(new RhError(reply.error?.code ?? 'RH_INTERNAL', reply.error?.message ?? ''))
     })
@@ -73,21 +83,32 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
     return worker
   })
 
+  const post = <Decoded>(
+    signal: 'traces' | 'metrics',
+    body: Uint8Array,
+    encoding: OtlpEncoding,
+    mapping: MappingOptions,
+    mapOptions: MapSpansOptions,
+  ): Promise<Decoded> => {
+    const id = nextId++
+    // Transfer, not copy: a body sharing its buffer (Node pools small ones) is copied first.
+    const own =
+      body.byteOffset === 0 && body.byteLength === body.buffer.byteLength
+        ? body
+        : new Uint8Array(body)
+    const worker = workers[nextWorker++ % workers.length]!
+    return new Promise<Decoded>((resolve, reject) => {
+      pending.set(id, { resolve, reject })
+      const job: DecodeJob = { id, signal, body: own, encoding, mapping, options: mapOptions }
+      worker.postMessage(job, [own.buffer as ArrayBuffer])
+    })
+  }
+
   return {
-    decode(body, encoding, mapping, mapOptions) {
-      const id = nextId++
-      // Transfer, not copy: a body sharing its buffer (Node pools small ones) is copied first.
-      const own =
-        body.byteOffset === 0 && body.byteLength === body.buffer.byteLength
-          ? body
-          : new Uint8Array(body)
-      const worker = workers[nextWorker++ % workers.length]!
-      return new Promise<DecodedTraces>((resolve, reject) => {
-        pending.set(id, { resolve, reject })
-        const job: DecodeJob = { id, body: own, encoding, mapping, options: mapOptions }
-        worker.postMessage(job, [own.buffer as ArrayBuffer])
-      })
-    },
+    decode: (body, encoding, mapping, mapOptions) =>
+      post<DecodedTraces>('traces', body, encoding, mapping, mapOptions),
+    decodeMetrics: (body, encoding, mapping, mapOptions) =>
+      post<DecodedMetrics>('metrics', body, encoding, mapping, mapOptions),
     async close() {
       await Promise.all(workers.map((worker) => worker.terminate()))
     },

@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads'
 import { isRhError, toMessage } from '../../errors.ts'
 import type { MappingOptions, MapSpansOptions } from '../../model/map-spans.ts'
+import { decodeMetrics } from './decode-metrics.ts'
 import { decodeTraces } from './decode-traces.ts'
 import type { OtlpEncoding } from './encode-response.ts'
 import { transferablesOf } from './transferables.ts'
@@ -8,6 +9,8 @@ import { transferablesOf } from './transferables.ts'
 /** A decoding job, as the pool posts it. */
 export interface DecodeJob {
   readonly id: number
+  /** Which export request the body holds; traces when left out. */
+  readonly signal?: 'traces' | 'metrics'
   readonly body: Uint8Array
   readonly encoding: OtlpEncoding
   readonly mapping: MappingOptions
@@ -20,7 +23,10 @@ export interface DecodeJob {
  */
 parentPort?.on('message', (job: DecodeJob) => {
   try {
-    const decoded = decodeTraces(job.body, job.encoding, job.mapping, job.options)
+    const decoded =
+      job.signal === 'metrics'
+        ? decodeMetrics(job.body, job.encoding, job.mapping, job.options)
+        : decodeTraces(job.body, job.encoding, job.mapping, job.options)
     parentPort?.postMessage({ id: job.id, decoded }, transferablesOf(decoded.chunk))
   } catch (error) {
     parentPort?.postMessage({

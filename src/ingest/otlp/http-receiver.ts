@@ -28,14 +28,17 @@ export interface OtlpHttpReceiverOptions extends OtlpIngestOptions {
 const DEFAULT_BUDGET_BODIES = 4
 const DEFAULT_CONCURRENT_DECODES = 2
 const DEFAULT_TARGET_LATENCY_MS = 3_000
+/** Where metrics are posted (OTLP/HTTP default path). */
+const METRICS_PATH = '/v1/metrics'
 /** A refused body larger than this is not read: the connection is closed instead. */
 const UNREAD_BODY_CLOSE_BYTES = 1_048_576
 
 /**
  * The OTLP/HTTP receiver (spec: opentelemetry-proto docs/specification.md, "OTLP/HTTP"):
- * `POST /v1/traces` in protobuf or JSON, optionally gzipped, answered in the request's own
- * content type (failures too: a `google.rpc.Status` in protobuf or JSON). A 200 is sent only
- * once the spans are written to ClickHouse.
+ * `POST /v1/traces` and (given a metrics writer) `POST /v1/metrics` in protobuf or JSON,
+ * optionally gzipped, answered in the request's own content type (failures too: a
+ * `google.rpc.Status` in protobuf or JSON). A 200 is sent only once the spans or data points
+ * are written to ClickHouse.
  *
  * Before a body is read the request must pass authentication and admission: a Content-Length
  * over the limit is refused with 413, and a body that does not fit the in-flight byte budget
@@ -66,10 +69,13 @@ export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): Fastif
         `the body of ${declared} bytes is over the limit of ${options.maxBodyBytes} (otlp.http.maxBodyBytes); send smaller batches`,
       )
     }
-    if (options.writer.isSaturated(0)) {
+    const writer = request.url.startsWith(METRICS_PATH)
+      ? (options.metricsWriter ?? options.writer)
+      : options.writer
+    if (writer.isSaturated(0)) {
       throw new RhError(
         'RH_INGEST_SATURATED',
-        `the store writer is saturated (${options.writer.queuedRows} rows queued); retry later`,
+        `the store writer is saturated (${writer.queuedRows} rows queued); retry later`,
         { retryAfterSeconds: 1 },
       )
     }
@@ -97,7 +103,7 @@ export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): Fastif
       reply,
       Object.assign(
         new Error(
-          `no OTLP endpoint at ${request.method} ${request.url}; traces go to POST /v1/traces`,
+          `no OTLP endpoint at ${request.method} ${request.url}; traces go to POST /v1/traces${options.metricsWriter === undefined ? '' : ', metrics to POST /v1/metrics'}`,
         ),
         { statusCode: 404 },
       ),
@@ -105,29 +111,36 @@ export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): Fastif
     ),
   )
 
-  app.post('/v1/traces', async (request, reply) => {
-    const encoding = toEncoding(request)
-    const endTurn = await admission.decodeTurn()
-    let outcome: ExportOutcome
-    try {
-      const body = await decodeContentEncoding(
-        request.body as Buffer,
-        request.headers['content-encoding'],
-        options.maxBodyBytes,
-      )
-      outcome = await ingest.exportTraces(body, encoding, endTurn)
-    } finally {
-      endTurn()
+  const exportRoute =
+    (signal: 'traces' | 'metrics') =>
+    async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+      const encoding = toEncoding(request)
+      const endTurn = await admission.decodeTurn()
+      let outcome: ExportOutcome
+      try {
+        const body = await decodeContentEncoding(
+          request.body as Buffer,
+          request.headers['content-encoding'],
+          options.maxBodyBytes,
+        )
+        outcome =
+          signal === 'metrics'
+            ? await ingest.exportMetrics(body, encoding, endTurn)
+            : await ingest.exportTraces(body, encoding, endTurn)
+      } finally {
+        endTurn()
+      }
+      const partial =
+        outcome.rejected > 0
+          ? { rejected: outcome.rejected, errorMessage: outcome.rejectionMessage ?? '' }
+          : undefined
+      return reply
+        .code(200)
+        .type(OTLP_CONTENT_TYPES[encoding])
+        .send(toBody(encodeExportResponse(encoding, partial, signal)))
     }
-    const partial =
-      outcome.rejected > 0
-        ? { rejected: outcome.rejected, errorMessage: outcome.rejectionMessage ?? '' }
-        : undefined
-    return reply
-      .code(200)
-      .type(OTLP_CONTENT_TYPES[encoding])
-      .send(toBody(encodeExportResponse(encoding, partial, 'traces')))
-  })
+  app.post('/v1/traces', exportRoute('traces'))
+  if (options.metricsWriter !== undefined) app.post(METRICS_PATH, exportRoute('metrics'))
 
   return app
 }

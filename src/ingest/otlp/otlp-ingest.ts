@@ -4,6 +4,7 @@ import type { BatchWriter } from '../../store/batch-writer.ts'
 import type { MappingOptions } from '../../model/map-spans.ts'
 import { retentionCutoffNs } from '../../model/retention.ts'
 import type { SpansChunk } from '../../store/spans-block.ts'
+import type { MetricPointsChunk } from '../../store/metric-points-block.ts'
 import { createDecodePool, type DecodePool } from './decode-pool.ts'
 import type { OtlpEncoding } from './encode-response.ts'
 
@@ -30,10 +31,21 @@ export interface OtlpIngest {
     encoding: OtlpEncoding,
     onDecoded?: () => void,
   ): Promise<ExportOutcome>
+  /**
+   * An ExportMetricsServiceRequest, already decompressed: its data points are decoded, mapped
+   * and written like spans; `rejected` counts refused data points.
+   */
+  exportMetrics(
+    body: Uint8Array,
+    encoding: OtlpEncoding,
+    onDecoded?: () => void,
+  ): Promise<ExportOutcome>
 }
 
 export interface OtlpIngestOptions {
   readonly writer: BatchWriter<SpansChunk>
+  /** Writes metric data points (`metric_points`); doors offer metrics only with one. */
+  readonly metricsWriter?: BatchWriter<MetricPointsChunk>
   readonly mapping: MappingOptions
   /** Spans older than this are rejected: the store would drop them (clickhouse.ttlDays). */
   readonly retentionDays: number
@@ -63,6 +75,25 @@ export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
       if (rejected > 0) {
         instruments.spansReceived(rejected, 'rejected')
         logger.warn({ accepted, rejected, reason: rejectionMessage }, 'otlp spans rejected')
+      }
+      return { accepted, rejected, rejectionMessage }
+    },
+
+    async exportMetrics(body, encoding, onDecoded) {
+      const writer = options.metricsWriter
+      if (writer === undefined) {
+        // A door offers metrics only when it was given a writer for them.
+        throw new Error('exportMetrics called on an ingest without a metrics writer')
+      }
+      const { chunk, result } = await pool.decodeMetrics(body, encoding, options.mapping, {
+        retentionCutoffNs: retentionCutoffNs({ nowMs: now(), ttlDays: options.retentionDays }),
+        retentionDays: options.retentionDays,
+      })
+      onDecoded?.()
+      const { accepted, rejected, rejectionMessage } = result
+      await writer.write(chunk)
+      if (rejected > 0) {
+        logger.warn({ accepted, rejected, reason: rejectionMessage }, 'otlp data points rejected')
       }
       return { accepted, rejected, rejectionMessage }
     },
