@@ -6,7 +6,7 @@ import { decide } from './decide.ts'
 import { judgeErrorRate } from './error-rate-metric.ts'
 import type { CohortSnapshot, JudgeInput, Verdict } from './judge-types.ts'
 import { judgeLatency } from './latency-metric.ts'
-import type { MetricContext, MetricEvaluation } from './metric-context.ts'
+import type { LatencyEdges, MetricContext, MetricEvaluation } from './metric-context.ts'
 import { toPairedBlocks } from './minute-blocks.ts'
 import { judgeNumeric } from './numeric-metric.ts'
 import { checkSampleRatio } from './sample-ratio-check.ts'
@@ -41,6 +41,7 @@ export function judge(input: JudgeInput): Verdict {
     baseline: lazySorted(baseline),
     canary: lazySorted(canary),
   }
+  const edges = { baseline: lazyEdges(baseline), canary: lazyEdges(canary) }
   const context: MetricContext = {
     baseline: baseline ?? EMPTY,
     canary: canary ?? EMPTY,
@@ -48,6 +49,7 @@ export function judge(input: JudgeInput): Verdict {
     alphaRollback,
     alphaPromote: policy.alpha,
     sortedLatency: (cohort) => sorted[cohort](),
+    latencyEdges: (cohort) => edges[cohort](),
   }
   const evaluations = policy.metrics.map((metric) => evaluateMetric(metric, context))
   const budget = assessBudget({
@@ -87,6 +89,17 @@ function evaluateMetric(metric: MetricPolicy, context: MetricContext): MetricEva
       return judgeLatency(metric, context)
     case 'numeric':
       return judgeNumeric(metric, context)
+  }
+}
+
+/** The cohort's latency bucket edges, each list sorted on first use; undefined without buckets. */
+function lazyEdges(snapshot: CohortSnapshot | null): () => LatencyEdges | undefined {
+  let sorted: LatencyEdges | undefined
+  return () => {
+    const buckets = snapshot?.latencyBucketsMs
+    if (buckets === undefined) return undefined
+    sorted ??= { lower: toAscending(buckets.lower), upper: toAscending(buckets.upper) }
+    return sorted
   }
 }
 

@@ -54,6 +54,7 @@ export const DEFAULT_POLICY: Policy = deepFreeze({
     ],
   },
   expectedCanaryShare: null,
+  source: { kind: 'spans' },
 })
 
 function deepFreeze<T>(value: T): T {

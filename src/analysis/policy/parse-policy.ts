@@ -1,5 +1,6 @@
 import { DEFAULT_POLICY } from './default-policy.ts'
 import { parseMetric } from './parse-metric.ts'
+import { parseSource } from './parse-source.ts'
 import type { BurnWindow, LatencySlo, MetricPolicy, Policy } from './policy-types.ts'
 import {
   asDuration,
@@ -20,6 +21,7 @@ const POLICY_KEYS = [
   'budget',
   'expectedSplit',
   'expectedCanaryShare',
+  'source',
 ]
 
 /**
@@ -39,8 +41,26 @@ export function parsePolicy(raw: unknown): Policy {
     slo: parseSlo(fields.slo),
     budget: parseBudget(fields.budget),
     expectedCanaryShare: parseSplit(fields),
+    source: parseSource(fields.source),
   }
+  assertLatencySource(policy)
   return freeze(policy)
+}
+
+/** A metric source without a latency histogram cannot feed latency metrics or a latency SLO. */
+function assertLatencySource(policy: Policy): void {
+  if (policy.source.kind !== 'metrics' || policy.source.latency !== null) return
+  const index = policy.metrics.findIndex((metric) => metric.kind === 'latency')
+  if (index >= 0) {
+    fail(
+      `metrics[${index}]`,
+      'no latency metric when source.latency is null (name a histogram in source.latency, or list metrics without latency ones)',
+      policy.metrics[index]?.name,
+    )
+  }
+  if (policy.slo.latency !== null) {
+    fail('slo.latency', 'left out when source.latency is null', policy.slo.latency)
+  }
 }
 
 function parseAnalysis(raw: unknown): Policy['analysis'] {

@@ -1,3 +1,5 @@
+import type { DataSource } from './data-source.ts'
+
 /** What a metric measures, and so which sequential rule judges it. */
 export type MetricKind = 'error-rate' | 'latency' | 'numeric'
 
@@ -77,4 +79,6 @@ export interface Policy {
   }
   /** The canary's expected share of the two cohorts' requests; null skips the sample-ratio check. */
   readonly expectedCanaryShare: number | null
+  /** Where requests, errors and latency are read: entry spans, or an OTLP metric. */
+  readonly source: DataSource
 }
