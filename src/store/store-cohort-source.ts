@@ -3,16 +3,26 @@ import type { Logger } from '../logger.ts'
 import type { CohortSource } from '../verdicts/cohort-source.ts'
 import { queryLatencySample, queryMinuteCounts } from './cohort-queries.ts'
 import { queryEventValues } from './event-cohort-queries.ts'
+import { fetchMetricCohort } from './metric-cohort-queries.ts'
 import type { Store } from './store-client.ts'
 
 /**
- * Cohort data from the raw spans table (per-minute counts and a bounded latency sample) and,
- * for numeric metrics, from the release events (`queryEventValues`).
+ * Cohort data from the raw spans table (per-minute counts and a bounded latency sample) or,
+ * when the policy's source is a metric, from metric points (`fetchMetricCohort`); for numeric
+ * metrics, from the release events (`queryEventValues`).
  */
 export function createStoreCohortSource(store: Store, logger: Logger): CohortSource {
   return {
     async fetchCohort(query) {
       try {
+        if (query.source?.kind === 'metrics') {
+          const sources = query.valueSources ?? []
+          const [snapshot, values] = await Promise.all([
+            fetchMetricCohort(store, query, query.source),
+            sources.length === 0 ? {} : queryEventValues(store, query, sources),
+          ])
+          return { ok: true, data: { ...snapshot, values } }
+        }
         const minutes = await queryMinuteCounts(store, query)
         let requests = 0
         let errors = 0

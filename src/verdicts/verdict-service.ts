@@ -6,6 +6,7 @@ import type { AnalysesRepository, VerdictRecord } from '../store/analyses-reposi
 import type { AnalysisDefinition, CohortSelector } from './analysis-definition.ts'
 import type { CohortSource } from './cohort-source.ts'
 import { createVerdictCache } from './verdict-cache.ts'
+import { withSourceReason } from './source-reason.ts'
 import { assertTimeInRange, parseRequestTime } from './time-range.ts'
 import { NO_TEMPLATES, type PolicyTemplates } from './policy-templates.ts'
 import { noopInstruments, type Instruments } from '../telemetry/instruments.ts'
@@ -195,12 +196,16 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
       valueSources: policy.metrics.flatMap((metric) =>
         metric.kind === 'numeric' ? [metric.source] : [],
       ),
+      source: policy.source,
     }
     const [baseline, canary] = await Promise.all([
       options.cohorts.fetchCohort({ ...query, selector: analysis.baseline }),
       options.cohorts.fetchCohort({ ...query, selector: analysis.canary }),
     ])
-    const verdict = judge({ policy, baseline, canary, startMs: analysis.startMs, evaluatedAtMs })
+    const verdict = withSourceReason(
+      judge({ policy, baseline, canary, startMs: analysis.startMs, evaluatedAtMs }),
+      policy.source,
+    )
     instruments.verdictEvaluated(verdict.decision, performance.now() - startedMs)
     logger.info(
       {
