@@ -1,106 +1,146 @@
 /**
- * Monte-Carlo simulation of the canary judge under continuous polling (issue 3).
+ * Monte-Carlo simulation of the canary judge under continuous polling (issues 3 and 12).
  *
  * Each simulated canary runs for two hours of traffic and is judged every minute, 30 s into
- * the minute (120 looks, the last one past maxDuration), exactly as a rollout controller
- * polls the API: the judge sees cumulative data, including a half-filled current minute.
- * Next to it, a naive fixed-horizon rule with the same hypotheses, tolerances and α split is
- * evaluated at the same looks, to show what continuous monitoring does to a test that ignores it.
+ * the minute (120 looks, the last one past maxDuration), exactly as a rollout controller polls
+ * the API: the judge sees cumulative data, including a half-filled current minute. Real
+ * traffic is not independent trials, so the scenarios add noise that hits one cohort only
+ * (issue 12): the error rate times Gamma noise of a given CV per cohort and half-minute, and
+ * latencies times exp(sd·Z) per cohort and half-minute (a GC pause, a noisy neighbour, a cold
+ * cache on the canary's pod and not on the baseline's).
  *
- *   node benchmarks/judge-simulation.ts [--canaries 1000] [--workers 2] [--seed 20261122]
+ *   node benchmarks/judge-simulation.ts [--canaries 1000] [--workers 2] [--seed 20261122] [--only id,id]
  *
- * Prints a Markdown report (the `## Canary judge (issue 3)` section of RESULTS.md is made from
- * it). Randomness is a seeded xoshiro128** generator per canary, so results do not depend on
- * the number of workers.
+ * Prints a Markdown report (the judge section of RESULTS.md is made from it) with 95% Wilson
+ * intervals, the wall time and the process CPU time (all threads, from process.cpuUsage).
+ * Randomness is a seeded xoshiro128** generator per canary, so results do not depend on the
+ * number of workers.
  */
-import { availableParallelism } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { judge, parsePolicy, type Decision, type Policy } from '../src/analysis/index.ts'
-import { mannWhitneyUSorted } from '../src/analysis/fixed-horizon/mann-whitney-u.ts'
-import { normalSf } from '../src/analysis/math/normal.ts'
 
-/** Traffic of one simulated service: a 20% canary at 5,000 requests per minute in total. */
-const TRAFFIC = {
-  baselinePerMinute: 4000,
-  canaryPerMinute: 1000,
-  /**
-   * Latencies the store keeps per cohort and minute (a fixed-fraction sample that grows with
-   * the data: 25% of the canary's requests, 6.25% of the baseline's).
-   */
-  latencySamplesPerMinute: 250,
-  baseErrorRate: 0.01,
-  medianLatencyMs: 100,
-  /** Lognormal shape: p95 ≈ 2.7× and p99 ≈ 4× the median. */
-  latencySigma: 0.6,
-  looks: 120,
-}
+const LOOKS = 120
+const LATENCY_SAMPLES_PER_MINUTE = 250
+const MEDIAN_LATENCY_MS = 100
+/** Lognormal shape: p95 ≈ 2.7× and p99 ≈ 4× the median. */
+const LATENCY_SIGMA = 0.6
 
-/** The SLO is set so that a 1% error rate burns the budget at 1× (the guard stays quiet). */
-const BASE_POLICY = { slo: { availability: 0.99 } }
-const ZERO_TOLERANCE_POLICY = {
-  ...BASE_POLICY,
+/**
+ * The simulation's policy: the default policy's critical metrics (error rate, latency p95) and
+ * budget guard, α = 1% split over the three rollback rules as in the default policy. The
+ * non-critical p50/p99 rules never roll back, so they are left out to halve the run time. The
+ * SLO is 99%, so a 1% error rate burns the budget at 1× and the guard stays quiet.
+ */
+const DEFAULT_TOLERANCES = {
+  slo: { availability: 0.99 },
   metrics: [
-    { name: 'error-rate', kind: 'error-rate', tolerance: { relative: 0 } },
-    {
-      name: 'latency-p50',
-      kind: 'latency',
-      quantile: 0.5,
-      tolerance: { relative: 0 },
-      critical: false,
-    },
+    { name: 'error-rate', kind: 'error-rate' },
+    { name: 'latency-p95', kind: 'latency', quantile: 0.95, tolerance: { relative: 0.1 } },
+  ],
+}
+/** Every rule at its null boundary: no tolerance, no floor. */
+const ZERO_TOLERANCE = {
+  slo: { availability: 0.99 },
+  metrics: [
+    { name: 'error-rate', kind: 'error-rate', tolerance: { relative: 0, absolute: 0 } },
     { name: 'latency-p95', kind: 'latency', quantile: 0.95, tolerance: { relative: 0 } },
-    {
-      name: 'latency-p99',
-      kind: 'latency',
-      quantile: 0.99,
-      tolerance: { relative: 0 },
-      critical: false,
-    },
   ],
 }
 
 interface Scenario {
   readonly id: string
   readonly label: string
+  readonly policy: unknown
+  /** Requests per minute of both cohorts together. */
+  readonly perMinute: number
+  /** The canary's share of requests: fixed, or ramping linearly from the first to the second. */
+  readonly canaryShare: number | readonly [number, number]
+  /** The base error rate: fixed, or drifting linearly (the same for both cohorts). */
+  readonly baseErrorRate: number | readonly [number, number]
   readonly errorFactor: number
   readonly latencyFactor: number
-  readonly policy: unknown
-  /** Keep polling after the first terminal decision (to measure any rollback at any look). */
-  readonly pollAllLooks: boolean
+  /** CV of the Gamma noise on each cohort's error rate per half-minute (0: none). */
+  readonly errorNoiseCv: number
+  /** sd of the log-normal shock on each cohort's latencies per half-minute (0: none). */
+  readonly latencyShockSd: number
+  /** A/A: poll every look and count rollbacks at any of them. A/B: stop at the first decision. */
+  readonly aa: boolean
 }
 
+const AA = { policy: ZERO_TOLERANCE, errorFactor: 1, latencyFactor: 1, aa: true } as const
+const TRAFFIC = { perMinute: 5000, canaryShare: 0.2, baseErrorRate: 0.01 } as const
+const QUIET = { errorNoiseCv: 0, latencyShockSd: 0 } as const
+
 const SCENARIOS: readonly Scenario[] = [
+  { id: 'aa', label: 'independent requests', ...AA, ...TRAFFIC, ...QUIET },
+  { id: 'aa-cv0.3', label: 'error noise CV 0.3', ...AA, ...TRAFFIC, ...QUIET, errorNoiseCv: 0.3 },
+  { id: 'aa-cv1', label: 'error noise CV 1.0', ...AA, ...TRAFFIC, ...QUIET, errorNoiseCv: 1 },
   {
-    id: 'aa',
-    label: 'A/A, default policy',
-    errorFactor: 1,
-    latencyFactor: 1,
-    policy: BASE_POLICY,
-    pollAllLooks: true,
+    id: 'aa-shock0.2',
+    label: 'latency shocks log-sd 0.2',
+    ...AA,
+    ...TRAFFIC,
+    ...QUIET,
+    latencyShockSd: 0.2,
   },
   {
-    id: 'aa-zero',
-    label: 'A/A, zero tolerance (every rule at its null boundary)',
-    errorFactor: 1,
-    latencyFactor: 1,
-    policy: ZERO_TOLERANCE_POLICY,
-    pollAllLooks: true,
+    id: 'aa-shock0.5',
+    label: 'latency shocks log-sd 0.5',
+    ...AA,
+    ...TRAFFIC,
+    ...QUIET,
+    latencyShockSd: 0.5,
+  },
+  { id: 'aa-5pct', label: '5% canary', ...AA, ...TRAFFIC, ...QUIET, canaryShare: 0.05 },
+  {
+    id: 'aa-ramp',
+    label: 'ramping split 5% → 50%, base errors 0.5% → 2%',
+    ...AA,
+    ...TRAFFIC,
+    ...QUIET,
+    canaryShare: [0.05, 0.5],
+    baseErrorRate: [0.005, 0.02],
+  },
+  { id: 'aa-0.1pct', label: '0.1% base errors', ...AA, ...TRAFFIC, ...QUIET, baseErrorRate: 0.001 },
+  {
+    id: 'aa-default',
+    label: 'A/A, default tolerances (promotion)',
+    ...AA,
+    policy: DEFAULT_TOLERANCES,
+    ...TRAFFIC,
+    ...QUIET,
   },
   {
     id: 'errors-2x',
-    label: 'A/B, error rate 2x (1% to 2%)',
+    label: 'error rate 2× (1% → 2%), independent requests',
+    policy: DEFAULT_TOLERANCES,
+    ...TRAFFIC,
+    ...QUIET,
     errorFactor: 2,
     latencyFactor: 1,
-    policy: BASE_POLICY,
-    pollAllLooks: false,
+    aa: false,
   },
   {
-    id: 'latency-1.2',
-    label: 'A/B, latency +20% (p95 +20%)',
+    id: 'errors-2x-cv0.3',
+    label: 'error rate 2×, error noise CV 0.3',
+    policy: DEFAULT_TOLERANCES,
+    ...TRAFFIC,
+    ...QUIET,
+    errorNoiseCv: 0.3,
+    errorFactor: 2,
+    latencyFactor: 1,
+    aa: false,
+  },
+  {
+    id: 'latency-1.3',
+    label: 'latency ×1.3 (p95 +30%), independent samples',
+    policy: DEFAULT_TOLERANCES,
+    ...TRAFFIC,
+    ...QUIET,
     errorFactor: 1,
-    latencyFactor: 1.2,
-    policy: BASE_POLICY,
-    pollAllLooks: false,
+    latencyFactor: 1.3,
+    aa: false,
   },
 ]
 
@@ -108,11 +148,11 @@ interface Outcome {
   /** The first decision other than `continue` (or `continue` if none by the last look). */
   readonly first: Decision
   readonly firstLook: number
-  readonly canaryRequests: number
-  readonly canaryLatencySamples: number
   readonly everRollback: boolean
-  readonly naiveEverRollback: boolean
-  readonly kayentaEverRollback: boolean
+  /** The rule that rolled back first (metric name and rule), if any. */
+  readonly rollbackBy: string | null
+  /** Verdicts computed for this canary (for the CPU time per verdict). */
+  readonly verdicts: number
 }
 
 // ---------------------------------------------------------------- random numbers
@@ -167,194 +207,190 @@ function standardNormal(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
 }
 
+/** Gamma(shape, 1/shape): mean 1, CV 1/√shape (Marsaglia & Tsang 2000; boosted below shape 1). */
+function gammaNoise(random: () => number, cv: number): number {
+  if (cv === 0) return 1
+  const shape = 1 / (cv * cv)
+  return gammaUnitScale(random, shape) / shape
+}
+
+function gammaUnitScale(random: () => number, shape: number): number {
+  if (shape < 1) return gammaUnitScale(random, shape + 1) * random() ** (1 / shape)
+  const d = shape - 1 / 3
+  const c = 1 / Math.sqrt(9 * d)
+  for (;;) {
+    const x = standardNormal(random)
+    const v = (1 + c * x) ** 3
+    if (v <= 0) continue
+    const u = random()
+    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v
+  }
+}
+
 // ---------------------------------------------------------------- one cohort's growing data
+
+interface Minute {
+  startMs: number
+  requests: number
+  errors: number
+  latencyMs: Float64Array
+}
 
 class CohortStream {
   requests = 0
   errors = 0
-  private readonly minutes: { startMs: number; requests: number; errors: number }[] = []
-  private partial: { startMs: number; requests: number; errors: number } | null = null
-  private latency: Float64Array
-  private latencyCount = 0
-  private pending: number[] = []
+  private readonly minutes: Minute[] = []
+  private partial: Minute | null = null
   private readonly random: () => number
-  private readonly perHalfMinute: number
-  private readonly errorRate: number
-  private readonly latencyFactor: number
+  /** Every latency so far, ascending: new minutes are merged in from the back, in place. */
+  private flat = new Float64Array(LATENCY_SAMPLES_PER_MINUTE * (LOOKS + 2))
+  private flatCount = 0
 
-  constructor(random: () => number, perMinute: number, errorRate: number, latencyFactor: number) {
+  constructor(random: () => number) {
     this.random = random
-    this.perHalfMinute = perMinute / 2
-    this.errorRate = errorRate
-    this.latencyFactor = latencyFactor
-    this.latency = new Float64Array(TRAFFIC.latencySamplesPerMinute * (TRAFFIC.looks + 2))
   }
 
-  /** Adds half a minute of traffic: the first half opens the minute, the second completes it. */
-  addHalfMinute(half: number): void {
+  /**
+   * Adds half a minute of traffic: the first half opens the minute, the second completes it.
+   * `shock` multiplies every latency of the half-minute, `noise` its error rate.
+   */
+  addHalfMinute(
+    half: number,
+    requests: number,
+    errorRate: number,
+    latency: { factor: number; shock: number; noise: number },
+  ): void {
     const minute = Math.floor(half / 2)
-    const errors = binomial(this.random, this.perHalfMinute, this.errorRate)
-    this.requests += this.perHalfMinute
+    const errors = binomial(this.random, requests, Math.min(1, errorRate * latency.noise))
+    this.requests += requests
     this.errors += errors
+    const samples = Math.min(requests, LATENCY_SAMPLES_PER_MINUTE / 2)
+    const mu = Math.log(MEDIAN_LATENCY_MS * latency.factor * latency.shock)
+    const latencyMs = new Float64Array(samples)
+    for (let i = 0; i < samples; i++)
+      latencyMs[i] = Math.exp(mu + LATENCY_SIGMA * standardNormal(this.random))
     if (half % 2 === 0) {
-      this.partial = { startMs: minute * 60_000, requests: this.perHalfMinute, errors }
+      this.partial = { startMs: minute * 60_000, requests, errors, latencyMs }
     } else if (this.partial !== null) {
+      const both = new Float64Array(this.partial.latencyMs.length + latencyMs.length)
+      both.set(this.partial.latencyMs)
+      both.set(latencyMs, this.partial.latencyMs.length)
       this.minutes.push({
-        ...this.partial,
-        requests: this.partial.requests + this.perHalfMinute,
+        startMs: this.partial.startMs,
+        requests: this.partial.requests + requests,
         errors: this.partial.errors + errors,
+        latencyMs: both.sort(),
       })
+      this.merge(both)
       this.partial = null
     }
-    const mu = Math.log(TRAFFIC.medianLatencyMs * this.latencyFactor)
-    for (let i = 0; i < TRAFFIC.latencySamplesPerMinute / 2; i++) {
-      this.pending.push(Math.exp(mu + TRAFFIC.latencySigma * standardNormal(this.random)))
-    }
   }
 
-  /** The sorted sample: new latencies are sorted and merged in from the back, in place. */
-  get sortedLatency(): Float64Array {
-    if (this.pending.length > 0) {
-      const batch = Float64Array.from(this.pending).sort()
-      this.pending = []
-      let i = this.latencyCount - 1
-      let j = batch.length - 1
-      for (let k = this.latencyCount + batch.length - 1; j >= 0; k--) {
-        if (i >= 0 && (this.latency[i] as number) > (batch[j] as number)) {
-          this.latency[k] = this.latency[i--] as number
-        } else {
-          this.latency[k] = batch[j--] as number
-        }
+  private merge(batch: Float64Array): void {
+    let i = this.flatCount - 1
+    let j = batch.length - 1
+    for (let k = this.flatCount + batch.length - 1; j >= 0; k--) {
+      if (i >= 0 && (this.flat[i] as number) > (batch[j] as number)) {
+        this.flat[k] = this.flat[i--] as number
+      } else {
+        this.flat[k] = batch[j--] as number
       }
-      this.latencyCount += batch.length
     }
-    return this.latency.subarray(0, this.latencyCount)
+    this.flatCount += batch.length
   }
 
+  /** Complete minutes carry their latency sample; the half-filled minute only counts. */
   snapshot() {
-    const minutes = this.partial === null ? this.minutes : [...this.minutes, this.partial]
-    return { requests: this.requests, errors: this.errors, latencyMs: this.sortedLatency, minutes }
-  }
-}
-
-// ---------------------------------------------------------------- the naive fixed-horizon rule
-
-/** z with P(Z > z) = α, by bisection on the normal tail. */
-function upperZ(alpha: number): number {
-  let low = 0
-  let high = 40
-  for (let step = 0; step < 200; step++) {
-    const middle = (low + high) / 2
-    if (normalSf(middle) > alpha) low = middle
-    else high = middle
-  }
-  return high
-}
-
-/**
- * The rollback rule a fixed-horizon analysis would use at each look, with the same hypotheses
- * and α split as the judge: a one-sided z-test of the log rate ratio against ln(1 + tolerance),
- * and binomial normal-approximation confidence bounds on each cohort's quantile.
- */
-function naiveRollback(policy: Policy, baseline: CohortStream, canary: CohortStream): boolean {
-  const rules =
-    policy.metrics.filter((metric) => metric.critical).length + (policy.budget.guard ? 1 : 0)
-  const alphaRollback = policy.alpha / rules
-  for (const metric of policy.metrics) {
-    if (!metric.critical || !('relative' in metric.tolerance)) continue
-    const tolerance = metric.tolerance.relative
-    if (metric.kind === 'error-rate') {
-      const c = canary.errors + 0.5
-      const b = baseline.errors + 0.5
-      const logRatio = Math.log(c / canary.requests) - Math.log(b / baseline.requests)
-      const z = (logRatio - Math.log1p(tolerance)) / Math.sqrt(1 / c + 1 / b)
-      if (normalSf(z) < alphaRollback) return true
-    } else if (metric.kind === 'latency') {
-      const z = upperZ(alphaRollback / 2)
-      const canaryLow = orderBound(canary.sortedLatency, metric.quantile, -z)
-      const baselineHigh = orderBound(baseline.sortedLatency, metric.quantile, z)
-      if (canaryLow !== null && baselineHigh !== null && canaryLow > (1 + tolerance) * baselineHigh)
-        return true
+    const minutes: {
+      startMs: number
+      requests: number
+      errors: number
+      latencyMs?: Float64Array
+    }[] = [...this.minutes]
+    if (this.partial !== null) {
+      minutes.push({
+        startMs: this.partial.startMs,
+        requests: this.partial.requests,
+        errors: this.partial.errors,
+      })
+    }
+    return {
+      requests: this.requests,
+      errors: this.errors,
+      latencyMs: this.flat.subarray(0, this.flatCount),
+      minutes,
     }
   }
-  return false
-}
-
-/**
- * A Kayenta-style rule at each look: "High" when the canary is significantly worse at 98%
- * two-sided confidence, with no tolerance and no correction for repeated looks: Mann-Whitney
- * on the latency samples, a two-proportion z-test on the error rates. (Kayenta runs
- * Mann-Whitney over ~50 time buckets of a metric; request-level samples only give it more power.)
- */
-function kayentaRollback(baseline: CohortStream, canary: CohortStream): boolean {
-  const latency = mannWhitneyUSorted(canary.sortedLatency, baseline.sortedLatency)
-  const latencyHigher =
-    latency.statistic > (canary.sortedLatency.length * baseline.sortedLatency.length) / 2
-  if (latencyHigher && latency.pValue < KAYENTA_ALPHA) return true
-  const pc = canary.errors / canary.requests
-  const pb = baseline.errors / baseline.requests
-  const pooled = (canary.errors + baseline.errors) / (canary.requests + baseline.requests)
-  const se = Math.sqrt(pooled * (1 - pooled) * (1 / canary.requests + 1 / baseline.requests))
-  return se > 0 && 2 * normalSf((pc - pb) / se) < KAYENTA_ALPHA
-}
-
-/** Kayenta's default: 98% confidence, two-sided. */
-const KAYENTA_ALPHA = 0.02
-
-function orderBound(sorted: Float64Array, p: number, z: number): number | null {
-  const n = sorted.length
-  const rank = Math.round(n * p + z * Math.sqrt(n * p * (1 - p)))
-  return rank >= 1 && rank <= n ? (sorted[rank - 1] as number) : null
 }
 
 // ---------------------------------------------------------------- one canary
 
+function at(value: number | readonly [number, number], minute: number): number {
+  if (typeof value === 'number') return value
+  return value[0] + ((value[1] - value[0]) * minute) / LOOKS
+}
+
 function simulateCanary(scenario: Scenario, policy: Policy, seed: number): Outcome {
   const random = createRandom(seed)
-  const baseline = new CohortStream(random, TRAFFIC.baselinePerMinute, TRAFFIC.baseErrorRate, 1)
-  const canary = new CohortStream(
-    random,
-    TRAFFIC.canaryPerMinute,
-    TRAFFIC.baseErrorRate * scenario.errorFactor,
-    scenario.latencyFactor,
-  )
+  const baseline = new CohortStream(random)
+  const canary = new CohortStream(random)
   let first: Outcome | null = null
   let everRollback = false
-  let naiveEverRollback = false
-  let kayentaEverRollback = false
-  for (let half = 0, look = 1; look <= TRAFFIC.looks; half++) {
-    baseline.addHalfMinute(half)
-    canary.addHalfMinute(half)
+  let rollbackBy: string | null = null
+  let verdicts = 0
+  for (let half = 0, look = 1; look <= LOOKS; half++) {
+    const minute = half / 2
+    const share = at(scenario.canaryShare, minute)
+    const rate = at(scenario.baseErrorRate, minute)
+    const perHalf = scenario.perMinute / 2
+    const canaryRequests = Math.round(perHalf * share)
+    const cohortNoise = (factor: number) => ({
+      factor,
+      shock:
+        scenario.latencyShockSd === 0
+          ? 1
+          : Math.exp(scenario.latencyShockSd * standardNormal(random)),
+      noise: gammaNoise(random, scenario.errorNoiseCv),
+    })
+    baseline.addHalfMinute(half, perHalf - canaryRequests, rate, cohortNoise(1))
+    canary.addHalfMinute(
+      half,
+      canaryRequests,
+      rate * scenario.errorFactor,
+      cohortNoise(scenario.latencyFactor),
+    )
     if (half !== 2 * look) continue
-    const evaluatedAtMs = look * 60_000 + 30_000
     const verdict = judge({
       policy,
       baseline: { ok: true, data: baseline.snapshot() },
       canary: { ok: true, data: canary.snapshot() },
       startMs: 0,
-      evaluatedAtMs,
+      evaluatedAtMs: look * 60_000 + 30_000,
+      ingestLagMs: 30_000,
     })
-    everRollback ||= verdict.decision === 'rollback'
-    if (scenario.pollAllLooks) {
-      naiveEverRollback ||= naiveRollback(policy, baseline, canary)
-      kayentaEverRollback ||= kayentaRollback(baseline, canary)
+    verdicts++
+    if (verdict.decision === 'rollback' && !everRollback) {
+      everRollback = true
+      const worse = verdict.metrics.find((metric) => metric.decision === 'worse' && metric.critical)
+      rollbackBy =
+        worse === undefined ? 'budget guard' : `${worse.name}: ${worse.decidedBy ?? worse.test}`
     }
-    if (first === null && (verdict.decision !== 'continue' || look === TRAFFIC.looks)) {
+    if (first === null && (verdict.decision !== 'continue' || look === LOOKS)) {
       first = {
         first: verdict.decision,
         firstLook: look,
-        canaryRequests: canary.requests,
-        canaryLatencySamples: canary.sortedLatency.length,
         everRollback: false,
-        naiveEverRollback: false,
-        kayentaEverRollback: false,
+        rollbackBy: null,
+        verdicts: 0,
       }
-      if (!scenario.pollAllLooks) break
+      if (!scenario.aa) break
     }
+    // A/A: a rollback at any look is what is counted; nothing after it changes that.
+    if (scenario.aa && everRollback && first !== null) break
     look++
   }
   if (first === null) throw new Error('unreachable: the last look always records an outcome')
-  return { ...first, everRollback, naiveEverRollback, kayentaEverRollback }
+  return { ...first, everRollback, rollbackBy, verdicts }
 }
 
 function runRange(scenarioId: string, from: number, to: number, seed: number): Outcome[] {
@@ -391,63 +427,30 @@ function rate(successes: number, n: number): string {
   return `${pct(successes / n)} (${successes}/${n}; 95% CI ${pct(low)}–${pct(high)})`
 }
 
-function quartiles(values: readonly number[]): string {
+/** Median with a 95% distribution-free interval (order statistics n/2 ± 0.98√n) and the IQR. */
+function median(values: readonly number[]): string {
   if (values.length === 0) return 'n/a'
   const sorted = [...values].sort((a, b) => a - b)
-  const at = (p: number): number =>
-    sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number
-  return `${at(0.5)} (IQR ${at(0.25)}–${at(0.75)})`
+  const n = sorted.length
+  const pick = (rank: number): number =>
+    sorted[Math.min(n - 1, Math.max(0, Math.round(rank)))] as number
+  const spread = 0.98 * Math.sqrt(n)
+  return `${pick(n / 2)} (95% CI ${pick(n / 2 - spread)}–${pick(n / 2 + spread)}; IQR ${pick(n / 4)}–${pick((3 * n) / 4)})`
 }
 
-function report(scenario: Scenario, outcomes: readonly Outcome[], seconds: number): string {
+function report(scenario: Scenario, outcomes: readonly Outcome[]): string {
   const n = outcomes.length
-  const count = (predicate: (outcome: Outcome) => boolean): number =>
-    outcomes.filter(predicate).length
   const firstIs = (decision: Decision) => outcomes.filter((outcome) => outcome.first === decision)
-  const lines = [
-    `### ${scenario.label}`,
-    '',
-    `${n} canaries, ${seconds.toFixed(0)} s of simulation.`,
-    '',
-  ]
-  lines.push('| measure | value |', '|---|---|')
-  if (scenario.pollAllLooks) {
-    const anyLook = (label: string, flag: (o: Outcome) => boolean): string =>
-      `| ${label} | ${rate(count(flag), n)} |`
-    lines.push(
-      anyLook(`rollback at any of the ${TRAFFIC.looks} looks (judge)`, (o) => o.everRollback),
-      anyLook(
-        'same, naive fixed-horizon rule with the same hypotheses',
-        (o) => o.naiveEverRollback,
-      ),
-      anyLook('same, Kayenta-style rule (98%, no tolerance)', (o) => o.kayentaEverRollback),
-    )
+  const minutes = (list: readonly Outcome[]) => list.map((o) => o.firstLook + 0.5)
+  if (scenario.aa) {
+    const rolled = outcomes.filter((o) => o.everRollback)
+    const by = new Map<string, number>()
+    for (const o of rolled) by.set(o.rollbackBy ?? '?', (by.get(o.rollbackBy ?? '?') ?? 0) + 1)
+    const promoted = firstIs('promote')
+    return `| ${scenario.label} | ${rate(rolled.length, n)} | ${rate(promoted.length, n)} | ${promoted.length > 0 ? median(minutes(promoted)) : '–'} | ${[...by].map(([rule, count]) => `${count}× ${rule}`).join('; ') || '–'} |`
   }
-  const promoted = firstIs('promote')
   const rolledBack = firstIs('rollback')
-  lines.push(`| first decision rollback | ${rate(rolledBack.length, n)} |`)
-  lines.push(`| first decision promote | ${rate(promoted.length, n)} |`)
-  lines.push(`| inconclusive at maxDuration | ${rate(firstIs('inconclusive').length, n)} |`)
-  if (promoted.length > 0) {
-    lines.push(
-      `| minutes to promote, median | ${quartiles(promoted.map((o) => o.firstLook + 0.5))} |`,
-    )
-    lines.push(
-      `| canary requests at promote, median | ${quartiles(promoted.map((o) => o.canaryRequests))} |`,
-    )
-  }
-  if (rolledBack.length > 0) {
-    lines.push(
-      `| minutes to rollback, median | ${quartiles(rolledBack.map((o) => o.firstLook + 0.5))} |`,
-    )
-    lines.push(
-      `| canary requests at rollback, median | ${quartiles(rolledBack.map((o) => o.canaryRequests))} |`,
-    )
-    lines.push(
-      `| canary latency samples at rollback, median | ${quartiles(rolledBack.map((o) => o.canaryLatencySamples))} |`,
-    )
-  }
-  return lines.join('\n')
+  return `| ${scenario.label} | ${rate(rolledBack.length, n)} | ${firstIs('promote').length} | ${median(minutes(rolledBack))} |`
 }
 
 // ---------------------------------------------------------------- main and workers
@@ -467,18 +470,24 @@ function runInWorker(
   })
 }
 
-function option(name: string, fallback: number): number {
+function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`)
-  return index === -1 ? fallback : Number(process.argv[index + 1])
+  return index === -1 ? fallback : (process.argv[index + 1] ?? fallback)
 }
 
 async function main(): Promise<void> {
-  const canaries = option('canaries', 1000)
-  const workers = option('workers', Math.min(2, availableParallelism()))
-  const seed = option('seed', 20261122)
-  const sections: string[] = []
-  for (const scenario of SCENARIOS) {
-    const started = performance.now()
+  const canaries = Number(option('canaries', '1000'))
+  const workers = Number(option('workers', String(Math.min(2, availableParallelism()))))
+  const seed = Number(option('seed', '20261122'))
+  const only = option('only', '')
+  const chosen = SCENARIOS.filter((s) => only === '' || only.split(',').includes(s.id))
+  const aaRows: string[] = []
+  const abRows: string[] = []
+  const timings: string[] = []
+  for (const scenario of chosen) {
+    const wallStart = performance.now()
+    const cpuStart = process.cpuUsage()
+    const loadStart = loadavg()[0] ?? 0
     const chunk = Math.ceil(canaries / Math.max(1, workers))
     // --workers 0 runs in this thread (for profiling).
     const parts =
@@ -489,18 +498,31 @@ async function main(): Promise<void> {
               runInWorker(scenario.id, w * chunk, Math.min(canaries, (w + 1) * chunk), seed),
             ),
           )
-    const section = report(scenario, parts.flat(), (performance.now() - started) / 1000)
-    console.error(section, '\n')
-    sections.push(section)
+    const cpu = process.cpuUsage(cpuStart)
+    const outcomes = parts.flat()
+    const row = report(scenario, outcomes)
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6
+    const verdicts = outcomes.reduce((total, outcome) => total + outcome.verdicts, 0)
+    const timing = `| ${scenario.id} | ${verdicts} | ${((performance.now() - wallStart) / 1000).toFixed(0)} s | ${cpuSeconds.toFixed(0)} s | ${((cpuSeconds / verdicts) * 1000).toFixed(2)} ms | ${loadStart.toFixed(1)}–${(loadavg()[0] ?? 0).toFixed(1)} |`
+    console.error(row, '\n', timing)
+    ;(scenario.aa ? aaRows : abRows).push(row)
+    timings.push(timing)
   }
   console.log(
     [
-      `Traffic: baseline ${TRAFFIC.baselinePerMinute} and canary ${TRAFFIC.canaryPerMinute} requests/minute, ` +
-        `base error rate ${TRAFFIC.baseErrorRate * 100}%, lognormal latency (median ${TRAFFIC.medianLatencyMs} ms, ` +
-        `sigma ${TRAFFIC.latencySigma}), ${TRAFFIC.latencySamplesPerMinute} latencies sampled per cohort and minute; ` +
-        `looks every minute at :30 for ${TRAFFIC.looks} minutes; seed ${seed}.`,
+      `Seed ${seed}, ${canaries} canaries per row, ${LOOKS} looks, ${workers} worker threads.`,
       '',
-      ...sections.flatMap((section) => [section, '']),
+      '| A/A scenario | rollback at any look | promoted | minutes to promote, median | rolled back by |',
+      '|---|---|---|---|---|',
+      ...aaRows,
+      '',
+      '| A/B scenario | detected (first decision rollback) | promoted | minutes to rollback, median |',
+      '|---|---|---|---|',
+      ...abRows,
+      '',
+      '| row | verdicts | wall | CPU (all threads) | CPU per verdict | load average (1 min, start–end) |',
+      '|---|---|---|---|---|---|',
+      ...timings,
     ].join('\n'),
   )
 }

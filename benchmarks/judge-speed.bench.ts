@@ -1,10 +1,13 @@
 /**
- * Canary judge speed: a full verdict on two cohorts of 100,000 latency samples each, the
- * sequential error-rate rule on its own, and the fixed-horizon building blocks.
+ * Canary judge speed: a full verdict on cohorts with per-minute latency samples (what the
+ * store hands the judge) and on two flat samples of 100,000 latencies each (the pooled
+ * fallback), the error-rate rules on their own, one sequential t e-value, and the
+ * fixed-horizon building blocks. Beside tinybench's wall times it reports the process CPU time
+ * per verdict (all threads, process.cpuUsage), which moves far less with the neighbours' load.
  *
  *   cd /work/main && export PATH=$PWD/node_modules/.bin:$PATH && node benchmarks/judge-speed.bench.ts
  *
- * Results are recorded in benchmarks/RESULTS.md under "Canary judge (issue 3)".
+ * Results are recorded in benchmarks/RESULTS.md under "Canary judge (issues 3 and 12)".
  */
 import os from 'node:os'
 import { Bench } from 'tinybench'
@@ -17,10 +20,13 @@ import {
   type JudgeInput,
 } from '../src/analysis/index.ts'
 import { logRateRatioEValue, toRateRatioData } from '../src/analysis/sequential/rate-ratio.ts'
+import { logSequentialTEValue } from '../src/analysis/sequential/sequential-t.ts'
 import { createRandom } from '../src/simulate/seeded-random.ts'
 
 const SAMPLES = 100_000
 const MINUTES = 120
+/** What the verdict service asks the store for: 30,000 latencies over a 2 h analysis. */
+const SAMPLES_PER_MINUTE = 250
 
 /**
  * A cohort as the store returns it: latencies in hash order (unsorted), per-minute counts whose
@@ -102,8 +108,41 @@ function early(judged: JudgeInput): JudgeInput {
   }
 }
 
+/** The cohort with a latency sample per minute instead of one flat sample. */
+function perMinute(result: JudgeInput['baseline'], random: () => number): JudgeInput['baseline'] {
+  if (!result.ok) return result
+  const normal = (): number =>
+    Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
+  const minutes = result.data.minutes.map((minute) => ({
+    ...minute,
+    latencyMs: Array.from(
+      { length: SAMPLES_PER_MINUTE },
+      () => Math.round(100 * Math.exp(0.6 * normal()) * 10) / 10,
+    ),
+  }))
+  return { ok: true, data: { ...result.data, latencyMs: [], minutes } }
+}
+const minuteRandom = createRandom(4)
+const perMinuteInput: JudgeInput = {
+  ...input,
+  baseline: perMinute(input.baseline, minuteRandom),
+  canary: perMinute(input.canary, minuteRandom),
+}
+const units = blocks.map(
+  (block) =>
+    block.canaryErrors / block.canaryRequests - block.baselineErrors / block.baselineRequests,
+)
+
 const EARLY_MINUTES = 20
 const cases: readonly (readonly [string, JudgeInput])[] = [
+  [
+    `judge: default policy, ${SAMPLES_PER_MINUTE} latencies per minute and cohort, ${MINUTES} minutes, promote`,
+    perMinuteInput,
+  ],
+  [
+    `judge: default policy, ${SAMPLES_PER_MINUTE} latencies per minute and cohort, continue at 20 min`,
+    early(perMinuteInput),
+  ],
   ['judge: default policy, 2 x 100k latency samples (unsorted), promote at 2 h', input],
   ['judge: default policy, 2 x 100k latency samples (sorted), promote at 2 h', presorted],
   ['judge: default policy, 2 x 100k latency samples (unsorted), continue at 20 min', early(input)],
@@ -125,6 +164,9 @@ for (const [name, judged] of cases) {
   })
 }
 bench
+  .add(`sequential t e-value, ${MINUTES} units (one evaluation)`, () => {
+    logSequentialTEValue(units, 'upper')
+  })
   .add(`rate-ratio e-value, ${MINUTES} minutes (one evaluation)`, () => {
     logRateRatioEValue(toRateRatioData(blocks), 1.25, 'upper')
   })
@@ -137,6 +179,20 @@ bench
 
 await bench.run()
 
+/** Process CPU time (all threads) per verdict over at least a second of repeated verdicts. */
+function cpuMsPerVerdict(judged: JudgeInput): number {
+  const start = process.cpuUsage()
+  const wallStart = performance.now()
+  let count = 0
+  while (performance.now() - wallStart < 1_000 || count < 5) {
+    judge(judged)
+    count++
+  }
+  const used = process.cpuUsage(start)
+  return (used.user + used.system) / 1000 / count
+}
+
+const cpu = new Map(cases.map(([name, judged]) => [name, cpuMsPerVerdict(judged)]))
 for (const [name, judged] of cases) console.log(`${name}: ${judge(judged).decision}`)
 
 console.log(
@@ -152,6 +208,7 @@ console.table(
       'ms (median)': p50.toFixed(3),
       'ms (mean)': mean.toFixed(3),
       'ms (p99)': p99.toFixed(3),
+      'CPU ms per verdict': cpu.get(task.name)?.toFixed(3) ?? '',
       samples: samplesCount,
     }
   }),

@@ -27,6 +27,7 @@ import { createStoreCohortSource } from './store/store-cohort-source.ts'
 import { createStoreSeriesSource } from './store/series-queries.ts'
 import { createVerdictService } from './verdicts/verdict-service.ts'
 import { createSqlConsole } from './store/read-only-sql.ts'
+import { createStoreFrozenMinutes } from './store/frozen-minutes-repository.ts'
 import { createPolicyTemplates, NO_TEMPLATES } from './verdicts/policy-templates.ts'
 
 export interface StartAppOptions {
@@ -171,6 +172,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       now,
       logger,
       cacheMs: config.api.verdictCacheMs,
+      ingestLagMs: config.api.ingestLagMs,
+      frozenMinutes: createStoreFrozenMinutes(store),
       templates,
       instruments,
     })

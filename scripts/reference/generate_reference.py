@@ -18,7 +18,7 @@ import pathlib
 
 import numpy as np
 import scipy
-from scipy import special, stats
+from scipy import integrate, optimize, special, stats
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "test" / "fixtures" / "reference"
 ALTERNATIVES = ("two-sided", "less", "greater")
@@ -141,6 +141,138 @@ def distribution_vectors():
     }
 
 
+# The sequential t e-value mixes the scale-invariant Bayes factor uniformly over the
+# standardized effects 0.05 * 1.5**k, k = 0..10 (src/analysis/sequential/sequential-t.ts).
+T_EFFECT_GRID = [0.05 * 1.5**k for k in range(11)]
+
+
+def log_marginal(units, delta):
+    """ln of the integral over ln(sigma) of prod N(x_i; delta*sigma, sigma^2), up to the
+    constant -n/2 ln(2 pi) that cancels in the Bayes factor. The prior dsigma/sigma is flat
+    in ln(sigma), so this is the definition of the Bayes factor's numerator (delta > 0) or
+    denominator (delta = 0), integrated numerically by scipy's QUADPACK around its peak."""
+    x = np.asarray(units, dtype=float)
+    n = x.size
+
+    def log_likelihood(s):
+        sigma = np.exp(s)
+        return -n * s - float(np.sum((x - delta * sigma) ** 2)) / (2.0 * sigma * sigma)
+
+    centre = 0.5 * np.log(float(np.mean(x * x)))
+    peak = optimize.minimize_scalar(
+        lambda s: -log_likelihood(s), bracket=(centre - 1.0, centre + 1.0), tol=1e-12
+    ).x
+    top = log_likelihood(peak)
+    width = 1.0 / np.sqrt(2.0 * n)
+    half = 40.0 * width + 2.0
+    value, _ = integrate.quad(
+        lambda s: np.exp(log_likelihood(s) - top),
+        peak - half,
+        peak + half,
+        points=[peak],
+        epsabs=0.0,
+        epsrel=1e-13,
+        limit=400,
+    )
+    return top + np.log(value)
+
+
+def log_sequential_t(units, side):
+    """ln of the grid mixture of Bayes factors for H0: mean <= 0 ('upper') or >= 0 ('lower')."""
+    x = np.asarray(units, dtype=float) * (1.0 if side == "upper" else -1.0)
+    null = log_marginal(x, 0.0)
+    logs = [log_marginal(x, delta) - null for delta in T_EFFECT_GRID]
+    return float(special.logsumexp(logs) - np.log(len(T_EFFECT_GRID)))
+
+
+def log_integral(n, a):
+    """ln of I_n(a) = integral_0^inf u^(n-1) exp(-u^2/2 + a u) du, by QUADPACK around its peak,
+    checked against the closed form Gamma(n) e^(a^2/4) D_(-n)(-a) (parabolic cylinder function;
+    DLMF 12.5.1) where that does not overflow."""
+    peak = max(0.0, (a + np.sqrt(a * a + 4.0 * (n - 1.0))) / 2.0)
+
+    def log_integrand(u):
+        if u <= 0:
+            return 0.0 if n == 1 else -np.inf
+        return (n - 1.0) * np.log(u) - u * u / 2.0 + a * u
+
+    top = log_integrand(peak)
+    value, _ = integrate.quad(
+        lambda u: np.exp(log_integrand(u) - top),
+        0.0,
+        peak + 60.0,
+        points=[peak] if peak > 0 else None,
+        epsabs=0.0,
+        epsrel=1e-13,
+        limit=400,
+    )
+    result = float(top + np.log(value))
+    if n <= 60:
+        closed = special.gammaln(n) + a * a / 4.0 + np.log(special.pbdv(-n, -a)[0])
+        assert abs(closed - result) < 1e-9 * max(1.0, abs(result)), (n, a, closed, result)
+    return result
+
+
+# (name, units, mean of a unit in standard deviations, sd)
+SEQUENTIAL_T_CASES = [
+    ("one unit", 1, 0.8, 1.0),
+    ("two units", 2, 0.5, 3.0),
+    ("three units, no effect", 3, 0.0, 0.01),
+    ("five units, strong effect", 5, 1.5, 2.0),
+    ("ten units, negative mean", 10, -0.6, 1.0),
+    ("24 units", 24, 0.4, 1.0),
+    ("40 units, no effect", 40, 0.0, 5.0),
+    ("60 units, small effect", 60, 0.25, 1.0),
+    ("120 units, tiny per-minute rates", 120, 0.15, 0.002),
+    ("120 units, strong effect", 120, 0.8, 1.0),
+    ("39 units, the quadrature's last", 39, 0.3, 1.0),
+    ("40 units, the Laplace expansion's first", 40, 0.3, 1.0),
+    ("500 units, small effect", 500, 0.12, 1.0),
+]
+
+
+def sequential_t_vectors(rng):
+    cases = []
+    for name, n, effect, sd in SEQUENTIAL_T_CASES:
+        units = [float(v) for v in np.round(rng.normal(effect * sd, sd, n), 6)]
+        x = np.asarray(units)
+        t = float(np.mean(x) / (np.std(x, ddof=1) / np.sqrt(n))) if n > 1 else None
+        cases.append(
+            {
+                "name": name,
+                "units": units,
+                "t": t,
+                "expected": {side: log_sequential_t(units, side) for side in ("upper", "lower")},
+            }
+        )
+    integrals = [
+        {"n": n, "a": a, "expected": log_integral(n, a)}
+        for n, a in (
+            (1, 0.0),
+            (1, 2.5),
+            (1, -3.0),
+            (2, 0.7),
+            (5, -1.2),
+            (5, 4.0),
+            (12.5, 1.3),
+            (24, 3.0),
+            (24, -2.0),
+            (39, 5.0),
+            (40, -5.0),
+            (60, 0.0),
+            (60, 7.5),
+            (250, 15.0),
+            (1200, 40.0),
+        )
+    ]
+    # The dispersion gate's cut-off, chi2_k 95% quantile over k (Wilson-Hilferty in the code).
+    chi2 = [
+        {"k": k, "expected": float(stats.chi2.ppf(0.95, k) / k)}
+        for k in (4, 5, 10, 30, 119)
+    ]
+    return {"cases": cases, "logIntegral": integrals, "chi2Quantile95OverDf": chi2}
+
+
 def write(name, payload):
     payload = {
         "generatedBy": "scripts/reference/generate_reference.py",
@@ -157,6 +289,8 @@ def main():
     write("mann-whitney-u.json", {"cases": mann_whitney_vectors(rng)})
     write("welch-t-test.json", {"cases": welch_vectors(rng)})
     write("distributions.json", distribution_vectors())
+    # A generator of its own, so the files above do not change when cases are added here.
+    write("sequential-t.json", sequential_t_vectors(np.random.default_rng(20261126)))
 
 
 if __name__ == "__main__":

@@ -128,20 +128,58 @@ export const verdictQuery = {
   },
 } as const
 
+const nullableNumber = { type: ['number', 'null'] } as const
+
 const metricResult = {
   type: 'object',
   additionalProperties: true,
   properties: {
     name: { type: 'string' },
-    decision: { type: 'string' },
-    test: { type: 'string' },
+    kind: { type: 'string', enum: ['error-rate', 'latency', 'numeric'] },
+    critical: { type: 'boolean' },
+    decision: { type: 'string', enum: ['worse', 'non-inferior', 'pending', 'no-data'] },
+    test: { type: 'string', description: 'The decision rule, with its reference' },
     baseline: { type: 'object', additionalProperties: true },
     canary: { type: 'object', additionalProperties: true },
-    effect: { type: ['number', 'null'] },
-    interval: { type: 'array', items: { type: ['number', 'null'] } },
-    pValue: { type: ['number', 'null'] },
-    eValue: { type: ['number', 'null'] },
+    effect: nullableNumber,
+    effectScale: { type: 'string', enum: ['relative', 'absolute'] },
+    interval: { type: 'array', items: nullableNumber },
+    pValue: nullableNumber,
+    eValue: nullableNumber,
+    nonInferiorityEValue: nullableNumber,
     threshold: { type: ['number', 'null'] },
+    floor: {
+      type: 'number',
+      description:
+        'The absolute floor under a relative tolerance, in the metric unit (0: none); worse only beyond both',
+    },
+    decidedBy: {
+      type: ['string', 'null'],
+      description:
+        'The rule that decided: the per-minute sequential t, or the exact per-request rule; null while pending',
+    },
+    dispersion: {
+      type: ['object', 'null'],
+      additionalProperties: true,
+      description: 'What the per-minute units showed; null for rules without units',
+      properties: {
+        units: { type: 'integer', description: 'Minutes (or groups of minutes) with both cohorts' },
+        factor: {
+          type: ['number', 'null'],
+          description:
+            'Variance of the units over what independent requests or samples give (about 1 without extra dispersion)',
+        },
+        exactAllowed: {
+          type: 'boolean',
+          description: 'The exact per-request rule counted alongside the per-minute rule',
+        },
+      },
+    },
+    alpha: {
+      type: 'object',
+      additionalProperties: true,
+      properties: { rollback: { type: 'number' }, promote: { type: 'number' } },
+    },
     sentence: { type: 'string' },
   },
 } as const
@@ -161,6 +199,84 @@ const missingItem = {
     haveSeconds: { type: 'number' },
     needSeconds: { type: 'number' },
     error: { type: 'string' },
+  },
+} as const
+
+const burnRates = {
+  type: 'object',
+  additionalProperties: true,
+  properties: { longBurnRate: nullableNumber, shortBurnRate: nullableNumber },
+} as const
+
+const cohortBudget = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    burnRate: nullableNumber,
+    budgetRemaining: nullableNumber,
+    latencyBurnRate: nullableNumber,
+    latencyBudgetRemaining: nullableNumber,
+  },
+} as const
+
+const budget = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    slo: { type: 'object', additionalProperties: true },
+    burnRate: nullableNumber,
+    budgetRemaining: nullableNumber,
+    canary: cohortBudget,
+    baseline: cohortBudget,
+    windows: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        properties: {
+          longSeconds: { type: 'number' },
+          shortSeconds: { type: 'number' },
+          burnRateLimit: { type: 'number' },
+          canary: burnRates,
+          baseline: burnRates,
+          eValue: nullableNumber,
+          baselineBurning: { type: 'boolean' },
+          baselineMissing: {
+            type: 'boolean',
+            description:
+              'The baseline failed or served nothing in the long window: the guard cannot trip',
+          },
+          baselineBelowEValue: nullableNumber,
+          belowEValue: {
+            type: ['number', 'null'],
+            description:
+              'Evidence the canary burns below the limit over the analysis; promotion needs it',
+          },
+          belowEvident: { type: 'boolean' },
+          tripped: { type: 'boolean' },
+        },
+      },
+    },
+    guard: {
+      type: 'object',
+      additionalProperties: true,
+      properties: {
+        enabled: { type: 'boolean' },
+        tripped: { type: 'boolean' },
+        alpha: { type: 'number' },
+      },
+    },
+  },
+} as const
+
+const lateData = {
+  type: 'object',
+  additionalProperties: true,
+  description: 'Spans that arrived for minutes after they were frozen: in the audit, not the test',
+  properties: {
+    minutes: { type: 'integer' },
+    requests: { type: 'integer' },
+    errors: { type: 'integer' },
   },
 } as const
 
@@ -189,8 +305,20 @@ export const verdictBody = {
       items: { type: 'string' },
       description: 'Sentences, the most important first',
     },
+    watermark: {
+      type: 'string',
+      format: 'date-time',
+      description:
+        'evaluatedAt less the ingest-lag allowance: minutes that ended after it are not used yet',
+    },
+    lateData: {
+      type: 'object',
+      additionalProperties: true,
+      properties: { baseline: lateData, canary: lateData },
+    },
     metrics: { type: 'array', items: metricResult },
-    budget: { type: 'object', additionalProperties: true },
+    budget,
+    sampleRatio: { type: ['object', 'null'], additionalProperties: true },
     missing: {
       type: 'array',
       items: missingItem,
@@ -201,6 +329,7 @@ export const verdictBody = {
       description: 'For continue: seconds until a decision at the current traffic',
     },
     elapsedSeconds: { type: 'number' },
+    alpha: { type: 'object', additionalProperties: true },
   },
   examples: [
     {

@@ -38,6 +38,11 @@ export const DEFAULT_CONFIG = {
     port: 8080,
     /** How long a verdict is reused for the same analysis and data watermark. */
     verdictCacheMs: 2_000,
+    /**
+     * Ingest-lag allowance: the judge uses a minute only once it ended this long ago, and then
+     * freezes it; spans arriving later for it are reported as late data, not tested.
+     */
+    ingestLagMs: 30_000,
   },
   auth: {
     /**

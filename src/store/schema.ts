@@ -27,6 +27,23 @@ export const KAFKA_DEDUPLICATION_WINDOW_BLOCKS = 100_000
  */
 export const KAFKA_LEDGER_TTL_DAYS = 7
 
+/** What `latency_sample_1m` keeps of `{db}.spans` (its view, and its backfill). */
+const LATENCY_SAMPLE_SELECT = `SELECT
+        toStartOfMinute(timestamp) AS minute,
+        service,
+        environment,
+        release,
+        flag.1 AS flag_key,
+        flag.2 AS flag_variant,
+        groupArraySortedState(256)((cityHash64(timestamp, duration_ns), duration_ns)) AS sample
+      FROM {db}.spans
+      ARRAY JOIN arrayConcat(
+        [tuple('', '')],
+        CAST(arrayZip(mapKeys(flags), mapValues(flags)), 'Array(Tuple(String, String))')
+      ) AS flag
+      WHERE is_entry = 1
+      GROUP BY minute, service, environment, release, flag_key, flag_variant`
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -189,6 +206,34 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 3,
+    name: 'per-minute latency samples kept for verdicts',
+    statements: [
+      // Per minute and cohort (as the request rollup: the release as a whole under flag
+      // ('', '') and each flag variant), the entry spans of smallest (hash of start time and
+      // duration, duration): the verdicts' latency sample is a prefix of it
+      // (src/store/cohort-queries.ts), read without scanning raw spans. The size is
+      // LATENCY_SAMPLE_KEPT there.
+      `CREATE TABLE IF NOT EXISTS {db}.latency_sample_1m (
+        minute DateTime('UTC'),
+        service LowCardinality(String),
+        environment LowCardinality(String),
+        release LowCardinality(String),
+        flag_key LowCardinality(String),
+        flag_variant LowCardinality(String),
+        sample AggregateFunction(groupArraySorted(256), Tuple(UInt64, UInt64))
+      )
+      ENGINE = AggregatingMergeTree
+      PARTITION BY toDate(minute)
+      ORDER BY (service, environment, release, flag_key, flag_variant, minute)
+      SETTINGS non_replicated_deduplication_window = ${KAFKA_DEDUPLICATION_WINDOW_BLOCKS}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.latency_sample_1m_mv TO {db}.latency_sample_1m AS
+      ${LATENCY_SAMPLE_SELECT}`,
+      // Spans stored before this migration, once: the view sees only later inserts.
+      `INSERT INTO {db}.latency_sample_1m ${LATENCY_SAMPLE_SELECT}`,
+    ],
+  },
+  {
     version: 5,
     name: 'dead letters of single rejected items of a Kafka message',
     statements: [
@@ -247,6 +292,25 @@ export const MIGRATIONS: readonly Migration[] = [
       SETTINGS non_replicated_deduplication_window = ${KAFKA_DEDUPLICATION_WINDOW_BLOCKS}`,
     ],
   },
+  {
+    version: 9,
+    name: 'frozen minutes: the per-minute counts and latency samples each analysis has used',
+    statements: [
+      // One row per analysis, cohort and minute, written once when the minute passes the
+      // ingest-lag watermark (src/verdicts/frozen-minutes.ts); a restart reads them back.
+      `CREATE TABLE IF NOT EXISTS {db}.frozen_minutes (
+        analysis_id String,
+        cohort LowCardinality(String),
+        minute DateTime('UTC'),
+        requests UInt64,
+        errors UInt64,
+        latency_ms Array(Float64) CODEC(ZSTD(3)),
+        frozen_at DateTime64(3, 'UTC')
+      )
+      ENGINE = MergeTree
+      ORDER BY (analysis_id, cohort, minute)`,
+    ],
+  },
 ]
 
 /** TTL clauses derived from configuration, re-applied by `migrate` when the setting changes. */
@@ -264,6 +328,9 @@ export function ttlStatements(
       ttl: `toDateTime(received_at) + toIntervalDay(${ttlDays})`,
     },
     { table: 'events', days: ttlDays, ttl: `toDateTime(timestamp) + toIntervalDay(${ttlDays})` },
+    { table: 'latency_sample_1m', days: ttlDays, ttl: `minute + toIntervalDay(${ttlDays})` },
+    // Frozen minutes are kept as long as the rollup counts they were read from.
+    { table: 'frozen_minutes', days: rollupDays, ttl: `minute + toIntervalDay(${rollupDays})` },
     {
       table: 'metric_points',
       days: ttlDays,

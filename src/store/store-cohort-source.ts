@@ -1,7 +1,7 @@
 import { toMessage } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { CohortSource } from '../verdicts/cohort-source.ts'
-import { queryLatencySample, queryMinuteCounts } from './cohort-queries.ts'
+import { queryLatencySampleByMinute, queryMinuteCounts } from './cohort-queries.ts'
 import { queryEventValues } from './event-cohort-queries.ts'
 import { fetchMetricCohort } from './metric-cohort-queries.ts'
 import type { Store } from './store-client.ts'
@@ -30,10 +30,18 @@ export function createStoreCohortSource(store: Store, logger: Logger): CohortSou
           requests += minute.requests
           errors += minute.errors
         }
-        const latencyMs = await queryLatencySample(store, query, minutes)
+        // Per-minute samples make minutes the units of the judge's latency rule.
+        const byMinute = await queryLatencySampleByMinute(store, query, minutes)
+        const latencyMs: number[] = []
+        const withSamples = minutes.map((minute) => {
+          const sample = byMinute.get(minute.startMs)
+          if (sample === undefined) return minute
+          for (const value of sample) latencyMs.push(value)
+          return { ...minute, latencyMs: sample }
+        })
         const sources = query.valueSources ?? []
         const values = sources.length === 0 ? {} : await queryEventValues(store, query, sources)
-        return { ok: true, data: { requests, errors, latencyMs, minutes, values } }
+        return { ok: true, data: { requests, errors, latencyMs, minutes: withSamples, values } }
       } catch (error) {
         logger.warn({ err: toMessage(error), service: query.service }, 'cohort query failed')
         return { ok: false, error: `the store query failed: ${toMessage(error)}` }

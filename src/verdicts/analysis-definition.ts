@@ -31,8 +31,9 @@ export interface CohortQuery {
   readonly toMs: number
   /**
    * Latency samples taken from each complete minute at most (a deterministic subset beyond
-   * that). A complete minute's sample never changes, so the sample only grows as the
-   * analysis runs, which the judge's sequential latency rule relies on.
+   * that). A complete minute's sample changes only when late spans arrive for it, and the
+   * verdict service freezes it once used, so the sample only grows as the analysis runs,
+   * which the judge's sequential latency rule relies on.
    */
   readonly latencySamplesPerMinute: number
   /**

@@ -8,6 +8,7 @@ import type { CohortSource } from './cohort-source.ts'
 import { createVerdictCache } from './verdict-cache.ts'
 import { withSourceReason } from './source-reason.ts'
 import { assertTimeInRange, parseRequestTime } from './time-range.ts'
+import { createFrozenMinutes, type FrozenMinutesStore, type LateData } from './frozen-minutes.ts'
 import { NO_TEMPLATES, type PolicyTemplates } from './policy-templates.ts'
 import { noopInstruments, type Instruments } from '../telemetry/instruments.ts'
 
@@ -27,6 +28,10 @@ export type VerdictDocument = Verdict & {
   readonly analysisId: string
   readonly evaluatedAt: string
   readonly window: { readonly from: string; readonly to: string }
+  /** The watermark: minutes that ended after it are not used yet. */
+  readonly watermark: string
+  /** Spans that arrived for minutes after they were frozen: in the audit, not in the tests. */
+  readonly lateData: { readonly baseline: LateData; readonly canary: LateData }
 }
 
 export interface VerdictServiceOptions {
@@ -43,6 +48,16 @@ export interface VerdictServiceOptions {
   readonly cacheMs?: number
   readonly instruments?: Instruments
   readonly templates?: PolicyTemplates
+  /**
+   * The ingest-lag allowance: a minute is used (and frozen) only once it ended this long ago,
+   * so that late spans have arrived; what arrives later still is reported, not tested.
+   */
+  readonly ingestLagMs?: number
+  /**
+   * Where frozen minutes survive a restart (the store's `frozen_minutes` table); omitted, they
+   * are kept in memory only and freeze again from the store's data after a restart.
+   */
+  readonly frozenMinutes?: FrozenMinutesStore
 }
 
 /** Who asked for a verdict: controllers' requests are always recorded in the audit trail. */
@@ -92,6 +107,7 @@ const DEFAULT_MAX_LATENCY_SAMPLES = 30_000
 /** Even a very long analysis samples this many latencies per minute and cohort. */
 const MIN_SAMPLES_PER_MINUTE = 50
 const DEFAULT_CACHE_MS = 2_000
+const DEFAULT_INGEST_LAG_MS = 30_000
 const MAX_CACHED_VERDICTS = 10_000
 const MINUTE_MS = 60_000
 
@@ -105,6 +121,12 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
   >({
     ttlMs: options.cacheMs ?? DEFAULT_CACHE_MS,
     maxEntries: MAX_CACHED_VERDICTS,
+  })
+  const ingestLagMs = options.ingestLagMs ?? DEFAULT_INGEST_LAG_MS
+  const frozen = createFrozenMinutes({
+    maxAnalyses: MAX_CACHED_VERDICTS,
+    logger,
+    ...(options.frozenMinutes === undefined ? {} : { store: options.frozenMinutes }),
   })
   // The last decision seen per analysis, so that only changes are recorded.
   const lastDecisions = new Map<string, string>()
@@ -198,12 +220,27 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
       ),
       source: policy.source,
     }
-    const [baseline, canary] = await Promise.all([
+    const fetched = await Promise.all([
       options.cohorts.fetchCohort({ ...query, selector: analysis.baseline }),
       options.cohorts.fetchCohort({ ...query, selector: analysis.canary }),
     ])
+    const watermarkMs = evaluatedAtMs - ingestLagMs
+    const times = { fromMs: analysis.startMs, watermarkMs, nowMs: options.now() }
+    const [frozenBaseline, frozenCanary] = await Promise.all([
+      frozen.apply(analysis.id, 'baseline', fetched[0], times),
+      frozen.apply(analysis.id, 'canary', fetched[1], times),
+    ])
+    const baseline = frozenBaseline.result
+    const canary = frozenCanary.result
     const verdict = withSourceReason(
-      judge({ policy, baseline, canary, startMs: analysis.startMs, evaluatedAtMs }),
+      judge({
+        policy,
+        baseline,
+        canary,
+        startMs: analysis.startMs,
+        evaluatedAtMs,
+        ingestLagMs,
+      }),
       policy.source,
     )
     instruments.verdictEvaluated(verdict.decision, performance.now() - startedMs)
@@ -214,6 +251,8 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
         evaluatedAtMs,
         baselineRequests: baseline.ok ? baseline.data.requests : null,
         canaryRequests: canary.ok ? canary.data.requests : null,
+        lateBaselineRequests: frozenBaseline.late.requests,
+        lateCanaryRequests: frozenCanary.late.requests,
         evaluationMs: Math.round(performance.now() - startedMs),
       },
       'verdict evaluated',
@@ -226,6 +265,8 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
         from: new Date(analysis.startMs).toISOString(),
         to: new Date(toMs).toISOString(),
       },
+      watermark: new Date(watermarkMs).toISOString(),
+      lateData: { baseline: frozenBaseline.late, canary: frozenCanary.late },
     }
   }
 

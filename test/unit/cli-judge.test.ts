@@ -64,8 +64,12 @@ describe('release-health judge', () => {
       decision: string
       evaluatedAt: string
       window: unknown
+      metrics: { name: string; dispersion: { units: number } | null }[]
     }
     expect(verdict.decision).toBe('continue')
+    // The example carries per-minute latency samples: minutes are the latency rule's units.
+    const p95 = verdict.metrics.find((metric) => metric.name === 'latency-p95')
+    expect(p95?.dispersion?.units).toBe(44)
     expect(verdict.evaluatedAt).toBe('2026-11-22T10:45:00.000Z')
     expect(verdict.window).toEqual({
       from: '2026-11-22T10:00:00.000Z',

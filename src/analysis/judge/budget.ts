@@ -1,6 +1,6 @@
 import type { Sample } from '../math/sorted.ts'
 import type { BurnWindow, Policy } from '../policy/policy-types.ts'
-import { logBurnEValue, logBurnThreshold } from './burn-guard.ts'
+import { logBurnEValue, logBurnThreshold, logRateBelowEValue } from './burn-guard.ts'
 import type { BudgetReport, BurnWindowReport, CohortBudget, CohortSnapshot } from './judge-types.ts'
 import { finiteOrNull, toEValue } from './metric-context.ts'
 import { MINUTE_MS, windowCounts } from './minute-blocks.ts'
@@ -14,8 +14,12 @@ export interface BudgetInput {
   readonly canaryLatency: () => Sample
   readonly startMs: number
   readonly evaluatedAtMs: number
+  /** Minutes that end after this (the evaluation time less the ingest lag) are not used yet. */
+  readonly watermarkMs: number
   /** Level of the guard, its share of the rollback α. */
   readonly alphaGuard: number
+  /** Level of the evidence that the canary burns below each limit, which promotion needs. */
+  readonly alphaPromote: number
 }
 
 /**
@@ -28,10 +32,18 @@ export interface BudgetInput {
  * The guard trips on a pair when the canary burns at or above the limit on both windows, as the
  * workbook's alert does, and the long window also holds anytime-valid evidence of it
  * ({@link logBurnEValue} against the union-bound threshold {@link logBurnThreshold}), so that
- * noise in a small window cannot roll a healthy canary back, and the baseline does not burn at
- * that limit over the long window too: when the whole service burns (an incident upstream),
- * rolling the canary back saves no budget and blames the release, so the guard only blocks
- * promotion; a canary that is worse than such a baseline is caught by the comparison.
+ * noise in a small window cannot roll a healthy canary back, and the baseline's long window
+ * holds the same kind of evidence that it burns below the limit ({@link logRateBelowEValue}):
+ * when the whole service burns (an incident upstream), rolling the canary back saves no budget
+ * and blames the release, so the guard only blocks promotion; a canary that is worse than such
+ * a baseline is caught by the comparison. Without the baseline's data (a failed query, an
+ * empty cohort) the guard cannot tell the two apart and never trips: missing data alone never
+ * rolls back.
+ *
+ * Promotion needs more than the absence of a trip: anytime-valid evidence that the canary's
+ * error rate over the analysis is below every window's limit ({@link logRateBelowEValue} on the
+ * cumulative counts of complete minutes, a fixed start, so Ville's inequality applies with no
+ * union bound), so that a short window dipping by chance does not promote a burning canary.
  */
 export function assessBudget(input: BudgetInput): BudgetReport {
   const { policy } = input
@@ -75,6 +87,7 @@ function cohortBudget(
 
 function assessWindow(input: BudgetInput, window: BurnWindow): BurnWindowReport {
   const { policy, startMs, evaluatedAtMs } = input
+  const watermarkMs = input.watermarkMs
   const elapsedMs = Math.max(0, evaluatedAtMs - startMs)
   const scale = Math.min(1, elapsedMs / (window.longSeconds * 1000))
   const longMs = Math.max(MINUTE_MS, window.longSeconds * 1000 * scale)
@@ -82,8 +95,8 @@ function assessWindow(input: BudgetInput, window: BurnWindow): BurnWindowReport 
   const slo = policy.slo.availability
   const rates = (snapshot: CohortSnapshot | null) => {
     if (snapshot === null) return { long: null, short: null, counts: null }
-    const long = windowCounts(snapshot.minutes, startMs, evaluatedAtMs, longMs)
-    const short = windowCounts(snapshot.minutes, startMs, evaluatedAtMs, shortMs)
+    const long = windowCounts(snapshot.minutes, startMs, watermarkMs, longMs)
+    const short = windowCounts(snapshot.minutes, startMs, watermarkMs, shortMs)
     return {
       long: burn(long.requests, long.errors, slo),
       short: burn(short.requests, short.errors, slo),
@@ -103,11 +116,21 @@ function assessWindow(input: BudgetInput, window: BurnWindow): BurnWindowReport 
     canary.counts?.firstStartMs !== null &&
     canary.counts?.firstStartMs !== undefined &&
     canary.counts.firstStartMs < startMs + startMinutes * MINUTE_MS
-  const evident =
-    logE !== null &&
-    counted &&
-    logE >= logBurnThreshold(startMinutes, policy.budget.windows.length, input.alphaGuard)
+  const threshold = logBurnThreshold(startMinutes, policy.budget.windows.length, input.alphaGuard)
+  const evident = logE !== null && counted && logE >= threshold
   const baselineBurning = baseline.long !== null && baseline.long >= window.burnRate
+  const baselineBelowLogE =
+    baseline.counts === null
+      ? null
+      : logRateBelowEValue(baseline.counts.requests, baseline.counts.errors, limitRate)
+  const baselineMissing = baseline.counts === null || baseline.counts.requests === 0
+  const baselineBelow = baselineBelowLogE !== null && baselineBelowLogE >= threshold
+  const whole =
+    input.canary === null
+      ? null
+      : windowCounts(input.canary.minutes, startMs, watermarkMs, Number.POSITIVE_INFINITY)
+  const belowLogE =
+    whole === null ? null : logRateBelowEValue(whole.requests, whole.errors, limitRate)
   const burning =
     canary.long !== null &&
     canary.short !== null &&
@@ -121,7 +144,11 @@ function assessWindow(input: BudgetInput, window: BurnWindow): BurnWindowReport 
     baseline: { longBurnRate: baseline.long, shortBurnRate: baseline.short },
     eValue: toEValue(logE),
     baselineBurning,
-    tripped: policy.budget.guard && burning && evident && !baselineBurning,
+    baselineMissing,
+    baselineBelowEValue: toEValue(baselineBelowLogE),
+    belowEValue: toEValue(belowLogE),
+    belowEvident: belowLogE !== null && belowLogE >= -Math.log(input.alphaPromote),
+    tripped: policy.budget.guard && burning && evident && !baselineBurning && baselineBelow,
   }
 }
 

@@ -31,3 +31,21 @@ export function logBurnEValue(requests: number, errors: number, limitRate: numbe
 export function logBurnThreshold(startMinutes: number, pairs: number, alpha: number): number {
   return Math.log(startMinutes) + Math.log(pairs) - Math.log(alpha)
 }
+
+/**
+ * ln of the e-value that a cohort's error rate is below p* (H₀: rate ≥ p*): the mirror image
+ * of {@link logBurnEValue}, mixing over p₁ = p*·e^(−u). Exact for independent requests, at any
+ * polling schedule when the counts are cumulative from a fixed start (Ville's inequality).
+ */
+export function logRateBelowEValue(requests: number, errors: number, limitRate: number): number {
+  if (requests === 0 || !(limitRate > 0) || !(limitRate < 1)) return 0
+  const logE = logSumExpOver(EFFECT_GRID, (u) => {
+    const p1 = limitRate * Math.exp(-u)
+    return (
+      LOG_GRID_WEIGHT -
+      errors * u +
+      (requests - errors) * (Math.log1p(-p1) - Math.log1p(-limitRate))
+    )
+  })
+  return logE === -Infinity ? 0 : logE
+}

@@ -125,7 +125,26 @@ function findBlockers(input: DecideInput): Blockers {
       `sample ratio mismatch: the canary serves ${formatNumber((sampleRatio.observedCanaryShare ?? 0) * 100)}% of requests where ${formatNumber(sampleRatio.expectedCanaryShare * 100)}% is expected (e-value ${formatNumber(sampleRatio.eValue)}); the comparison cannot be trusted to promote`,
     )
   }
+  // A policy of event metrics alone judges a service that may serve no traced requests: with
+  // none, its error budget cannot be shown to be safe, and must not stand in the way. (Any
+  // request the canary does serve still counts: it makes the budget judged as always.)
+  const judgesRequests =
+    policy.metrics.some((metric) => metric.kind !== 'numeric') || budget.canary.burnRate !== null
   for (const window of budget.windows) {
+    if (!window.tripped && isBurning(window) && window.baselineMissing) {
+      reasons.push(
+        `the canary burns its error budget at ${formatNumber(window.canary.longBurnRate)}× over ${formatDuration(window.longSeconds)}, at or above the ${formatNumber(window.burnRateLimit)}× limit, but the baseline has no data for that window, so the guard cannot tell a canary problem from a service-wide one: no rollback on the budget alone, and no promotion`,
+      )
+      missing.push({ kind: 'evidence', metric: 'budget' })
+      promotable = false
+      continue
+    }
+    if (!window.tripped && !isBurning(window) && !window.belowEvident && judgesRequests) {
+      reasons.push(
+        `no anytime-valid evidence yet that the canary burns its error budget below the ${formatNumber(window.burnRateLimit)}× limit (e-value ${formatNumber(window.belowEValue)}, ${formatNumber(1 / policy.alpha)} needed); no promotion without it`,
+      )
+      missing.push({ kind: 'evidence', metric: 'budget' })
+    }
     if (!window.tripped && isBurning(window)) {
       promotable = false
       reasons.push(

@@ -6,6 +6,11 @@ export interface MinuteCounts {
   readonly startMs: number
   readonly requests: number
   readonly errors: number
+  /**
+   * The minute's latency sample (ms, any order), when the store keeps one per minute. The
+   * latency rules use minutes (or groups of minutes) as units when it is there.
+   */
+  readonly latencyMs?: readonly number[] | Float64Array
 }
 
 /** One cohort's data from the analysis start up to the evaluation time. */
@@ -55,6 +60,12 @@ export interface JudgeInput {
   readonly startMs: number
   /** The time the verdict is for; the snapshots hold data up to it. */
   readonly evaluatedAtMs: number
+  /**
+   * The ingest-lag allowance: a minute enters the tests only once it ended at least this long
+   * before `evaluatedAtMs` (the watermark), so that late spans have arrived and a used minute
+   * never changes. Default 0.
+   */
+  readonly ingestLagMs?: number
 }
 
 export type Decision = 'promote' | 'continue' | 'rollback' | 'inconclusive'
@@ -65,6 +76,20 @@ export type Decision = 'promote' | 'continue' | 'rollback' | 'inconclusive'
  * samples yet), `no-data` (a cohort has no observations for it).
  */
 export type MetricDecision = 'worse' | 'non-inferior' | 'pending' | 'no-data'
+
+/** What a metric's per-minute units showed about the spread of the data. */
+export interface DispersionReport {
+  /** Units (complete minutes, or groups of minutes) with data from both cohorts. */
+  readonly units: number
+  /**
+   * The units' variance over the variance that independent requests (or latency samples)
+   * would give them: about 1 without extra dispersion, larger when noise hits a cohort's whole
+   * minute. null: not measurable yet.
+   */
+  readonly factor: number | null
+  /** True when the exact per-request rule counted alongside the per-unit rule. */
+  readonly exactAllowed: boolean
+}
 
 /** One cohort's side of a metric. */
 export interface CohortEstimate {
@@ -104,6 +129,15 @@ export interface MetricResult {
   readonly interval: readonly [number | null, number | null]
   /** The tolerance on the effect scale (signed: +0.25 for higher-is-worse, −0.1 for lower). */
   readonly threshold: number
+  /**
+   * The absolute floor under a relative tolerance, in the metric's unit and signed like
+   * `threshold` (+0.0005: "or +0.05 percentage points, whichever is larger"); 0 when none.
+   */
+  readonly floor: number
+  /** The rule that decided (`worse` or `non-inferior`), null while pending. */
+  readonly decidedBy: string | null
+  /** The spread the per-minute units showed; null for rules without units. */
+  readonly dispersion: DispersionReport | null
   /** Evidence that the canary is worse beyond the tolerance (e-value), when the rule has one. */
   readonly eValue: number | null
   /** Anytime-valid p-value of "worse beyond tolerance"; compare with `alpha.rollback`. */
@@ -126,6 +160,14 @@ export interface BurnWindowReport {
   readonly eValue: number | null
   /** The baseline burns at or above the limit over the long window too: not the canary's doing. */
   readonly baselineBurning: boolean
+  /** The baseline's query failed or it served no requests in the long window: the guard cannot trip. */
+  readonly baselineMissing: boolean
+  /** Evidence the baseline burns below the limit over the long window; the guard needs it to trip. */
+  readonly baselineBelowEValue: number | null
+  /** Evidence the canary burns below the limit over the whole analysis; promotion needs it. */
+  readonly belowEValue: number | null
+  /** `belowEValue` reached 1/α: the canary may promote as far as this window is concerned. */
+  readonly belowEvident: boolean
   readonly tripped: boolean
 }
 

@@ -25,12 +25,20 @@ const EMPTY: CohortSnapshot = { requests: 0, errors: 0, latencyMs: [], minutes: 
  */
 export function judge(input: JudgeInput): Verdict {
   const { policy, startMs, evaluatedAtMs } = input
+  const ingestLagMs = input.ingestLagMs ?? 0
   if (!Number.isFinite(startMs) || !Number.isFinite(evaluatedAtMs)) {
     throw new RhError(
       'RH_API_INVALID_REQUEST',
       `startMs and evaluatedAtMs must be finite epoch milliseconds, got ${startMs} and ${evaluatedAtMs}`,
     )
   }
+  if (!(Number.isFinite(ingestLagMs) && ingestLagMs >= 0)) {
+    throw new RhError(
+      'RH_API_INVALID_REQUEST',
+      `ingestLagMs must be a number of milliseconds >= 0, got ${ingestLagMs}`,
+    )
+  }
+  const watermarkMs = evaluatedAtMs - ingestLagMs
   const elapsedSeconds = Math.max(0, (evaluatedAtMs - startMs) / 1000)
   const baseline = input.baseline.ok ? input.baseline.data : null
   const canary = input.canary.ok ? input.canary.data : null
@@ -45,11 +53,14 @@ export function judge(input: JudgeInput): Verdict {
   const context: MetricContext = {
     baseline: baseline ?? EMPTY,
     canary: canary ?? EMPTY,
-    blocks: toPairedBlocks(baseline ?? EMPTY, canary ?? EMPTY, startMs, evaluatedAtMs),
+    blocks: toPairedBlocks(baseline ?? EMPTY, canary ?? EMPTY, startMs, watermarkMs),
+    startMs,
+    watermarkMs,
     alphaRollback,
     alphaPromote: policy.alpha,
     sortedLatency: (cohort) => sorted[cohort](),
     latencyEdges: (cohort) => edges[cohort](),
+    ascending: createSortCache(),
   }
   const evaluations = policy.metrics.map((metric) => evaluateMetric(metric, context))
   const budget = assessBudget({
@@ -60,7 +71,9 @@ export function judge(input: JudgeInput): Verdict {
     canaryLatency: sorted.canary,
     startMs,
     evaluatedAtMs,
+    watermarkMs,
     alphaGuard: alphaRollback,
+    alphaPromote: policy.alpha,
   })
   const sampleRatio = checkSampleRatio(policy.expectedCanaryShare, baseline, canary, policy.alpha)
   const failures = (['baseline', 'canary'] as const).flatMap((cohort) => {
@@ -107,8 +120,46 @@ function lazyEdges(snapshot: CohortSnapshot | null): () => LatencyEdges | undefi
 function lazySorted(snapshot: CohortSnapshot | null): () => Sample {
   let sorted: Sample | undefined
   return () => {
-    const sample = snapshot?.latencyMs ?? []
-    sorted ??= toAscending(isFiniteSample(sample) ? sample : sample.filter(Number.isFinite))
+    if (sorted !== undefined) return sorted
+    const sample = flatLatency(snapshot)
+    const finite = isFiniteSample(sample) ? sample : Array.from(sample).filter(Number.isFinite)
+    // A sample gathered from the minutes is this verdict's own copy: sorted in place.
+    sorted =
+      finite instanceof Float64Array && finite !== snapshot?.latencyMs
+        ? finite.sort()
+        : toAscending(finite)
     return sorted
+  }
+}
+
+/** The cohort's latency sample; from its minutes' samples when it has no flat one. */
+function flatLatency(snapshot: CohortSnapshot | null): Sample {
+  if (snapshot === null) return []
+  if (snapshot.latencyMs.length > 0) return snapshot.latencyMs
+  let length = 0
+  for (const minute of snapshot.minutes) length += minute.latencyMs?.length ?? 0
+  const values = new Float64Array(length)
+  let at = 0
+  for (const minute of snapshot.minutes) {
+    const sample = minute.latencyMs
+    if (sample === undefined) continue
+    for (let i = 0; i < sample.length; i++) values[at++] = sample[i] as number
+  }
+  return values
+}
+
+/**
+ * Sorts each minute's latency sample once per verdict: the p50, p95 and p99 rules all read
+ * the same minutes. Keyed by the sample itself, so it never outlives the verdict's input.
+ */
+function createSortCache(): (sample: Sample) => Sample {
+  const sorted = new WeakMap<Sample, Sample>()
+  return (sample) => {
+    let ascending = sorted.get(sample)
+    if (ascending === undefined) {
+      ascending = toAscending(sample)
+      sorted.set(sample, ascending)
+    }
+    return ascending
   }
 }

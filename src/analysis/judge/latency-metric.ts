@@ -17,16 +17,21 @@ import {
 } from './metric-context.ts'
 import { noDataResult, toMetricResult } from './metric-result.ts'
 import type { Sample } from '../math/sorted.ts'
+import { judgeLatencyUnits, UNIT_TEST } from './latency-unit-metric.ts'
+import { quantileUnits } from './latency-units.ts'
 
 const TEST =
-  'confidence sequences on each cohort quantile (beta-binomial mixture, Howard & Ramdas 2022; nonparametric, anytime-valid)'
+  'confidence sequences on each cohort quantile (beta-binomial mixture, Howard & Ramdas 2022; assumes independent samples: the input has no per-minute latency samples)'
 
 /** Smallest anytime p-value reported; smaller ones are shown as this. */
 const MIN_P_VALUE = 1e-12
 const P_VALUE_STEPS = 16
 
 /**
- * Judges a latency quantile of the canary against the baseline. Each cohort's quantile gets
+ * Judges a latency quantile of the canary against the baseline: on units of minutes
+ * ({@link judgeLatencyUnits}) when the cohorts carry per-minute latency samples, which keeps
+ * the guarantee when shocks hit one cohort's minutes; otherwise on the pooled samples, as
+ * follows, a rule that assumes independent samples. Each cohort's quantile gets
  * anytime-valid bounds ({@link quantileBounds}); the canary is worse beyond a relative
  * tolerance r when its lower bound exceeds (1 + r) times the baseline's upper bound, and within
  * it when its upper bound is below (1 + r) times the baseline's lower bound (differences for an
@@ -38,6 +43,36 @@ export function judgeLatency(metric: LatencyMetric, context: MetricContext): Met
   const baselineSample = context.sortedLatency('baseline')
   const canarySample = context.sortedLatency('canary')
   const alpha = { rollback: context.alphaRollback, promote: context.alphaPromote }
+  const units = quantileUnits(
+    context.baseline,
+    context.canary,
+    metric.quantile,
+    context,
+    margin.scale === 'relative',
+  )
+  if (units !== null) {
+    const estimates = {
+      baseline: toPlainEstimate(baselineSample, metric.quantile),
+      canary: toPlainEstimate(canarySample, metric.quantile),
+    }
+    if (estimates.baseline.n === 0 || estimates.canary.n === 0) {
+      return {
+        result: noDataResult(
+          metric,
+          UNIT_TEST,
+          margin,
+          estimates.baseline,
+          estimates.canary,
+          alpha,
+        ),
+        growthToDecide: () => null,
+        leaningWorse: false,
+      }
+    }
+    return judgeLatencyUnits(metric, context, units, margin, estimates)
+  }
+  // Without per-minute samples: the pooled rule, bounded by bucket edges when latency comes
+  // from histogram buckets (a metric source).
   const edges = {
     baseline: context.latencyEdges?.('baseline'),
     canary: context.latencyEdges?.('canary'),
@@ -239,6 +274,10 @@ function toEstimate(sample: Sample, p: number, bounds: QuantileBounds): CohortEs
     lower: bounds.lower,
     upper: bounds.upper,
   }
+}
+
+function toPlainEstimate(sample: Sample, p: number): CohortEstimate {
+  return { n: sample.length, estimate: empiricalQuantile(sample, p) }
 }
 
 function describeQuantile(p: number): (side: CohortEstimate) => string {

@@ -9,12 +9,17 @@ export interface MetricContext {
   readonly canary: CohortSnapshot
   /** Complete minutes of both cohorts, paired; null when the snapshots carry no minute counts. */
   readonly blocks: readonly PairedBlock[] | null
+  /** Start of the analysis and the watermark (evaluation time less the ingest lag), epoch ms. */
+  readonly startMs: number
+  readonly watermarkMs: number
   /** Level of each rollback rule (α split across critical metrics and the budget guard). */
   readonly alphaRollback: number
   /** Level of each non-inferiority rule (an intersection-union test needs no split). */
   readonly alphaPromote: number
   /** The cohort's latency sample in ascending order, sorted once per verdict. */
   readonly sortedLatency: (cohort: 'baseline' | 'canary') => Sample
+  /** A minute's latency sample in ascending order, sorted once per verdict. */
+  readonly ascending: (sample: Sample) => Sample
   /**
    * The bucket edges of the cohort's latency sample, each list ascending, when its latency
    * comes from histogram buckets (`CohortSnapshot.latencyBucketsMs`); undefined otherwise.
@@ -46,15 +51,29 @@ export interface Margin {
   readonly scale: 'relative' | 'absolute'
   /** Signed: +r or +a when higher is worse, −r or −a when lower is worse. */
   readonly threshold: number
+  /**
+   * The absolute floor under a relative tolerance, signed like `threshold` (in the metric's
+   * unit); 0 when there is none. The canary is worse only beyond both.
+   */
+  readonly floor: number
   readonly higherIsWorse: boolean
 }
 
 export function toMargin(metric: MetricPolicy): Margin {
   const higherIsWorse = metric.direction === 'higher'
   const sign = higherIsWorse ? 1 : -1
-  return 'relative' in metric.tolerance
-    ? { scale: 'relative', threshold: sign * metric.tolerance.relative, higherIsWorse }
-    : { scale: 'absolute', threshold: sign * metric.tolerance.absolute, higherIsWorse }
+  const tolerance = metric.tolerance
+  return 'relative' in tolerance
+    ? {
+        scale: 'relative',
+        threshold: sign * tolerance.relative,
+        floor:
+          tolerance.absolute === undefined || tolerance.absolute === 0
+            ? 0
+            : sign * tolerance.absolute,
+        higherIsWorse,
+      }
+    : { scale: 'absolute', threshold: sign * tolerance.absolute, floor: 0, higherIsWorse }
 }
 
 /** True when an effect lies beyond the tolerance on the worse side. */

@@ -1,6 +1,11 @@
 import type { MetricPolicy } from '../policy/policy-types.ts'
-import { formatEffect, formatInterval, formatNumber } from './format.ts'
-import type { CohortEstimate, MetricDecision, MetricResult } from './judge-types.ts'
+import { formatDifference, formatEffect, formatInterval, formatNumber } from './format.ts'
+import type {
+  CohortEstimate,
+  DispersionReport,
+  MetricDecision,
+  MetricResult,
+} from './judge-types.ts'
 import { finiteOrNull, toEValue, toPValue, type Margin } from './metric-context.ts'
 
 /** Everything a metric rule found, before it is written up as a {@link MetricResult}. */
@@ -30,6 +35,9 @@ export interface MetricFindings {
   readonly unit: string
   /** An extra clause for the sentence, e.g. why the rule could not run. */
   readonly note?: string
+  /** The rule that decided, when one did (defaults to `test`). */
+  readonly decidedBy?: string | null
+  readonly dispersion?: DispersionReport | null
 }
 
 export function toDecision(
@@ -55,7 +63,11 @@ export function toMetricResult(findings: MetricFindings): MetricResult {
     `${metric.name}: canary ${findings.describe(findings.canary)} vs baseline ` +
     `${findings.describe(findings.baseline)}; effect ${formatEffect(effect, margin.scale, unit)}, ` +
     `anytime-valid interval ${formatInterval(interval, margin.scale, unit)}, ` +
-    `tolerance ${formatEffect(margin.threshold, margin.scale, unit)}: ` +
+    `tolerance ${formatEffect(margin.threshold, margin.scale, unit)}` +
+    (margin.floor === 0
+      ? ''
+      : ` or ${floorText(metric, margin.floor, unit)}, whichever is larger`) +
+    ': ' +
     conclusion(decision, findings, pValue) +
     (findings.note === undefined ? '' : `; ${findings.note}`) +
     '.'
@@ -71,6 +83,12 @@ export function toMetricResult(findings: MetricFindings): MetricResult {
     effectScale: margin.scale,
     interval,
     threshold: margin.threshold,
+    floor: margin.floor,
+    decidedBy:
+      decision === 'worse' || decision === 'non-inferior'
+        ? (findings.decidedBy ?? findings.test)
+        : null,
+    dispersion: findings.dispersion ?? null,
     eValue: toEValue(findings.logEWorse),
     pValue,
     nonInferiorityEValue: toEValue(findings.logEWithin),
@@ -135,10 +153,20 @@ export function noDataResult(
     effectScale: margin.scale,
     interval: [null, null],
     threshold: margin.threshold,
+    floor: margin.floor,
+    decidedBy: null,
+    dispersion: null,
     eValue: null,
     pValue: null,
     nonInferiorityEValue: null,
     alpha,
     sentence: `${metric.name}: no observations from the ${empty} yet, so nothing can be concluded; no promotion without data.`,
   }
+}
+
+/** A floor as the policy means it: percentage points for error rates, the metric's unit otherwise. */
+function floorText(metric: MetricPolicy, floor: number, unit: string): string {
+  return metric.kind === 'error-rate'
+    ? `${formatDifference(floor * 100, '')} percentage points`
+    : formatDifference(floor, unit)
 }

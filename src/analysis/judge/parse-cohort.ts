@@ -3,8 +3,10 @@ import type { CohortResult, CohortSnapshot, LatencyBuckets, MinuteCounts } from 
 
 /**
  * Validates one cohort of an offline judge input (JSON): a {@link CohortSnapshot}, or
- * `{ "error": "..." }` to replay a failed store query. `latencyMs`, `minutes` and `values` may
- * be left out.
+ * `{ "error": "..." }` to replay a failed store query. A cohort that served requests must carry
+ * its per-minute counts (`minutes`, each optionally with its own `latencyMs` sample): pooled
+ * totals never decide, since a ramping split makes them lie. `latencyMs` and `values` may be
+ * left out.
  *
  * @throws RhError `RH_API_INVALID_REQUEST` naming the field path and the bad value.
  */
@@ -21,6 +23,14 @@ export function parseCohortSnapshot(raw: unknown, path: string): CohortSnapshot 
   if (errors > requests) invalid(`${path}.errors`, `at most requests (${requests})`, errors)
   const values =
     fields.values === undefined ? undefined : parseValues(fields.values, `${path}.values`)
+  const minutes = parseMinutes(fields.minutes ?? [], `${path}.minutes`)
+  if (requests > 0 && minutes.length === 0) {
+    invalid(
+      `${path}.minutes`,
+      'per-minute counts when requests > 0 (pooled totals cannot be judged: a ramping split makes them lie)',
+      fields.minutes,
+    )
+  }
   const latencyMs = numbers(fields.latencyMs ?? [], `${path}.latencyMs`, 0)
   const buckets =
     fields.latencyBucketsMs === undefined
@@ -30,7 +40,7 @@ export function parseCohortSnapshot(raw: unknown, path: string): CohortSnapshot 
     requests,
     errors,
     latencyMs,
-    minutes: parseMinutes(fields.minutes ?? [], `${path}.minutes`),
+    minutes,
     ...(values === undefined ? {} : { values }),
     ...(buckets === undefined ? {} : { latencyBucketsMs: buckets }),
   }
@@ -70,7 +80,8 @@ function parseMinutes(raw: unknown, path: string): MinuteCounts[] {
     const requests = count(fields.requests, `${at}.requests`)
     const errors = count(fields.errors, `${at}.errors`)
     if (errors > requests) invalid(`${at}.errors`, `at most requests (${requests})`, errors)
-    return { startMs, requests, errors }
+    if (fields.latencyMs === undefined) return { startMs, requests, errors }
+    return { startMs, requests, errors, latencyMs: numbers(fields.latencyMs, `${at}.latencyMs`, 0) }
   })
 }
 

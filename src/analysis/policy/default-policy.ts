@@ -1,7 +1,8 @@
 import type { Policy } from './policy-types.ts'
 
 /**
- * The policy used when none is given: error rate and latency p50/p95/p99 against the
+ * The policy used when none is given: error rate (+25% or +0.05 percentage points, whichever
+ * is larger) and latency p50/p95/p99 against the
  * baseline, an availability SLO of 99.9% with the SRE workbook's burn-rate windows
  * (14.4× over 1 h with 5 min, 6× over 6 h with 30 min), α = 1%.
  */
@@ -13,7 +14,7 @@ export const DEFAULT_POLICY: Policy = deepFreeze({
       name: 'error-rate',
       kind: 'error-rate',
       direction: 'higher',
-      tolerance: { relative: 0.25 },
+      tolerance: { relative: 0.25, absolute: 0.0005 },
       critical: true,
       minSamples: 1000,
     },

@@ -67,17 +67,37 @@ export function parseMetric(raw: unknown, path: string): MetricPolicy {
   }
 }
 
-/** `{ relative: 0.1 }`, `{ absolute: 20 }` or the shorthand `"10%"` (relative). */
+/**
+ * Floor under a relative error-rate tolerance when the policy gives none: 0.05 percentage
+ * points, so that a canary with (almost) no errors, next to a baseline with none, can promote.
+ */
+export const DEFAULT_ERROR_RATE_FLOOR = 0.0005
+
+/**
+ * `{ relative: 0.1 }`, `{ absolute: 20 }`, both (`{ relative: 0.25, absolute: 0.0005 }`: the
+ * absolute value is a floor under the relative one, "whichever is larger") or the shorthand
+ * `"10%"` (relative). A relative error-rate tolerance without `absolute` gets the floor
+ * {@link DEFAULT_ERROR_RATE_FLOOR}; `absolute: 0` turns it off. Numeric metrics take one kind.
+ */
 function parseTolerance(
   raw: unknown,
   path: string,
   kind: MetricKind,
   direction: 'higher' | 'lower',
 ): Tolerance {
-  if (raw === undefined) return { relative: kind === 'error-rate' ? 0.25 : 0.1 }
+  const defaultFloor = kind === 'error-rate' ? DEFAULT_ERROR_RATE_FLOOR : 0
+  if (raw === undefined) return withFloor(kind === 'error-rate' ? 0.25 : 0.1, defaultFloor)
   const shorthand = typeof raw === 'string' ? asFraction(raw) : undefined
   const fields: Fields =
-    shorthand !== undefined ? { relative: shorthand } : toleranceFields(raw, path)
+    shorthand !== undefined ? { relative: shorthand } : toleranceFields(raw, path, kind)
+  const absolute =
+    fields.absolute === undefined
+      ? undefined
+      : readNumber(fields, 'absolute', path, 0, {
+          // A numeric metric has no natural scale to bet on when its tolerance is zero.
+          ...(kind === 'numeric' ? { above: 0 } : { min: 0 }),
+          ...(kind === 'error-rate' ? { below: 1 } : {}),
+        })
   if (fields.relative !== undefined) {
     // A relative tolerance of 1 or more on a lower-is-worse metric would accept a canary at zero.
     const below = direction === 'lower' ? 1 : undefined
@@ -85,23 +105,25 @@ function parseTolerance(
       min: 0,
       ...(below === undefined ? {} : { below }),
     })
-    return { relative }
+    return withFloor(relative, absolute ?? defaultFloor)
   }
-  // A numeric metric has no natural scale to bet on when its tolerance is zero.
-  const absolute = readNumber(fields, 'absolute', path, 0, {
-    ...(kind === 'numeric' ? { above: 0 } : { min: 0 }),
-    ...(kind === 'error-rate' ? { below: 1 } : {}),
-  })
-  return { absolute }
+  return { absolute: absolute ?? 0 }
 }
 
-function toleranceFields(raw: unknown, path: string): Fields {
+function withFloor(relative: number, floor: number): Tolerance {
+  return floor > 0 ? { relative, absolute: floor } : { relative }
+}
+
+function toleranceFields(raw: unknown, path: string, kind: MetricKind): Fields {
   const fields = readObject(raw, path, ['relative', 'absolute'])
   const given = Object.keys(fields)
-  if (given.length !== 1) {
+  const most = kind === 'numeric' ? 1 : 2
+  if (given.length < 1 || given.length > most) {
     fail(
       path,
-      'an object with exactly one of "relative" or "absolute", or a percentage such as "10%"',
+      kind === 'numeric'
+        ? 'an object with exactly one of "relative" or "absolute", or a percentage such as "10%"'
+        : 'an object with "relative", "absolute" or both (an absolute floor under the relative tolerance), or a percentage such as "10%"',
       raw,
     )
   }

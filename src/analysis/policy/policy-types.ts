@@ -9,9 +9,13 @@ export type Direction = 'higher' | 'lower'
 /**
  * The non-inferiority margin: how much worse the canary may be and still count as fine.
  * `relative` is a fraction of the baseline (0.1 = 10% worse), `absolute` is in the metric's
- * own unit (an error-rate fraction, milliseconds, the event value's unit).
+ * own unit (an error-rate fraction, milliseconds, the event value's unit). Both together make
+ * an absolute floor under the relative tolerance: `{ relative: 0.25, absolute: 0.0005 }` is
+ * "+25% or +0.05 percentage points, whichever is larger", so that a canary can be shown within
+ * tolerance even when both cohorts have (almost) no errors.
  */
-export type Tolerance = { readonly relative: number } | { readonly absolute: number }
+export type Tolerance =
+  { readonly relative: number; readonly absolute?: number } | { readonly absolute: number }
 
 interface MetricCommon {
   /** Unique name, shown in verdicts. */

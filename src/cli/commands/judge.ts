@@ -42,6 +42,8 @@ Input file (JSON):
     "policy":      { ... },                  optional; --policy wins over it; {} = defaults
     "startTime":   "2026-11-22T10:00:00Z",   RFC 3339, start of the analysis
     "evaluatedAt": "2026-11-22T10:45:00Z",   RFC 3339, the moment the verdict is for
+    "ingestLagSeconds": 30,                  optional; minutes ending later than this
+                                              before evaluatedAt are not used yet (default 0)
     "baseline":    <cohort>,
     "canary":      <cohort>
   }
@@ -49,9 +51,13 @@ Input file (JSON):
   {
     "requests": 120000, "errors": 1100,       request and failed-request counts
     "latencyMs": [12.5, 40.1, ...],           a uniform sample of request latencies (ms)
-    "minutes": [{ "startMs": 1795341600000, "requests": 2000, "errors": 19 }, ...],
-                                              per-minute counts, ascending (the sequential
-                                              error-rate test and burn-rate windows use them)
+    "minutes": [{ "startMs": 1795341600000, "requests": 2000, "errors": 19,
+                  "latencyMs": [12.5, ...] }, ...],
+                                              per-minute counts, ascending, required when
+                                              requests > 0 (the error-rate rules and burn-rate
+                                              windows use them; pooled totals never decide);
+                                              a per-minute latency sample makes minutes the
+                                              units of the latency rule too
     "values": { "checkout_value": [19.9, ...] }  event values of numeric metrics
   }
   or { "error": "why the query failed" } to replay a failed store query.
@@ -60,7 +66,7 @@ Policy file (--policy): YAML or JSON, e.g.
   alpha: 0.01
   analysis: { minDuration: 10m, maxDuration: 2h }
   metrics:
-    - { name: error-rate, kind: error-rate, tolerance: { relative: 0.25 } }
+    - { name: error-rate, kind: error-rate, tolerance: { relative: 0.25, absolute: 0.0005 } }
     - { name: latency-p95, kind: latency, quantile: 0.95, tolerance: "10%" }
   slo: { availability: 99.9% }
 
@@ -104,12 +110,20 @@ function runJudge(flags: { input: string; policy?: string }, readFile: (path: st
   if (evaluatedAtMs < startMs) {
     throw new RhError('RH_API_INVALID_REQUEST', 'evaluatedAt must not be before startTime')
   }
+  const lag = input.ingestLagSeconds ?? 0
+  if (typeof lag !== 'number' || !Number.isFinite(lag) || lag < 0) {
+    throw new RhError(
+      'RH_API_INVALID_REQUEST',
+      `ingestLagSeconds must be a number of seconds >= 0, got ${JSON.stringify(lag)}`,
+    )
+  }
   const verdict = judge({
     policy,
     baseline: parseCohortResult(input.baseline, 'baseline'),
     canary: parseCohortResult(input.canary, 'canary'),
     startMs,
     evaluatedAtMs,
+    ingestLagMs: lag * 1000,
   })
   return {
     ...verdict,

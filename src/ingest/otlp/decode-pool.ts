@@ -7,6 +7,7 @@ import { decodeMetrics, type DecodedMetrics } from './decode-metrics.ts'
 import { decodeTraces, type DecodedTraces } from './decode-traces.ts'
 import type { DecodeJob } from './decode-worker.ts'
 import type { OtlpEncoding } from './encode-response.ts'
+import { unpackTypedArrays, type Packed } from './transferables.ts'
 
 /**
  * Where requests are decoded: on `threads` worker threads, or on the calling thread when
@@ -33,7 +34,7 @@ export interface DecodePool {
 
 interface Reply {
   readonly id: number
-  readonly decoded?: DecodedTraces | DecodedMetrics
+  readonly decoded?: Packed<DecodedTraces | DecodedMetrics>
   readonly error?: { readonly code: ErrorCode; readonly message: string }
 }
 
@@ -67,7 +68,7 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
       const waiting = pending.get(reply.id)
       pending.delete(reply.id)
       if (waiting === undefined) return
-      if (reply.decoded !== undefined) waiting.resolve(reply.decoded as never)
+      if (reply.decoded !== undefined) waiting.resolve(unpackTypedArrays(reply.decoded) as never)
       else
         waiting.reject(new RhError(reply.error?.code ?? 'RH_INTERNAL', reply.error?.message ?? ''))
     })

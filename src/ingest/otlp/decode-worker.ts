@@ -4,7 +4,7 @@ import type { MappingOptions, MapSpansOptions } from '../../model/map-spans.ts'
 import { decodeMetrics } from './decode-metrics.ts'
 import { decodeTraces } from './decode-traces.ts'
 import type { OtlpEncoding } from './encode-response.ts'
-import { transferablesOf } from './transferables.ts'
+import { packTypedArrays } from './transferables.ts'
 
 /** A decoding job, as the pool posts it. */
 export interface DecodeJob {
@@ -18,16 +18,18 @@ export interface DecodeJob {
 }
 
 /**
- * A decoding thread: decodes each job it is sent and posts back the chunk, its buffers
- * transferred rather than copied, or the error (code and message) to throw on the main thread.
+ * A decoding thread: decodes each job it is sent and posts back the chunk, its buffers packed
+ * into one that is transferred rather than copied, or the error (code and message) to throw on
+ * the main thread.
  */
 parentPort?.on('message', (job: DecodeJob) => {
   try {
-    const decoded =
+    const decoded = packTypedArrays(
       job.signal === 'metrics'
         ? decodeMetrics(job.body, job.encoding, job.mapping, job.options)
-        : decodeTraces(job.body, job.encoding, job.mapping, job.options)
-    parentPort?.postMessage({ id: job.id, decoded }, transferablesOf(decoded.chunk))
+        : decodeTraces(job.body, job.encoding, job.mapping, job.options),
+    )
+    parentPort?.postMessage({ id: job.id, decoded }, [decoded.buffer])
   } catch (error) {
     parentPort?.postMessage({
       id: job.id,

@@ -1,7 +1,12 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insertRows } from '../../../src/store/insert-rows.ts'
-import { queryLatencySample, queryMinuteCounts } from '../../../src/store/cohort-queries.ts'
+import {
+  queryLatencySample,
+  queryLatencySampleByMinute,
+  queryMinuteCounts,
+  queryRawLatencyRows,
+} from '../../../src/store/cohort-queries.ts'
 import type { Store } from '../../../src/store/store-client.ts'
 import type { CohortQuery, CohortSelector } from '../../../src/verdicts/analysis-definition.ts'
 import { createMigratedTestStore, queryRows } from '../../helpers/store.ts'
@@ -172,5 +177,51 @@ describe('queryLatencySample', () => {
     const all = await queryLatencySample(store, quiet, await queryMinuteCounts(store, quiet))
     const { requests } = await rawTotals(query)
     expect(all).toHaveLength(requests)
+  })
+})
+
+describe('the kept per-minute latency sample', () => {
+  it('gives the sample of raw spans, span for span, for any window, cohort, environment and quota', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: -120_000, max: 30 * 60_000 }),
+        fc.integer({ min: 60_000, max: 33 * 60_000 }),
+        selectors,
+        fc.constantFrom('', 'production', 'staging'),
+        fc.integer({ min: 1, max: 256 }),
+        async (fromOffsetMs, lengthMs, selector, environment, perMinute) => {
+          const query: CohortQuery = {
+            service: 'cart',
+            environment,
+            selector,
+            fromMs: BASE_MS + fromOffsetMs,
+            toMs: BASE_MS + fromOffsetMs + lengthMs,
+            latencySamplesPerMinute: perMinute,
+          }
+          const minutes = await queryMinuteCounts(store, query)
+          const complete = minutes.filter(
+            (minute) =>
+              minute.startMs < Math.floor(query.toMs / 60_000) * 60_000 && minute.requests > 0,
+          )
+          const raw = await queryRawLatencyRows(
+            store,
+            query,
+            complete,
+            query.fromMs,
+            Math.floor(query.toMs / 60_000) * 60_000,
+          )
+          const byMinute = await queryLatencySampleByMinute(store, query, minutes)
+          const expected = new Map<number, number[]>()
+          for (const row of raw) {
+            const startMs = Number(row.minute_s) * 1000
+            expected.set(startMs, [...(expected.get(startMs) ?? []), Number(row.latency_ms)])
+          }
+          const sorted = (map: Map<number, number[]>) =>
+            [...map].map(([startMs, values]) => [startMs, [...values].sort((a, b) => a - b)])
+          expect(sorted(byMinute).sort()).toEqual(sorted(expected).sort())
+        },
+      ),
+      { numRuns: 40 },
+    )
   })
 })

@@ -34,6 +34,7 @@ describe('migrate', () => {
         'analyses',
         'verdicts',
         'dead_letters',
+        'frozen_minutes',
       ]),
     )
   })

@@ -117,7 +117,9 @@ describe('judge', () => {
   it('is inconclusive at maxDuration when a metric sits right on its tolerance', () => {
     const policy = parsePolicy({
       slo: { availability: 0.99 },
-      metrics: [{ name: 'error-rate', kind: 'error-rate', tolerance: { relative: 0 } }],
+      metrics: [
+        { name: 'error-rate', kind: 'error-rate', tolerance: { relative: 0, absolute: 0 } },
+      ],
     })
     const verdict = verdictFor({ policy, evaluatedAtMs: 7200_000 })
     expect(verdict.decision).toBe('inconclusive')

@@ -91,6 +91,7 @@ describe('parseCohortSnapshot with latencyBucketsMs', () => {
       {
         requests: 2,
         errors: 0,
+        minutes: [{ startMs: 0, requests: 2, errors: 0 }],
         latencyMs: [5, 300],
         latencyBucketsMs: { lower: [null, 250], upper: [10, null] },
       },
@@ -102,7 +103,13 @@ describe('parseCohortSnapshot with latencyBucketsMs', () => {
   it('refuses edges that do not match the latency values one for one', () => {
     expect(() =>
       parseCohortSnapshot(
-        { requests: 1, errors: 0, latencyMs: [5], latencyBucketsMs: { lower: [0], upper: [] } },
+        {
+          requests: 1,
+          errors: 0,
+          minutes: [{ startMs: 0, requests: 1, errors: 0 }],
+          latencyMs: [5],
+          latencyBucketsMs: { lower: [0], upper: [] },
+        },
         'canary',
       ),
     ).toThrow(/canary\.latencyBucketsMs\.upper must be a list of 1 edges/)

@@ -96,7 +96,11 @@ describe('parsePolicy', () => {
     ],
     [{ metrics: [{ name: 'x', kind: 'latency', quantile: 1.5 }] }, 'policy.metrics[0].quantile'],
     [
-      { metrics: [{ name: 'x', kind: 'error-rate', tolerance: { relative: 0.1, absolute: 0.1 } }] },
+      {
+        metrics: [
+          { name: 'x', kind: 'numeric', source: 'x', tolerance: { relative: 0.1, absolute: 0.1 } },
+        ],
+      },
       'policy.metrics[0].tolerance must be an object with exactly one',
     ],
     [

@@ -3,7 +3,8 @@ import type { ConsumedMessage } from '../consumed-message.ts'
 import { insertDeadLetters, type DeadLetter } from '../dead-letters/dead-letter-writer.ts'
 import type { MessageRows } from '../formats/message-format.ts'
 import type { EventRow } from '../../../model/event-row.ts'
-import { insertCompactRows, insertEncoded } from '../../../store/insert-rows.ts'
+import { insertEncoded } from '../../../store/insert-rows.ts'
+import { encodeEventsBlock } from '../../../store/events-block.ts'
 import { encodeSpansBlock, type SpansChunk } from '../../../store/spans-block.ts'
 import { TABLE_COLUMNS } from '../../../store/table-columns.ts'
 
@@ -31,8 +32,8 @@ function collect(rows: MessageRows, spans: SpansChunk[], events: EventRow[]): vo
 export type WriteBatch = (batch: BatchToWrite) => Promise<BatchWriteResult>
 
 /**
- * Writes the rows of a batch's messages, one insert per table (spans as one Native block, as
- * the OTLP receivers write them), and its poison messages and rejected items to the dead
+ * Writes the rows of a batch's messages, one insert per table (spans and events as Native blocks,
+ * spans as the OTLP receivers write them), and its poison messages and rejected items to the dead
  * letters, each insert carrying the batch's token: an insert ClickHouse already holds is
  * dropped, so a retried or replayed batch is stored once. Rows keep message order, so a replay
  * builds the same blocks, byte for byte.
@@ -84,10 +85,12 @@ export function createBatchWriter(store: Store): WriteBatch {
       rowsByTable.spans = rows
     }
     if (events.length > 0) {
-      await insertCompactRows(store, {
+      await insertEncoded(store, {
         table: 'events',
         columns: TABLE_COLUMNS.events,
-        rows: events,
+        format: 'Native',
+        body: encodeEventsBlock(events),
+        rows: events.length,
         deduplicationToken: batch.token,
       })
       rowsByTable.events = events.length
