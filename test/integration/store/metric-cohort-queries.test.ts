@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parsePolicy, type MetricsSource } from '../../../src/analysis/index.ts'
 import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
@@ -15,7 +16,7 @@ import { createStoreCohortSource } from '../../../src/store/store-cohort-source.
 import type { Store } from '../../../src/store/store-client.ts'
 import { silentLogger } from '../../../src/logger.ts'
 import { attributes } from '../../helpers/mixed-spans.ts'
-import { createMigratedTestStore, uniqueName } from '../../helpers/store.ts'
+import { createMigratedTestStore, queryRows, uniqueName } from '../../helpers/store.ts'
 
 const MINUTE_MS = 60_000
 /** Ten minutes ago, on a minute. */
@@ -29,7 +30,12 @@ beforeAll(async () => {
 afterAll(() => store.close())
 
 /** Writes `metrics` of one instance of `release` as the ingest path would. */
-async function write(release: string, instance: string, metrics: readonly Metric[]) {
+async function write(
+  release: string,
+  instance: string,
+  metrics: readonly Metric[],
+  service = 'orders',
+) {
   const builder = createMetricPointsChunkBuilder()
   mapMetrics(
     {
@@ -37,7 +43,7 @@ async function write(release: string, instance: string, metrics: readonly Metric
         {
           resource: {
             attributes: attributes({
-              'service.name': 'orders',
+              'service.name': service,
               'service.version': release,
               'service.instance.id': instance,
             }),
@@ -218,5 +224,89 @@ describe('metric cohorts', () => {
       upper: [100, 100, 100, 500],
     })
     expect(snapshot.latencyMs).toHaveLength(4)
+  })
+
+  it('counts per minute as the SQL example for analysts does (docs/sql-examples.md)', async () => {
+    const release = uniqueName('sql')
+    const duration = (
+      temporality: number,
+      points: [seconds: number, startSeconds: number, status: number, count: number][],
+    ): Metric => ({
+      name: 'http.server.request.duration',
+      unit: 's',
+      data: {
+        type: 'histogram',
+        temporality,
+        points: points.map(([seconds, startSeconds, status, count]) => ({
+          attributes: attributes({ 'http.response.status_code': status }),
+          startTimeUnixNano: ns(T0_MS + startSeconds * 1000),
+          timeUnixNano: ns(T0_MS + seconds * 1000),
+          flags: 0,
+          count,
+          sum: null,
+          min: null,
+          max: null,
+          bucketCounts: [count],
+          explicitBounds: [],
+        })),
+      },
+    })
+    // Cumulative, started in the window, with a reset at 150 s; delta from a second instance.
+    const cumulative = duration(2, [
+      [30, 0, 200, 10],
+      [90, 0, 200, 25],
+      [150, 140, 200, 4],
+      [30, 0, 500, 1],
+      [90, 0, 500, 3],
+    ])
+    await write(release, 'a', [cumulative], 'checkout')
+    await write(release, 'a', [cumulative], 'checkout') // a retry
+    await write(
+      release,
+      'b',
+      [
+        duration(1, [
+          [40, 0, 200, 7],
+          [100, 40, 503, 2],
+        ]),
+      ],
+      'checkout',
+    )
+
+    const examples = readFileSync('docs/sql-examples.md', 'utf8')
+    const example =
+      /## Requests and server errors of each release per minute, from OTLP metrics[\s\S]*?```sql\n([\s\S]*?)```/.exec(
+        examples,
+      )![1]!
+    const rows = await queryRows<{ minute: string; request_count: number; server_errors: number }>(
+      store,
+      example
+        .replace('FROM metric_points', `FROM ${store.database}.metric_points`)
+        .replace('WHERE service =', 'WHERE release = {release:String} AND service ='),
+      { release },
+    )
+    const judged = await queryMetricMinutes(
+      store,
+      {
+        service: 'checkout',
+        environment: '',
+        selector: { release },
+        fromMs: T0_MS - MINUTE_MS,
+        toMs: Date.now(),
+      },
+      parsePolicy({ source: 'metrics' }).source as MetricsSource,
+    )
+    const asCounts = (minute: { requests: number; errors: number }) => [
+      minute.requests,
+      minute.errors,
+    ]
+    expect(rows.map((row) => [Number(row.request_count), Number(row.server_errors)])).toEqual(
+      judged.map(asCounts),
+    )
+    expect(judged.map(asCounts)).toEqual([
+      [10 + 1 + 7, 1],
+      [15 + 2 + 2, 2 + 2],
+      [4, 0],
+    ])
   })
 })
