@@ -33,10 +33,13 @@ export function parseSource(raw: unknown): DataSource {
 
 function parseMetrics(fields: Readonly<Record<string, unknown>>): DataSource {
   const requests = parseSelector(fields.requests, join(PATH, 'requests'), DEFAULT_REQUEST_METRIC)
+  // Latency not named: the requests histogram, with the same attribute filter.
   const latency =
     fields.latency === null
       ? null
-      : parseSelector(fields.latency, join(PATH, 'latency'), requests.metric)
+      : fields.latency === undefined
+        ? requests
+        : parseSelector(fields.latency, join(PATH, 'latency'), requests.metric)
   return { kind: 'metrics', requests, errors: parseErrors(fields.errors), latency }
 }
 

@@ -57,6 +57,13 @@ describe('parsePolicy source', () => {
     })
   })
 
+  it('reads latency from the requests histogram, its attribute filter included, when latency is not named', () => {
+    const source = parsePolicy({
+      source: { kind: 'metrics', requests: { metric: 'rpc.server.duration', where: { a: 'b' } } },
+    }).source
+    expect(source).toMatchObject({ latency: { metric: 'rpc.server.duration', where: { a: 'b' } } })
+  })
+
   const refusals: [string, unknown, RegExp][] = [
     [
       'latency metrics without a latency source',
