@@ -1,6 +1,7 @@
 import type { ErrorRule, MetricSelector, MetricsSource } from '../analysis/policy/data-source.ts'
 import type { CohortSnapshot, MinuteCounts } from '../analysis/index.ts'
 import {
+  bucketQuantile,
   msPerUnit,
   sampleIntervals,
   toLatencyIntervals,
@@ -139,6 +140,38 @@ export async function fetchMetricCohort(
       ? {}
       : { latencyBucketsMs: { lower: sample.lower, upper: sample.upper } }),
   }
+}
+
+/**
+ * The cohort's minutes for charts (the page, reports, `/series`): requests, errors and the
+ * p50, p95 and p99 latency, each interpolated within the histogram bucket that holds it
+ * (null without latency buckets).
+ */
+export async function queryMetricSeries(
+  store: Store,
+  query: MetricCohortQuery,
+  source: MetricsSource,
+): Promise<
+  {
+    startMs: number
+    requests: number
+    errors: number
+    p50Ms: number | null
+    p95Ms: number | null
+    p99Ms: number | null
+  }[]
+> {
+  const minutes = await queryMetricMinutes(store, query, source)
+  const quantile = (minute: MetricMinute, p: number): number | null =>
+    bucketQuantile(minute.latency, p)?.estimate ?? null
+  return minutes.map((minute) => ({
+    startMs: minute.startMs,
+    requests: minute.requests,
+    errors: minute.errors,
+    p50Ms: quantile(minute, 0.5),
+    p95Ms: quantile(minute, 0.95),
+    p99Ms: quantile(minute, 0.99),
+  }))
 }
 
 interface Samples {

@@ -13,6 +13,7 @@ import {
 } from '@opentelemetry/exporter-metrics-otlp-http'
 import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
 import type { RunningApp } from '../../src/app.ts'
+import { loadAnalysisReport } from '../../src/report/load-report.ts'
 import { startTestApp } from '../helpers/app.ts'
 import { restoreSdkClock, setSdkClock } from '../helpers/sdk-clock.ts'
 import { queryRows } from '../helpers/store.ts'
@@ -200,6 +201,37 @@ describe('OpenTelemetry metrics SDK clients against serve, metrics only', () => 
     // Two instances of 1,200 requests a minute, over the complete minutes since the start.
     expect(errorRate.canary.n).toBeGreaterThanOrEqual(2 * 1200 * (HISTORY_MINUTES - 1))
     expect(verdict.reasons.join(' ')).toMatch(/Read from OTLP metrics, not spans/)
+  })
+
+  it('draws the metric cohorts minute by minute for the page (/series) and the report', async () => {
+    const id = await createAnalysis('checkout', '1.4.2', '1.5.0')
+    const response = await fetch(`${app.apiUrl}/api/v1/analyses/${id}/series`)
+    expect(response.status).toBe(200)
+    type Point = { requests: number; errors: number; errorRate: number; p95Ms: number | null }
+    const series = (await response.json()) as {
+      baseline: { points: Point[] }
+      canary: { points: Point[] }
+    }
+    // Both instances' full minutes: 2 × 1,200 requests, 5% (canary) and 0.5% (baseline) failed.
+    const full = (points: Point[]) => points.filter((point) => point.requests === 2400)
+    expect(full(series.canary.points).length).toBeGreaterThanOrEqual(HISTORY_MINUTES - 2)
+    expect(full(series.baseline.points).length).toBeGreaterThanOrEqual(HISTORY_MINUTES - 2)
+    for (const point of full(series.canary.points)) {
+      expect(point.errors).toBe(120)
+      // The median latency is 40 ms: p95 lies in the semantic-convention buckets above it.
+      expect(point.p95Ms).toBeGreaterThan(50)
+      expect(point.p95Ms).toBeLessThanOrEqual(250)
+    }
+    for (const point of full(series.baseline.points)) expect(point.errors).toBe(12)
+
+    const report = await loadAnalysisReport(
+      { store: app.store, nowMs: Date.now(), version: 'test' },
+      id,
+    )
+    const total = (points: readonly { requests: number }[]) =>
+      points.reduce((sum, point) => sum + point.requests, 0)
+    expect(total(report.analyses[0]!.canary)).toBe(total(series.canary.points))
+    expect(total(report.analyses[0]!.canary)).toBeGreaterThan(0)
   })
 
   it('does not roll back a canary that behaves like its baseline', async () => {
