@@ -48,7 +48,11 @@ const seriesPointBody = {
     requests: { type: 'integer' },
     errors: { type: 'integer' },
     errorRate: { ...nullableNumber, description: 'errors / requests' },
-    p50Ms: { ...nullableNumber, description: 'Median latency (t-digest estimate), ms' },
+    p50Ms: {
+      ...nullableNumber,
+      description:
+        'Median latency, ms: a t-digest estimate from spans, or interpolated within its histogram bucket when the analysis reads OTLP metrics',
+    },
     p95Ms: nullableNumber,
     p99Ms: nullableNumber,
   },
