@@ -14,7 +14,7 @@
  * acknowledged points.
  *
  * Run: PATH=$PWD/node_modules/.bin:$PATH node benchmarks/otlp-metrics-ingest.ts
- * Env: DURATION_S (40), CONCURRENCY (8), POINTS_PER_REQUEST (1000), GZIP (0)
+ * Env: DURATION_S (40), CONCURRENCY (64), POINTS_PER_REQUEST (1000), GZIP (0)
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -29,7 +29,7 @@ import { freePort } from '../test/helpers/free-port.ts'
 import { processUsage } from './kafka-process-usage.ts'
 
 const DURATION_S = Number(process.env.DURATION_S ?? 40)
-const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8)
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64)
 const POINTS_PER_REQUEST = Number(process.env.POINTS_PER_REQUEST ?? 1000)
 const GZIP = process.env.GZIP === '1'
 const DISTINCT_PAYLOADS = 16
