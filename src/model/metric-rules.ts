@@ -50,7 +50,7 @@ export function pointTimeProblem(
 ): string | undefined {
   if (timeNs === 0n) return 'timeUnixNano is missing (it is required)'
   if (timeNs >= MAX_START_NS) {
-    return `timeUnixNano ${timeNs} is past 2262-04-11, the latest time ClickHouse's DateTime64(9) holds`
+    return `timeUnixNano ${timeNs} is not before 2100-01-01, the latest time the store keeps`
   }
   if (startNs > timeNs) return `startTimeUnixNano ${startNs} is after timeUnixNano ${timeNs}`
   if (retentionCutoffNs !== undefined && timeNs < retentionCutoffNs) return EXPIRED

@@ -31,8 +31,16 @@ export type StatusName = (typeof STATUS_NAMES)[number]
 
 export const TRACE_ID_BYTES = 16
 export const SPAN_ID_BYTES = 8
-/** Start times at or past 2^63 ns do not fit DateTime64(9), ClickHouse's signed 64-bit ticks. */
-export const MAX_START_NS = 2n ** 63n
+/**
+ * Start times from 2100-01-01 on are refused. `DateTime64(9)` would hold them up to 2262, but
+ * the retention TTLs and the per-minute tables use `DateTime`, which ends in 2106-02-07: a
+ * later span would be stored, then silently dropped as expired (its TTL wraps around) and
+ * counted in a wrong minute. 2100 leaves those years of room for the retention.
+ */
+export const MAX_START_NS = 4_102_444_800n * 1_000_000_000n
+/** {@link MAX_START_NS} as two 32-bit words, for the decoder that reads fixed64 so. */
+export const MAX_START_HIGH = 955_174_863
+export const MAX_START_LOW = 1_453_719_552
 
 const HTTP_STATUS = /^[1-9]\d{2}$/
 const MAX_QUOTED_LENGTH = 64
@@ -71,7 +79,7 @@ export function resourceAttributeCountProblem(count: number, limit: number): str
 }
 
 export function startTooLateProblem(start: bigint | string): string {
-  return `startTimeUnixNano ${start} is past 2262-04-11, the latest time ClickHouse's DateTime64(9) holds`
+  return `startTimeUnixNano ${start} is not before 2100-01-01, the latest start time the store keeps`
 }
 
 export function endBeforeStartProblem(end: bigint | string, start: bigint | string): string {

@@ -1,5 +1,6 @@
 import { EVENT_OUTCOMES, type EventOutcome, type EventRow } from './event-row.ts'
 import { parseRfc3339NanosText } from './parse-rfc3339.ts'
+import { MAX_START_NS } from './span-rules.ts'
 
 /** The version of the release-event schema this mapping reads (docs/kafka-json-events.md). */
 export const EVENT_SCHEMA_VERSION = 1
@@ -60,12 +61,23 @@ function readEvent(document: unknown, limits: EventLimits): EventRow {
 
 function readTimestamp(value: unknown): string {
   const nanos = typeof value === 'string' ? parseRfc3339NanosText(value) : undefined
-  if (nanos === undefined) {
+  if (nanos === undefined || !isBeforeStoreEnd(nanos)) {
     invalid(
-      `timestamp must be an RFC 3339 date-time between 1970 and 2262 such as "2026-11-22T10:00:00.123Z", got ${show(value)}`,
+      `timestamp must be an RFC 3339 date-time from 1970 to before 2100 such as "2026-11-22T10:00:00.123Z", got ${show(value)}`,
     )
   }
   return nanos
+}
+
+const STORE_END_NS_TEXT = String(MAX_START_NS)
+
+/** Whether decimal nanoseconds fall before 2100, as spans must (see {@link MAX_START_NS}). */
+function isBeforeStoreEnd(nanos: string): boolean {
+  // Digit strings without leading zeros: shorter is smaller, equal lengths compare as text.
+  return (
+    nanos.length < STORE_END_NS_TEXT.length ||
+    (nanos.length === STORE_END_NS_TEXT.length && nanos < STORE_END_NS_TEXT)
+  )
 }
 
 function readString(document: Fields, key: string, presence: 'required' | 'optional'): string {

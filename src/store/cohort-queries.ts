@@ -234,8 +234,8 @@ async function queryLatencyRows(
     params.push(whole.params)
     selects.push(
       `SELECT minute_s, latency_ms FROM (
-         SELECT minute_s, arrayMap(kept -> kept.2 / 1e6, arraySlice(arrayFilter(
-             kept -> kept.1 <= transform(minute_s, {minutes:Array(UInt32)}, {limits:Array(UInt64)}, toUInt64(0)),
+         SELECT minute_s, arrayMap(kept -> toUInt64(bitAnd(kept, 0xFFFFFFFFFFFFFFFF)) / 1e6, arraySlice(arrayFilter(
+             kept -> bitShiftRight(kept, 64) <= transform(minute_s, {minutes:Array(UInt32)}, {limits:Array(UInt64)}, toUInt64(0)),
              groupArraySortedMerge(${LATENCY_SAMPLE_KEPT})(sample)), 1, {perMinute:UInt32})) AS kept_ms
          FROM ${store.database}.latency_sample_1m
          WHERE ${whole.where}

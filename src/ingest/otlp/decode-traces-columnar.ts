@@ -22,6 +22,8 @@ import {
   isEntrySpan,
   isErrorSpan,
   LEGACY_HTTP_STATUS_ATTRIBUTE,
+  MAX_START_HIGH,
+  MAX_START_LOW,
   rejectionMessage,
   SPAN_ID_BYTES,
   startTooLateProblem,
@@ -561,7 +563,9 @@ class ColumnarTraceDecoder {
 
   private timeProblem(): string | undefined {
     const { startHigh, startLow, endHigh, endLow } = this
-    if (startHigh >= 0x8000_0000) return startTooLateProblem(toBigInt(startHigh, startLow))
+    if (startHigh > MAX_START_HIGH || (startHigh === MAX_START_HIGH && startLow >= MAX_START_LOW)) {
+      return startTooLateProblem(toBigInt(startHigh, startLow))
+    }
     if (endHigh < startHigh || (endHigh === startHigh && endLow < startLow)) {
       return endBeforeStartProblem(toBigInt(endHigh, endLow), toBigInt(startHigh, startLow))
     }

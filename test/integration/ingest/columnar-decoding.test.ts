@@ -8,6 +8,7 @@ import {
   type MappingOptions,
   type MapSpansOptions,
 } from '../../../src/model/map-spans.ts'
+import { MAX_START_NS } from '../../../src/model/span-rules.ts'
 import { toMappingOptions } from '../../../src/model/to-span-rows.ts'
 import { insertEncoded } from '../../../src/store/insert-rows.ts'
 import {
@@ -210,14 +211,20 @@ describe('decodeTracesToColumns', () => {
       span(11, { attributes: attributes({ a: '1', b: '2', c: '3' }) }),
       span(12, { startTimeUnixNano: NOW_NS - 10n ** 12n, endTimeUnixNano: NOW_NS }),
       span(13, { startTimeUnixNano: 2n ** 62n + 12_345n, endTimeUnixNano: 2n ** 62n + 2n ** 40n }),
+      span(14, { startTimeUnixNano: MAX_START_NS, endTimeUnixNano: MAX_START_NS }),
+      span(15, { startTimeUnixNano: MAX_START_NS - 1n, endTimeUnixNano: MAX_START_NS + 2n ** 40n }),
     ]
     const { result, rows } = await expectSameRows(
       encodeTraceRequest(requestOf({ 'service.name': 'refusals' }, spans)),
       { ...MAPPING, maxAttributesPerSpan: 2 },
       { retentionCutoffNs: NOW_NS - 1_000n, retentionDays: 3 },
     )
-    expect(result.rejected).toBe(11)
-    expect(rows).toHaveLength(2)
+    expect(result.rejected).toBe(13)
+    // The last nanosecond before 2100 is kept (and not dropped by a wrapped TTL).
+    expect(rows.map((row) => row.timestamp)).toEqual([
+      expect.stringMatching(/^20\d\d-/),
+      '2099-12-31T23:59:59.999999999Z',
+    ])
     const expiredOnly = await expectSameRows(
       encodeTraceRequest(requestOf({ 'service.name': 'refusals' }, [span(12, spans[11])])),
       MAPPING,

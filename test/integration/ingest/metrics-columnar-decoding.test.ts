@@ -341,6 +341,8 @@ describe('decodeMetricsToColumns', () => {
             number(1),
             number(2, { timeUnixNano: 0n }),
             number(3, { timeUnixNano: 2n ** 63n }),
+            // 2100-01-01: DateTime64(9) holds it, the DateTime TTL would wrap in 2106.
+            number(3, { timeUnixNano: 4_102_444_800n * 1_000_000_000n }),
             number(4, { startTimeUnixNano: NOW_NS + 10n ** 12n }),
             number(5, { attributes: attributes({ a: '1', b: '2', c: '3' }) }),
             number(6, { timeUnixNano: NOW_NS - 10n ** 12n, startTimeUnixNano: 0n }),
@@ -395,14 +397,15 @@ describe('decodeMetricsToColumns', () => {
       { retentionCutoffNs: NOW_NS - 1_000n, retentionDays: 3 },
     )
     expect(rows).toHaveLength(2)
-    expect(result.rejected).toBe(10)
+    expect(result.rejected).toBe(11)
     expect(result.rejections.map((rejection) => rejection.index)).toEqual([
-      1, 2, 3, 4, 5, 6, 8, 9, 10, 11,
+      1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12,
     ])
     expect(result.rejectionMessage).toMatch(
       /^data point of metric "g" \(resourceMetrics\[0\]\.scopeMetrics\[0\]\.metrics\[0\]\.dataPoints\[1\]\): timeUnixNano is missing/,
     )
     const messages = result.rejections.map((rejection) => rejection.message).join('\n')
+    expect(messages).toMatch(/timeUnixNano 4102444800000000000 is not before 2100-01-01/)
     expect(messages).toMatch(/aggregationTemporality unspecified/)
     expect(messages).toMatch(/one more count than bounds/)
     expect(messages).toMatch(/must increase strictly/)

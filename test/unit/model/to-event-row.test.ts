@@ -85,7 +85,12 @@ describe('toEventRow', () => {
     [
       'a timestamp before 1970',
       { ...EVENT, timestamp: '1969-12-31T23:59:59Z' },
-      /between 1970 and 2262/,
+      /from 1970 to before 2100/,
+    ],
+    [
+      'a timestamp in 2100, past what the retention and the per-minute tables hold',
+      { ...EVENT, timestamp: '2100-01-01T00:00:00Z' },
+      /from 1970 to before 2100/,
     ],
     [
       'no service',

@@ -3,6 +3,7 @@ import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
 import { decodeTraceRequestJson } from '../../../src/ingest/otlp/decode-json.ts'
 import { decodeTraceRequestProtobuf } from '../../../src/ingest/otlp/decode-protobuf.ts'
 import type { AnyValue, KeyValue, Span, TraceRequest } from '../../../src/ingest/otlp/otlp-types.ts'
+import { MAX_START_HIGH, MAX_START_LOW, MAX_START_NS } from '../../../src/model/span-rules.ts'
 import {
   toMappingOptions,
   toSpanRows,
@@ -228,8 +229,8 @@ describe('toSpanRows dimensions', () => {
     expect(rowOf(testSpan({ kind, parentSpanId })).is_entry).toBe(isEntry)
   })
 
-  it('writes times as decimal nanoseconds, up to the last nanosecond DateTime64(9) holds', () => {
-    const start = 2n ** 63n - 8n
+  it('writes times as decimal nanoseconds, up to the last nanosecond before 2100', () => {
+    const start = MAX_START_NS - 8n
     expect(
       rowOf(testSpan({ startTimeUnixNano: start, endTimeUnixNano: start + 7n })),
     ).toMatchObject({ timestamp: start.toString(), duration_ns: '7' })
@@ -399,14 +400,19 @@ describe('toSpanRows rejections', () => {
       'traceId must be 16 bytes as hex (OTLP/JSON ids are hex, not base64), got "abc"',
     ],
     [
+      'a start at 2100-01-01, past what the retention and the per-minute tables hold',
+      { startTimeUnixNano: MAX_START_NS, endTimeUnixNano: MAX_START_NS + 1n },
+      'startTimeUnixNano 4102444800000000000 is not before 2100-01-01, the latest start time the store keeps',
+    ],
+    [
       'a start at 2^63 ns, past what DateTime64(9) holds',
       { startTimeUnixNano: 2n ** 63n, endTimeUnixNano: 2n ** 63n + 1n },
-      "startTimeUnixNano 9223372036854775808 is past 2262-04-11, the latest time ClickHouse's DateTime64(9) holds",
+      'startTimeUnixNano 9223372036854775808 is not before 2100-01-01, the latest start time the store keeps',
     ],
     [
       'the largest fixed64 start',
       { startTimeUnixNano: 2n ** 64n - 1n, endTimeUnixNano: 2n ** 64n - 1n },
-      "startTimeUnixNano 18446744073709551615 is past 2262-04-11, the latest time ClickHouse's DateTime64(9) holds",
+      'startTimeUnixNano 18446744073709551615 is not before 2100-01-01, the latest start time the store keeps',
     ],
     [
       'an end before its start',
@@ -486,5 +492,14 @@ describe('toSpanRows rejections', () => {
     expect(
       toSpanRows(testRequest({}, span), { ...MAPPING, maxAttributesPerSpan: 2 }).rejected,
     ).toBe(0)
+  })
+})
+
+describe('MAX_START_NS', () => {
+  it('is 2100-01-01, and the decoder reads it as the same two 32-bit words', () => {
+    expect(new Date(Number(MAX_START_NS / 1_000_000n)).toISOString()).toBe(
+      '2100-01-01T00:00:00.000Z',
+    )
+    expect((BigInt(MAX_START_HIGH) << 32n) | BigInt(MAX_START_LOW)).toBe(MAX_START_NS)
   })
 })
