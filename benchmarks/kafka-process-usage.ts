@@ -16,6 +16,26 @@ export function processUsage(pid: number): { cpuSeconds: number; peakRssMb: numb
   return { cpuSeconds: ticks / 100, peakRssMb: Math.round(peakKb / 1024) }
 }
 
+/**
+ * CPU seconds of a running process by thread name (`comm`: V8's `WorkerThread`, ClickHouse's
+ * `MergeMutate`, ...), threads of one name summed. A thread that ended is not counted.
+ */
+export function threadUsage(pid: number): Map<string, number> {
+  const byName = new Map<string, number>()
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim()
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const seconds = (Number(fields[11]) + Number(fields[12])) / 100
+      byName.set(name, (byName.get(name) ?? 0) + seconds)
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return byName
+}
+
 const TOP_BUCKETS = 14
 
 interface ProfileNode {

@@ -45,7 +45,7 @@ import { createSpansChunkBuilder, encodeSpansBlock } from '../src/store/spans-bl
 import { createStore } from '../src/store/store-client.ts'
 import { TABLE_COLUMNS } from '../src/store/table-columns.ts'
 import { freePort } from '../test/helpers/free-port.ts'
-import { processUsage } from './kafka-process-usage.ts'
+import { processUsage, threadUsage } from './kafka-process-usage.ts'
 
 const DURATION_S = Number(process.env.DURATION_S ?? 60)
 const WARMUP_S = Number(process.env.WARMUP_S ?? 10)
@@ -197,12 +197,15 @@ async function measureServe(bodies: readonly Uint8Array[]) {
   // the steady state after WARMUP_S: counters and CPU are read at its start and end.
   const warmupEndMs = performance.now() + WARMUP_S * 1000
   const endMs = warmupEndMs + DURATION_S * 1000
-  let window: { cpuSeconds: number; startedMs: number; loadBefore: number } | undefined
+  let window:
+    | { cpuSeconds: number; threads: Map<string, number>; startedMs: number; loadBefore: number }
+    | undefined
   const startWindow = setTimeout(() => {
     statuses.clear()
     acceptedSpans = 0
     window = {
       cpuSeconds: processUsage(server.pid!).cpuSeconds,
+      threads: threadUsage(server.pid!),
       startedMs: performance.now(),
       loadBefore: loadavg()[0]!,
     }
@@ -221,13 +224,10 @@ async function measureServe(bodies: readonly Uint8Array[]) {
   )
   clearTimeout(startWindow)
   if (window === undefined) throw new Error('the run ended before its warm-up did')
-  const { startedMs, loadBefore } = window
+  const { startedMs, loadBefore, threads: threadsBefore } = window
   const elapsedS = (performance.now() - startedMs) / 1000
   const after = processUsage(server.pid!)
-  if (process.env.THREADS_SCRIPT !== undefined) {
-    const { execFileSync } = await import('node:child_process')
-    console.error(execFileSync(process.env.THREADS_SCRIPT, [String(server.pid)]).toString())
-  }
+  const threadsAfter = threadUsage(server.pid!)
   const loadAfter = loadavg()[0]!
   agent.destroy()
   server.kill('SIGTERM')
@@ -246,6 +246,14 @@ async function measureServe(bodies: readonly Uint8Array[]) {
     serverCpuSecondsPer100kSpans: Number(((cpuSeconds * 100_000) / acceptedSpans).toFixed(3)),
     serverCpuCores: Number((cpuSeconds / elapsedS).toFixed(2)),
     serverPeakRssMb: after.peakRssMb,
+    // Where the CPU went in the window, by thread name, per 100k spans acknowledged.
+    serverCpuSecondsPer100kSpansByThread: Object.fromEntries(
+      [...threadsAfter]
+        .map(([name, seconds]) => [name, seconds - (threadsBefore.get(name) ?? 0)] as const)
+        .filter(([, seconds]) => seconds > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, seconds]) => [name, Number(((seconds * 100_000) / acceptedSpans).toFixed(3))]),
+    ),
     loadAverage: [Number(loadBefore.toFixed(1)), Number(loadAfter.toFixed(1))],
   }
 }

@@ -20,6 +20,7 @@ import {
   METRIC_POINT_COLUMNS,
   type MetricPointsChunk,
 } from './store/metric-points-block.ts'
+import { ByteSink } from './store/native/byte-sink.ts'
 import { TABLE_COLUMNS } from './store/table-columns.ts'
 import { isSchemaCurrent, migrate } from './store/migrate.ts'
 import { assertReachable, createStore, type Store } from './store/store-client.ts'
@@ -72,6 +73,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     await assertReachable(store)
     await migrate({ store, ttlDays: config.clickhouse.ttlDays, logger })
 
+    // The writer inserts one block at a time: each is encoded into the same buffer.
+    const blockSink = new ByteSink()
     const writer = createBatchWriter<SpansChunk>({
       writeBatch: (chunks, deduplicationToken) => {
         const rows = chunks.reduce((sum, chunk) => sum + chunk.rows, 0)
@@ -80,7 +83,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
             table: 'spans',
             columns: TABLE_COLUMNS.spans,
             format: 'Native',
-            body: encodeSpansBlock(chunks),
+            body: encodeSpansBlock(chunks, blockSink),
             rows,
             deduplicationToken,
           }),

@@ -5,9 +5,9 @@ import { RhError, type ErrorCode } from '../../errors.ts'
 import type { MappingOptions, MapSpansOptions } from '../../model/map-spans.ts'
 import { decodeMetrics, type DecodedMetrics } from './decode-metrics.ts'
 import { decodeTraces, type DecodedTraces } from './decode-traces.ts'
-import type { DecodeJob } from './decode-worker.ts'
+import type { DecodeJob, RecycledBuffer } from './decode-worker.ts'
 import type { OtlpEncoding } from './encode-response.ts'
-import { unpackTypedArrays, type Packed } from './transferables.ts'
+import { packedBufferOf, unpackTypedArrays, type Packed } from './transferables.ts'
 
 /**
  * Where requests are decoded: on `threads` worker threads, or on the calling thread when
@@ -29,6 +29,12 @@ export interface DecodePool {
     mapping: MappingOptions,
     options: MapSpansOptions,
   ): Promise<DecodedMetrics>
+  /**
+   * Hands back what {@link decode} gave once nothing reads it any more (its rows are written
+   * or refused): its buffer goes back to a decoding thread to be packed into again, rather
+   * than left to the garbage collector. Reading it afterwards is a bug (it is detached).
+   */
+  release(decoded: DecodedTraces): void
   close(): Promise<void>
 }
 
@@ -56,6 +62,7 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
         Promise.resolve().then(() => decodeTraces(body, encoding, mapping, mapOptions)),
       decodeMetrics: (body, encoding, mapping, mapOptions) =>
         Promise.resolve().then(() => decodeMetrics(body, encoding, mapping, mapOptions)),
+      release: () => undefined,
       close: () => Promise.resolve(),
     }
   }
@@ -110,6 +117,12 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
       post<DecodedTraces>('traces', body, encoding, mapping, mapOptions),
     decodeMetrics: (body, encoding, mapping, mapOptions) =>
       post<DecodedMetrics>('metrics', body, encoding, mapping, mapOptions),
+    release(decoded) {
+      const buffer = packedBufferOf(decoded)
+      if (buffer === undefined || buffer.detached) return
+      const recycled: RecycledBuffer = { recycle: buffer }
+      workers[nextWorker++ % workers.length]!.postMessage(recycled, [buffer])
+    },
     async close() {
       await Promise.all(workers.map((worker) => worker.terminate()))
     },

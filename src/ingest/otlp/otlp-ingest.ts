@@ -64,13 +64,18 @@ export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
 
   return {
     async exportTraces(body, encoding, onDecoded) {
-      const { chunk, result } = await pool.decode(body, encoding, options.mapping, {
+      const decoded = await pool.decode(body, encoding, options.mapping, {
         retentionCutoffNs: retentionCutoffNs({ nowMs: now(), ttlDays: options.retentionDays }),
         retentionDays: options.retentionDays,
       })
       onDecoded?.()
-      const { accepted, rejected, rejectionMessage } = result
-      await options.writer.write(chunk)
+      const { accepted, rejected, rejectionMessage } = decoded.result
+      try {
+        await options.writer.write(decoded.chunk)
+      } finally {
+        // Written or refused, the writer holds the chunk no more.
+        pool.release(decoded)
+      }
       instruments.spansReceived(accepted, 'accepted')
       if (rejected > 0) {
         instruments.spansReceived(rejected, 'rejected')

@@ -30,12 +30,13 @@ export interface Packed<T> {
  * transferring the dozens of buffers a column chunk holds one by one (measured: the transfer
  * of a chunk's ~60 buffers took 7% of a decoding thread).
  */
-export function packTypedArrays<T>(value: T): Packed<T> {
+export function packTypedArrays<T>(value: T, spare?: ArrayBuffer): Packed<T> {
   const views: TypedArray[] = []
   collect(value, views)
   let bytes = 0
   for (const view of views) bytes = align8(bytes) + view.byteLength
-  const buffer = new ArrayBuffer(bytes)
+  // A spare buffer large enough (one given back by the receiver) is filled instead of a new one.
+  const buffer = spare !== undefined && spare.byteLength >= bytes ? spare : new ArrayBuffer(bytes)
   const target = new Uint8Array(buffer)
   const offsets = new Map<TypedArray, number>()
   let at = 0
@@ -46,6 +47,14 @@ export function packTypedArrays<T>(value: T): Packed<T> {
     at += view.byteLength
   }
   return { skeleton: skeletonOf(value, offsets), buffer }
+}
+
+/** The buffer of a value {@link unpackTypedArrays} gave: the one its typed arrays view. */
+export function packedBufferOf(value: unknown): ArrayBuffer | undefined {
+  const views: TypedArray[] = []
+  collect(value, views)
+  const buffer = views[0]?.buffer
+  return buffer instanceof ArrayBuffer ? buffer : undefined
 }
 
 /** The value {@link packTypedArrays} packed, its typed arrays as views of the one buffer. */

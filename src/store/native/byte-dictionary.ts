@@ -23,6 +23,14 @@ export class ByteDictionary {
     this.intern(new Uint8Array(), 0, 0)
   }
 
+  /** Forgets every entry but '' and keeps the memory for the next ones. */
+  reset(): void {
+    this.arenaLength = 0
+    this.size = 0
+    this.slots.fill(EMPTY)
+    this.intern(new Uint8Array(), 0, 0)
+  }
+
   /** The index of `bytes[start, end)`, added when new. */
   intern(bytes: Uint8Array, start: number, end: number): number {
     let hash = FNV_OFFSET
@@ -52,12 +60,20 @@ export class ByteDictionary {
     return Buffer.from(this.bytesOf(index)).toString('utf8')
   }
 
-  /** A compact copy: every entry's bytes and where each starts. */
-  snapshot(): DictionarySnapshot {
-    return {
-      arena: this.arena.slice(0, this.arenaLength),
-      starts: this.starts.slice(0, this.size + 1),
-    }
+  /**
+   * Every entry's bytes and where each starts: a compact copy, or with `views` a view of the
+   * dictionary itself, for a caller that copies it before the dictionary changes.
+   */
+  snapshot(views = false): DictionarySnapshot {
+    return views
+      ? {
+          arena: this.arena.subarray(0, this.arenaLength),
+          starts: this.starts.subarray(0, this.size + 1),
+        }
+      : {
+          arena: this.arena.slice(0, this.arenaLength),
+          starts: this.starts.slice(0, this.size + 1),
+        }
   }
 
   private startOf(index: number): number {

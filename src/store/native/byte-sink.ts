@@ -15,6 +15,11 @@ export class ByteSink {
     this.view = new DataView(this.buffer.buffer)
   }
 
+  /** Empties the sink, keeping its buffer for the next values (views of it become stale). */
+  reset(): void {
+    this.length = 0
+  }
+
   /** Makes room for `bytes` more bytes. */
   reserve(bytes: number): void {
     const needed = this.length + bytes

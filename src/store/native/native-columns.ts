@@ -77,8 +77,15 @@ export class FixedColumn {
     this.rows++
   }
 
-  part(): Uint8Array {
-    return this.bytes.finish()
+  /** The column's bytes; with `views`, a view for a caller that copies it before more writes. */
+  part(views = false): Uint8Array {
+    return views ? this.bytes.view8() : this.bytes.finish()
+  }
+
+  /** Empties the column, keeping its memory (parts taken as views become stale). */
+  reset(): void {
+    this.bytes.reset()
+    this.rows = 0
   }
 
   static write(sink: ByteSink, parts: readonly Uint8Array[]): void {
@@ -126,8 +133,15 @@ export class StringColumn {
     this.rows += rows
   }
 
-  part(): Uint8Array {
-    return this.bytes.finish()
+  /** The column's bytes; with `views`, a view for a caller that copies it before more writes. */
+  part(views = false): Uint8Array {
+    return views ? this.bytes.view8() : this.bytes.finish()
+  }
+
+  /** Empties the column, keeping its memory (parts taken as views become stale). */
+  reset(): void {
+    this.bytes.reset()
+    this.rows = 0
   }
 
   static write(sink: ByteSink, parts: readonly Uint8Array[]): void {
@@ -196,12 +210,26 @@ export class LowCardinalityColumn {
     this.indexes[this.rows++] = position
   }
 
-  part(): LowCardinalityPart {
+  /** The column's part; with `views`, views for a caller that copies them before more writes. */
+  part(views = false): LowCardinalityPart {
     const { rows, indexes } = this
     return {
-      dictionary: this.dictionary.snapshot(),
-      indexes: rows * 4 >= indexes.length * 3 ? indexes.subarray(0, rows) : indexes.slice(0, rows),
+      dictionary: this.dictionary.snapshot(views),
+      indexes:
+        views || rows * 4 >= indexes.length * 3
+          ? indexes.subarray(0, rows)
+          : indexes.slice(0, rows),
     }
+  }
+
+  /** Empties the column and its dictionary, keeping their memory. */
+  reset(): void {
+    this.dictionary.reset()
+    this.byString.clear()
+    this.byString.set('', 0)
+    this.lastValue = ''
+    this.lastPosition = 0
+    this.rows = 0
   }
 
   static writePrefix(sink: ByteSink): void {
@@ -365,12 +393,20 @@ export class StringMapColumn {
     this.seen = grown
   }
 
-  part(): StringMapPart {
+  /** The column's part; with `views`, views for a caller that copies them before more writes. */
+  part(views = false): StringMapPart {
     return {
-      sizes: this.sizes.slice(0, this.rows),
-      keys: this.keys.part(),
-      values: this.values.part(),
+      sizes: views ? this.sizes.subarray(0, this.rows) : this.sizes.slice(0, this.rows),
+      keys: this.keys.part(views),
+      values: this.values.part(views),
     }
+  }
+
+  /** Empties the column, keeping its memory. */
+  reset(): void {
+    this.keys.reset()
+    this.values.reset()
+    this.rows = 0
   }
 
   /** At most the bytes {@link write} takes for `parts`. */
