@@ -18,6 +18,11 @@ import { createAnalysesRepository } from './store/analyses-repository.ts'
 import { createBatchWriter } from './store/batch-writer.ts'
 import { insertEncoded } from './store/insert-rows.ts'
 import { encodeSpansBlock, type SpansChunk } from './store/spans-block.ts'
+import {
+  encodeMetricPointsBlock,
+  METRIC_POINT_COLUMNS,
+  type MetricPointsChunk,
+} from './store/metric-points-block.ts'
 import { ByteSink } from './store/native/byte-sink.ts'
 import { TABLE_COLUMNS } from './store/table-columns.ts'
 import { isSchemaCurrent, migrate } from './store/migrate.ts'
@@ -115,7 +120,6 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       logger,
       onBatchWritten: instruments.batchWritten,
     })
-    instruments.observeQueue(() => writer.queuedRows)
     const logsWriter = createBatchWriter<LogsChunk>({
       writeBatch: (chunks, deduplicationToken) => {
         const rows = chunks.reduce((sum, chunk) => sum + chunk.rows, 0)
@@ -138,6 +142,37 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       maxQueuedRows: config.writer.maxQueuedRows,
       logger,
     })
+    // Metric data points have a writer of their own: one table per insert.
+    const metricsWriter = createBatchWriter<MetricPointsChunk>({
+      writeBatch: (chunks, deduplicationToken) => {
+        const rows = chunks.reduce((sum, chunk) => sum + chunk.rows, 0)
+        return inSpan(
+          tracer,
+          'write metric points batch',
+          { attributes: { 'rh.batch.rows': rows } },
+          () =>
+            insertEncoded(store, {
+              table: 'metric_points',
+              columns: METRIC_POINT_COLUMNS,
+              format: 'Native',
+              body: encodeMetricPointsBlock(chunks),
+              rows,
+              deduplicationToken,
+            }),
+        )
+      },
+      rowsOf: (chunk) => chunk.rows,
+      maxBatchRows: config.writer.maxBatchRows,
+      flushIntervalMs: config.writer.flushIntervalMs,
+      minBatchRows: config.writer.minBatchRows,
+      maxBatchDelayMs: config.writer.maxBatchDelayMs,
+      maxQueuedRows: config.writer.maxQueuedRows,
+      logger,
+      onBatchWritten: instruments.batchWritten,
+    })
+    instruments.observeQueue(
+      () => writer.queuedRows + logsWriter.queuedRows + metricsWriter.queuedRows,
+    )
     const linker = createFlagEvaluationLinker({
       store,
       intervalMs: config.otlp.flagEvaluations.linkIntervalMs,
@@ -159,6 +194,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     const ingestOptions = {
       writer,
       logsWriter,
+      metricsWriter,
       admission,
       decodePool,
       mapping: toMappingOptions(config),
@@ -195,8 +231,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         ...ingestOptions,
         grpcClientMessage:
           otlpGrpcUrl === undefined
-            ? 'this is the OTLP/HTTP port (POST /v1/traces, /v1/logs); OTLP/gRPC is turned off here (otlp.grpc.enabled)'
-            : `this is the OTLP/HTTP port (POST /v1/traces, /v1/logs); send OTLP/gRPC to port ${new URL(otlpGrpcUrl).port}`,
+            ? 'this is the OTLP/HTTP port (POST /v1/traces, /v1/logs, /v1/metrics); OTLP/gRPC is turned off here (otlp.grpc.enabled)'
+            : `this is the OTLP/HTTP port (POST /v1/traces, /v1/logs, /v1/metrics); send OTLP/gRPC to port ${new URL(otlpGrpcUrl).port}`,
         maxBodyBytes: config.otlp.http.maxBodyBytes,
       })
       servers.push(receiver)
@@ -207,7 +243,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       })
       logger.info(
         { url: toBoundUrl(receiver) },
-        'OTLP/HTTP receiver listening (POST /v1/traces, /v1/logs)',
+        'OTLP/HTTP receiver listening (POST /v1/traces, /v1/logs, /v1/metrics)',
       )
     }
 
@@ -317,9 +353,11 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         await kafka?.stop()
         writer.drain()
         logsWriter.drain()
+        metricsWriter.drain()
         await Promise.all([receiver?.close(), grpcReceiver?.close()])
         await writer.close()
         await logsWriter.close()
+        await metricsWriter.close()
         await linker.stop()
         await api.close()
         for (const close of closers) close()

@@ -13,6 +13,7 @@ export type {
   CohortSnapshot,
   Decision,
   JudgeInput,
+  LatencyBuckets,
   MetricDecision,
   MetricResult,
   MinuteCounts,
@@ -38,6 +39,13 @@ export type {
   Policy,
   Tolerance,
 } from './policy/policy-types.ts'
+export type {
+  DataSource,
+  ErrorRule,
+  MetricSelector,
+  MetricsSource,
+  SpansSource,
+} from './policy/data-source.ts'
 export { mannWhitneyU, type MannWhitneyResult } from './fixed-horizon/mann-whitney-u.ts'
 export { welchTTest, type WelchResult } from './fixed-horizon/welch-t-test.ts'
 export type { Alternative, TestOptions } from './fixed-horizon/alternative.ts'

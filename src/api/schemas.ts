@@ -60,7 +60,8 @@ export const createAnalysisBody = {
     startTime: { type: 'string', format: 'date-time', description: 'Omitted = now' },
     policy: {
       type: 'object',
-      description: 'Judge policy (metrics, tolerances, alpha, SLO, durations); omitted = defaults',
+      description:
+        'Judge policy (metrics, tolerances, alpha, SLO, durations, and `source`: spans, the default, or OTLP metrics); omitted = defaults',
     },
   },
 } as const

@@ -120,11 +120,14 @@ export const DEFAULT_CONFIG = {
     brokers: [] as string[],
     clientId: 'release-health',
     groupId: 'release-health',
-    /** `topic:format` pairs; formats: otlp_proto, otlp_json, json (see `KAFKA_FORMATS`). */
+    /**
+     * `topic:format` pairs; formats: otlp_proto, otlp_json (traces), otlp_metrics_proto,
+     * otlp_metrics_json (metrics), json (see `KAFKA_FORMATS`).
+     */
     topics: [] as string[],
     /** Where a group without a committed offset starts: the oldest retained message, or new ones. */
     fromBeginning: true,
-    /** A partition's batch is written once it holds this many rows (spans or events)... */
+    /** A partition's batch is written once it holds this many rows (spans, points or events)... */
     maxBatchRows: 50_000,
     /** ...or once its oldest message has waited this long. */
     maxBatchWaitMs: 500,

@@ -1,3 +1,4 @@
+import { parsePolicy } from '../analysis/index.ts'
 import { RhError } from '../errors.ts'
 import { createAnalysesRepository } from '../store/analyses-repository.ts'
 import {
@@ -210,7 +211,11 @@ async function loadWindow(
   }
   const analyses: AnalysisReport[] = []
   for (const entry of window.analyses) {
-    const cohort = { ...range, environment: entry.analysis.environment }
+    const cohort = {
+      ...range,
+      environment: entry.analysis.environment,
+      source: parsePolicy(entry.analysis.policy).source,
+    }
     analyses.push({
       ...entry,
       baseline: await queryCohortSeries(

@@ -124,7 +124,11 @@ function cohortSpans(
   spansTable = `${store.database}.spans`,
 ): Filter & { readonly from: string } {
   const spans = toSpansFilter(query, fromMs, toMs, window)
-  if (query.selector.flag === undefined) return { ...spans, from: spansTable }
+  // Flags linked from log records are release-health's own (`span_log_flags` points into
+  // `spans`); another span source carries its flags on the spans alone.
+  if (query.selector.flag === undefined || spansTable !== `${store.database}.spans`) {
+    return { ...spans, from: spansTable }
+  }
   const linked = toRawFilter(query, fromMs, toMs, window, 'span_log_flags')
   return {
     where: '1',

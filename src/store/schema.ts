@@ -367,6 +367,55 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 6,
+    name: 'OTLP metric data points',
+    statements: [
+      // One row per data point (docs/tables.md). `series_id` names a series as the metrics
+      // data model does (resource, scope, metric name and point attributes), whatever order
+      // the attributes came in; per-minute increases are worked out per series and start time.
+      `CREATE TABLE IF NOT EXISTS {db}.metric_points (
+        timestamp DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+        start_timestamp DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+        service LowCardinality(String),
+        environment LowCardinality(String),
+        release LowCardinality(String),
+        flags Map(LowCardinality(String), String),
+        metric_name LowCardinality(String),
+        metric_type LowCardinality(String),
+        unit LowCardinality(String),
+        temporality LowCardinality(String),
+        is_monotonic UInt8,
+        value Float64 CODEC(Gorilla, ZSTD(1)),
+        count UInt64 CODEC(T64, ZSTD(1)),
+        sum Nullable(Float64),
+        min Nullable(Float64),
+        max Nullable(Float64),
+        bucket_counts Array(UInt64) CODEC(ZSTD(1)),
+        explicit_bounds Array(Float64) CODEC(ZSTD(1)),
+        exp_scale Int32,
+        exp_zero_count UInt64,
+        exp_zero_threshold Float64,
+        exp_positive_offset Int32,
+        exp_positive_counts Array(UInt64) CODEC(ZSTD(1)),
+        exp_negative_offset Int32,
+        exp_negative_counts Array(UInt64) CODEC(ZSTD(1)),
+        quantiles Array(Float64),
+        quantile_values Array(Float64),
+        point_flags UInt32,
+        scope_name LowCardinality(String),
+        scope_version LowCardinality(String),
+        resource_attributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+        attributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+        series_id UInt64 MATERIALIZED cityHash64(
+          metric_name, scope_name, scope_version, mapSort(resource_attributes), mapSort(attributes))
+      )
+      ENGINE = MergeTree
+      PARTITION BY toDate(timestamp)
+      ORDER BY (service, environment, release, metric_name, timestamp)
+      SETTINGS non_replicated_deduplication_window = ${KAFKA_DEDUPLICATION_WINDOW_BLOCKS}`,
+    ],
+  },
+  {
     version: 7,
     name: 'state shared between release-health processes: versioned analyses, decision changes',
     statements: [
@@ -470,6 +519,11 @@ export function ttlStatements(
       table: 'blast_radius_minutes',
       days: rollupDays,
       ttl: `minute + toIntervalDay(${rollupDays})`,
+    },
+    {
+      table: 'metric_points',
+      days: ttlDays,
+      ttl: `toDateTime(timestamp) + toIntervalDay(${ttlDays})`,
     },
     {
       table: 'kafka_batches',

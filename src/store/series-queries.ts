@@ -1,4 +1,6 @@
+import type { DataSource } from '../analysis/policy/data-source.ts'
 import type { CohortSelector } from '../verdicts/analysis-definition.ts'
+import { queryMetricSeries } from './metric-cohort-queries.ts'
 import { queryEventSeries, type EventSeries } from './event-cohort-queries.ts'
 import type { Store } from './store-client.ts'
 import { selectRows } from './select-rows.ts'
@@ -19,9 +21,17 @@ export interface CohortSeriesQuery {
   /** Inclusive start, exclusive end, epoch milliseconds. */
   readonly fromMs: number
   readonly toMs: number
+  /**
+   * Where the analysis reads requests, errors and latency (its policy's `source`): spans (the
+   * rollup) when left out; an OTLP metric's per-minute increases and bucket quantiles.
+   */
+  readonly source?: DataSource
 }
 
-/** A minute of one cohort's requests. Latency quantiles are t-digest estimates. */
+/**
+ * A minute of one cohort's requests. Latency quantiles are t-digest estimates (spans), or
+ * interpolated within the histogram bucket that holds them (metrics, see `bucketQuantile`).
+ */
 export interface SeriesPoint {
   /** Start of the minute, epoch milliseconds. */
   readonly startMs: number
@@ -80,6 +90,7 @@ export async function queryCohortSeries(
   query: CohortSeriesQuery,
   tables: SpanTables = ownSpanTables(store),
 ): Promise<SeriesPoint[]> {
+  if (query.source?.kind === 'metrics') return queryMetricSeries(store, query, query.source)
   const rows = await selectRows<MinuteRow>(
     store,
     tables.rollups === undefined

@@ -8,13 +8,15 @@ import {
   type SpanTables,
 } from './cohort-queries.ts'
 import { queryEventValues } from './event-cohort-queries.ts'
+import { fetchMetricCohort } from './metric-cohort-queries.ts'
 import type { Store } from './store-client.ts'
 
 /**
  * Cohort data from the spans and their rollups (per-minute counts and a bounded latency
- * sample) and, for numeric metrics, from the release events (`queryEventValues`). `tables`
- * names where spans are read: release-health's own by default, or the view over the
- * Collector exporter's table (`src/store/otel-traces.ts`).
+ * sample) or, when the policy's source is a metric, from metric points (`fetchMetricCohort`);
+ * for numeric metrics, from the release events (`queryEventValues`). `tables` names where
+ * spans are read: release-health's own by default, or the view over the Collector exporter's
+ * table (`src/store/otel-traces.ts`).
  */
 export function createStoreCohortSource(
   store: Store,
@@ -24,6 +26,14 @@ export function createStoreCohortSource(
   return {
     async fetchCohort(query) {
       try {
+        if (query.source?.kind === 'metrics') {
+          const sources = query.valueSources ?? []
+          const [snapshot, values] = await Promise.all([
+            fetchMetricCohort(store, query, query.source),
+            sources.length === 0 ? {} : queryEventValues(store, query, sources),
+          ])
+          return { ok: true, data: { ...snapshot, values } }
+        }
         const minutes = await queryMinuteCounts(store, query, tables)
         let requests = 0
         let errors = 0

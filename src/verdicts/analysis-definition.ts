@@ -1,3 +1,5 @@
+import type { DataSource } from '../analysis/policy/data-source.ts'
+
 /** Which telemetry belongs to a cohort: a release, a flag variant, or a flag variant of a release. */
 export interface CohortSelector {
   readonly release?: string
@@ -39,4 +41,6 @@ export interface CohortQuery {
    * `outcome:<name>`, failure indicators) go to `CohortSnapshot.values` under the source.
    */
   readonly valueSources?: readonly string[]
+  /** Where requests, errors and latency are read (the policy's `source`); spans when left out. */
+  readonly source?: DataSource
 }

@@ -78,6 +78,7 @@ export function createCanaryEvidence(options: CanaryEvidenceOptions): CanaryEvid
         valueSources: policy.metrics.flatMap((metric) =>
           metric.kind === 'numeric' ? [metric.source] : [],
         ),
+        source: policy.source,
       }
       const fetched = await Promise.all([
         options.cohorts.fetchCohort({ ...query, selector: subject.baseline }),

@@ -6,6 +6,7 @@ import type { AnalysesRepository, VerdictRecord } from '../store/analyses-reposi
 import type { AnalysisDefinition, CohortSelector } from './analysis-definition.ts'
 import type { CohortSource } from './cohort-source.ts'
 import { createVerdictCache } from './verdict-cache.ts'
+import { withSourceReason } from './source-reason.ts'
 import { assertTimeInRange, parseRequestTime } from './time-range.ts'
 import type { FrozenMinutesStore, LateData } from './frozen-minutes.ts'
 import { createCanaryEvidence } from './canary-evidence.ts'
@@ -238,16 +239,19 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
     const policy = parsePolicy(analysis.policy)
     const evidence = await reader.read({ ...analysis, key: analysis.id }, policy, evaluatedAtMs)
     const { baseline, canary, related, watermarkMs, toMs } = evidence
-    const verdict = judge({
-      policy,
-      baseline,
-      canary,
-      startMs: analysis.startMs,
-      evaluatedAtMs,
-      ingestLagMs,
-      canaryLabel: toCanaryLabel(analysis.service, analysis.canary),
-      ...(related === undefined ? {} : { related }),
-    })
+    const verdict = withSourceReason(
+      judge({
+        policy,
+        baseline,
+        canary,
+        startMs: analysis.startMs,
+        evaluatedAtMs,
+        ingestLagMs,
+        canaryLabel: toCanaryLabel(analysis.service, analysis.canary),
+        ...(related === undefined ? {} : { related }),
+      }),
+      policy.source,
+    )
     instruments.verdictEvaluated(verdict.decision, performance.now() - startedMs)
     logger.info(
       {

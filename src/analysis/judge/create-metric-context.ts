@@ -1,6 +1,6 @@
 import { isFiniteSample, toAscending, type Sample } from '../math/sorted.ts'
 import type { CohortSnapshot } from './judge-types.ts'
-import type { MetricContext } from './metric-context.ts'
+import type { LatencyEdges, MetricContext } from './metric-context.ts'
 import { toPairedBlocks } from './minute-blocks.ts'
 
 export const EMPTY_COHORT: CohortSnapshot = { requests: 0, errors: 0, latencyMs: [], minutes: [] }
@@ -22,6 +22,7 @@ export function createMetricContext(options: {
   const baseline = options.baseline ?? EMPTY_COHORT
   const canary = options.canary ?? EMPTY_COHORT
   const sorted = { baseline: lazySorted(options.baseline), canary: lazySorted(options.canary) }
+  const edges = { baseline: lazyEdges(options.baseline), canary: lazyEdges(options.canary) }
   return {
     baseline,
     canary,
@@ -31,7 +32,19 @@ export function createMetricContext(options: {
     alphaRollback: options.alphaRollback,
     alphaPromote: options.alphaPromote,
     sortedLatency: (cohort) => sorted[cohort](),
+    latencyEdges: (cohort) => edges[cohort](),
     ascending: options.ascending,
+  }
+}
+
+/** The cohort's latency bucket edges, each list sorted on first use; undefined without buckets. */
+function lazyEdges(snapshot: CohortSnapshot | null): () => LatencyEdges | undefined {
+  let sorted: LatencyEdges | undefined
+  return () => {
+    const buckets = snapshot?.latencyBucketsMs
+    if (buckets === undefined) return undefined
+    sorted ??= { lower: toAscending(buckets.lower), upper: toAscending(buckets.upper) }
+    return sorted
   }
 }
 

@@ -30,6 +30,21 @@ export interface CohortSnapshot {
   readonly minutes: readonly MinuteCounts[]
   /** Values of generic numeric metrics (event values), by metric source name. */
   readonly values?: Readonly<Record<string, readonly number[]>>
+  /**
+   * When latency comes from histogram buckets (a metric source): for each value of
+   * `latencyMs`, the range of the bucket it was counted in, as two lists of the same length
+   * (lower and upper edges, in ms, any order; Infinity for an open last bucket). The latency
+   * rule then bounds each quantile by bucket edges: the k-th smallest latency lies between the
+   * k-th smallest lower edge and the k-th smallest upper edge, whatever the latencies inside
+   * the buckets were, so the bounds stay valid and no difference smaller than a bucket is shown.
+   */
+  readonly latencyBucketsMs?: LatencyBuckets
+}
+
+/** Bucket edges of a latency sample (see `CohortSnapshot.latencyBucketsMs`). */
+export interface LatencyBuckets {
+  readonly lower: readonly number[] | Float64Array
+  readonly upper: readonly number[] | Float64Array
 }
 
 /** One cohort's data, or why the store could not provide it. */

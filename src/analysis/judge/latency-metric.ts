@@ -10,6 +10,7 @@ import {
   growthToDecide,
   isBeyond,
   type Margin,
+  type LatencyEdges,
   type MetricContext,
   type MetricEvaluation,
   toMargin,
@@ -70,6 +71,12 @@ export function judgeLatency(metric: LatencyMetric, context: MetricContext): Met
     }
     return judgeLatencyUnits(metric, context, units, margin, estimates)
   }
+  // Without per-minute samples: the pooled rule, bounded by bucket edges when latency comes
+  // from histogram buckets (a metric source).
+  const edges = {
+    baseline: context.latencyEdges?.('baseline'),
+    canary: context.latencyEdges?.('canary'),
+  }
   const compare = (alphaRollback: number, growth: number): Comparison =>
     compareQuantiles(
       metric.quantile,
@@ -79,6 +86,7 @@ export function judgeLatency(metric: LatencyMetric, context: MetricContext): Met
       alphaRollback,
       context.alphaPromote,
       growth,
+      edges,
     )
   const result = compare(context.alphaRollback, 1)
   const baseline = toEstimate(baselineSample, metric.quantile, result.baselineBounds)
@@ -111,6 +119,7 @@ export function judgeLatency(metric: LatencyMetric, context: MetricContext): Met
       alphaPromote: context.alphaPromote,
       describe: describeQuantile(metric.quantile),
       unit: ' ms',
+      ...(edges.baseline !== undefined || edges.canary !== undefined ? { note: BUCKETS_NOTE } : {}),
     }),
     growthToDecide: () => {
       const evidenceGrowth = growthToDecide((growth) => {
@@ -146,19 +155,17 @@ function compareQuantiles(
   alphaRollback: number,
   alphaPromote: number,
   growth: number,
+  edges: {
+    readonly baseline?: LatencyEdges | undefined
+    readonly canary?: LatencyEdges | undefined
+  } = {},
 ): Comparison {
   const worse = alphaRollback / 2
   const better = alphaPromote / 2
   // Higher is worse: the canary's lower end and the baseline's upper end decide a rollback.
   const [canaryLow, canaryHigh] = margin.higherIsWorse ? [worse, better] : [better, worse]
-  const canaryBounds = quantileBounds(canary, p, canaryLow, canaryHigh, canary.length * growth)
-  const baselineBounds = quantileBounds(
-    baseline,
-    p,
-    canaryHigh,
-    canaryLow,
-    baseline.length * growth,
-  )
+  const canaryBounds = cohortBounds(canary, edges.canary, p, canaryLow, canaryHigh, growth)
+  const baselineBounds = cohortBounds(baseline, edges.baseline, p, canaryHigh, canaryLow, growth)
   const low = lowerEffect(canaryBounds.lower, baselineBounds.upper, margin)
   const high = upperEffect(canaryBounds.upper, baselineBounds.lower, margin)
   const threshold = margin.threshold
@@ -174,6 +181,46 @@ function compareQuantiles(
       : low !== null && low > threshold,
   }
 }
+
+/**
+ * A cohort's quantile bounds; from bucket edges when its latency comes from histogram buckets:
+ * the lower bound from the lower edges and the upper from the upper edges, each the order
+ * statistic the sample's own bound would use, so the bounds hold whatever the latencies
+ * within the buckets were. An open bucket's infinite edge leaves its side unbounded.
+ */
+function cohortBounds(
+  sample: Sample,
+  edges: LatencyEdges | undefined,
+  p: number,
+  lowerAlpha: number,
+  upperAlpha: number,
+  growth: number,
+): QuantileBounds {
+  if (edges === undefined)
+    return quantileBounds(sample, p, lowerAlpha, upperAlpha, sample.length * growth)
+  const { lower } = quantileBounds(
+    edges.lower,
+    p,
+    lowerAlpha,
+    upperAlpha,
+    edges.lower.length * growth,
+  )
+  const { upper } = quantileBounds(
+    edges.upper,
+    p,
+    lowerAlpha,
+    upperAlpha,
+    edges.upper.length * growth,
+  )
+  return {
+    lower: lower !== null && Number.isFinite(lower) ? lower : null,
+    upper: upper !== null && Number.isFinite(upper) ? upper : null,
+  }
+}
+
+/** What a verdict says of latency read from histogram buckets. */
+const BUCKETS_NOTE =
+  'latency from histogram buckets: each quantile is bounded by the edges of the buckets it falls in, so the bucket boundaries limit what can be shown and a shift smaller than a bucket is not detected'
 
 /** Smallest effect compatible with the bounds: canary low against baseline high. */
 function lowerEffect(

@@ -20,6 +20,17 @@ export interface MetricContext {
   readonly sortedLatency: (cohort: 'baseline' | 'canary') => Sample
   /** A minute's latency sample in ascending order, sorted once per verdict. */
   readonly ascending: (sample: Sample) => Sample
+  /**
+   * The bucket edges of the cohort's latency sample, each list ascending, when its latency
+   * comes from histogram buckets (`CohortSnapshot.latencyBucketsMs`); undefined otherwise.
+   */
+  readonly latencyEdges?: (cohort: 'baseline' | 'canary') => LatencyEdges | undefined
+}
+
+/** Lower and upper bucket edges of a latency sample, each in ascending order. */
+export interface LatencyEdges {
+  readonly lower: Sample
+  readonly upper: Sample
 }
 
 /** A metric's result, and how much more data (as a multiple of today's) it needs to decide. */

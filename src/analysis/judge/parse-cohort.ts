@@ -1,5 +1,5 @@
 import { RhError } from '../../errors.ts'
-import type { CohortResult, CohortSnapshot, MinuteCounts } from './judge-types.ts'
+import type { CohortResult, CohortSnapshot, LatencyBuckets, MinuteCounts } from './judge-types.ts'
 
 /**
  * Validates one cohort of an offline judge input (JSON): a {@link CohortSnapshot}, or
@@ -31,13 +31,38 @@ export function parseCohortSnapshot(raw: unknown, path: string): CohortSnapshot 
       fields.minutes,
     )
   }
+  const latencyMs = numbers(fields.latencyMs ?? [], `${path}.latencyMs`, 0)
+  const buckets =
+    fields.latencyBucketsMs === undefined
+      ? undefined
+      : parseBuckets(fields.latencyBucketsMs, `${path}.latencyBucketsMs`, latencyMs.length)
   return {
     requests,
     errors,
-    latencyMs: numbers(fields.latencyMs ?? [], `${path}.latencyMs`, 0),
+    latencyMs,
     minutes,
     ...(values === undefined ? {} : { values }),
+    ...(buckets === undefined ? {} : { latencyBucketsMs: buckets }),
   }
+}
+
+/** `{ lower, upper }` bucket edges of each latency value; null is an open edge (±∞). */
+function parseBuckets(raw: unknown, path: string, length: number): LatencyBuckets {
+  const fields = asObject(raw, path)
+  const edges = (key: 'lower' | 'upper', open: number): number[] => {
+    const list = fields[key]
+    if (!Array.isArray(list) || list.length !== length) {
+      invalid(`${path}.${key}`, `a list of ${length} edges, one per latencyMs value`, list)
+    }
+    return list.map((value: unknown, index) => {
+      if (value === null) return open
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        invalid(`${path}.${key}[${index}]`, 'a finite number or null (open)', value)
+      }
+      return value
+    })
+  }
+  return { lower: edges('lower', -Infinity), upper: edges('upper', Infinity) }
 }
 
 function parseMinutes(raw: unknown, path: string): MinuteCounts[] {

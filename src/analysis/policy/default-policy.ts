@@ -80,6 +80,7 @@ export const DEFAULT_POLICY: Policy = deepFreeze({
       },
     ],
   },
+  source: { kind: 'spans' },
 })
 
 function deepFreeze<T>(value: T): T {

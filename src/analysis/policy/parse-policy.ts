@@ -1,6 +1,7 @@
 import { DEFAULT_POLICY } from './default-policy.ts'
 import { parseBlastRadius } from './parse-blast-radius.ts'
 import { parseMetric } from './parse-metric.ts'
+import { parseSource } from './parse-source.ts'
 import type { BurnWindow, LatencySlo, MetricPolicy, Policy } from './policy-types.ts'
 import {
   asDuration,
@@ -22,6 +23,7 @@ const POLICY_KEYS = [
   'expectedSplit',
   'expectedCanaryShare',
   'blastRadius',
+  'source',
 ]
 
 /**
@@ -42,8 +44,26 @@ export function parsePolicy(raw: unknown): Policy {
     budget: parseBudget(fields.budget),
     expectedCanaryShare: parseSplit(fields),
     blastRadius: parseBlastRadius(fields.blastRadius),
+    source: parseSource(fields.source),
   }
+  assertLatencySource(policy)
   return freeze(policy)
+}
+
+/** A metric source without a latency histogram cannot feed latency metrics or a latency SLO. */
+function assertLatencySource(policy: Policy): void {
+  if (policy.source.kind !== 'metrics' || policy.source.latency !== null) return
+  const index = policy.metrics.findIndex((metric) => metric.kind === 'latency')
+  if (index >= 0) {
+    fail(
+      `metrics[${index}]`,
+      'no latency metric when source.latency is null (name a histogram in source.latency, or list metrics without latency ones)',
+      policy.metrics[index]?.name,
+    )
+  }
+  if (policy.slo.latency !== null) {
+    fail('slo.latency', 'left out when source.latency is null', policy.slo.latency)
+  }
 }
 
 function parseAnalysis(raw: unknown): Policy['analysis'] {

@@ -1,3 +1,5 @@
+import type { DataSource } from './data-source.ts'
+
 /** What a metric measures, and so which sequential rule judges it. */
 export type MetricKind = 'error-rate' | 'latency' | 'numeric'
 
@@ -83,6 +85,8 @@ export interface Policy {
   readonly expectedCanaryShare: number | null
   /** Other services on the traces through each cohort, judged as metrics of the analysis. */
   readonly blastRadius: BlastRadiusPolicy
+  /** Where requests, errors and latency are read: entry spans, or an OTLP metric. */
+  readonly source: DataSource
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { parsePolicy } from '../../analysis/index.ts'
 import { RhError } from '../../errors.ts'
 import type { EventSeries } from '../../store/event-cohort-queries.ts'
 import type { SeriesPoint, SeriesSource } from '../../store/series-queries.ts'
@@ -47,7 +48,11 @@ const seriesPointBody = {
     requests: { type: 'integer' },
     errors: { type: 'integer' },
     errorRate: { ...nullableNumber, description: 'errors / requests' },
-    p50Ms: { ...nullableNumber, description: 'Median latency (t-digest estimate), ms' },
+    p50Ms: {
+      ...nullableNumber,
+      description:
+        'Median latency, ms: a t-digest estimate from spans, or interpolated within its histogram bucket when the analysis reads OTLP metrics',
+    },
     p95Ms: nullableNumber,
     p99Ms: nullableNumber,
   },
@@ -104,7 +109,7 @@ export const seriesBody = {
   },
 } as const
 
-/** `GET /api/v1/analyses/{id}/series`: each cohort minute by minute, from the rollup. */
+/** `GET /api/v1/analyses/{id}/series`: each cohort minute by minute, from the rollup or the analysis' metric. */
 export function registerSeriesRoutes(app: FastifyInstance, options: SeriesRoutesOptions): void {
   app.get(
     '/api/v1/analyses/:id/series',
@@ -127,7 +132,12 @@ export function registerSeriesRoutes(app: FastifyInstance, options: SeriesRoutes
         throw new RhError('RH_API_NOT_FOUND', `no analysis with id ${JSON.stringify(id)}`)
       }
       const window = toWindow(analysis, from, to, (options.now ?? Date.now)())
-      const query = { service: analysis.service, environment: analysis.environment, ...window }
+      const query = {
+        service: analysis.service,
+        environment: analysis.environment,
+        ...window,
+        source: parsePolicy(analysis.policy).source,
+      }
       const eventSeries = (selector: CohortSelector): Promise<EventSeries[]> =>
         options.series.eventSeries?.({ ...query, selector }) ?? Promise.resolve([])
       const [baseline, canary, baselineEvents, canaryEvents] = await Promise.all([

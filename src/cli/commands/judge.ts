@@ -51,6 +51,10 @@ Input file (JSON):
   {
     "requests": 120000, "errors": 1100,       request and failed-request counts
     "latencyMs": [12.5, 40.1, ...],           a uniform sample of request latencies (ms)
+    "latencyBucketsMs": { "lower": [10, ...], "upper": [25, ...] },
+                                              optional: the histogram bucket edges of each
+                                              latencyMs value (null = open), when latency comes
+                                              from buckets; quantiles are then bounded by them
     "minutes": [{ "startMs": 1795341600000, "requests": 2000, "errors": 19,
                   "latencyMs": [12.5, ...] }, ...],
                                               per-minute counts, ascending, required when

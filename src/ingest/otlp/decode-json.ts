@@ -85,6 +85,7 @@ export function decodeTraceRequestJson(body: string | Uint8Array): TraceRequest 
   }
 }
 
+/** The body as JSON: strict UTF-8, then JSON.parse, each failure an undecodable-input error. */
 export function parseJson(body: string | Uint8Array): unknown {
   let text: string
   try {
@@ -193,6 +194,7 @@ export function idAt(value: unknown, path: string, name: string): string {
   return id.toLowerCase()
 }
 
+/** A repeated `KeyValue` field (attributes), each value decoded as its AnyValue case. */
 export function keyValuesAt(
   value: unknown,
   path: string,

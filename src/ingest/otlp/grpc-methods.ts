@@ -16,9 +16,8 @@ export interface GrpcExportMethod {
 
 /**
  * The OTLP/gRPC services served (opentelemetry-proto `collector/<signal>/v1/*_service.proto`),
- * one entry each: serving another signal is one more entry, e.g.
- * `{ service: 'opentelemetry.proto.collector.metrics.v1.MetricsService', signal: 'metrics',
- * export: (ingest) => ingest.exportMetrics.bind(ingest), writer: (o) => o.metricsWriter }`. Any other method is answered UNIMPLEMENTED.
+ * one entry each: serving another signal is one more entry. Any other method is answered
+ * UNIMPLEMENTED.
  */
 export const OTLP_GRPC_METHODS: readonly GrpcExportMethod[] = [
   {
@@ -32,6 +31,12 @@ export const OTLP_GRPC_METHODS: readonly GrpcExportMethod[] = [
     signal: 'logs',
     export: (ingest) => ingest.exportLogs.bind(ingest),
     writer: (options) => options.logsWriter,
+  },
+  {
+    service: 'opentelemetry.proto.collector.metrics.v1.MetricsService',
+    signal: 'metrics',
+    export: (ingest) => ingest.exportMetrics.bind(ingest),
+    writer: (options) => options.metricsWriter,
   },
 ]
 

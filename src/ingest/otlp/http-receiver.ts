@@ -4,6 +4,7 @@ import { requireScopes, type TokenEntry } from '../../api/auth.ts'
 import { isRhError, RhError, toMessage } from '../../errors.ts'
 import { noopInstruments } from '../../telemetry/instruments.ts'
 import { silentLogger, type Logger } from '../../logger.ts'
+import type { BatchWriter } from '../../store/batch-writer.ts'
 import { createAdmission, type Admission, type Ticket } from '../admission.ts'
 import {
   createOtlpIngest,
@@ -41,20 +42,42 @@ interface HttpExportRoute {
   readonly path: string
   readonly signal: OtlpSignal
   readonly export: (ingest: OtlpIngest) => OtlpIngest['exportTraces']
+  /** The writer its rows go to: a request is refused before its body while it is full. */
+  readonly writer: (
+    options: OtlpIngestOptions,
+  ) => Pick<BatchWriter<never>, 'isSaturated' | 'queuedRows'> | undefined
 }
 
 /**
  * The paths served, one entry per signal (opentelemetry-proto `docs/specification.md`,
- * "OTLP/HTTP Request"). Metrics join here as `/v1/metrics` once they are ingested.
+ * "OTLP/HTTP Request").
  */
 export const OTLP_HTTP_ROUTES: readonly HttpExportRoute[] = [
-  { path: '/v1/traces', signal: 'traces', export: (ingest) => ingest.exportTraces.bind(ingest) },
-  { path: '/v1/logs', signal: 'logs', export: (ingest) => ingest.exportLogs.bind(ingest) },
+  {
+    path: '/v1/traces',
+    signal: 'traces',
+    export: (ingest) => ingest.exportTraces.bind(ingest),
+    writer: (options) => options.writer,
+  },
+  {
+    path: '/v1/logs',
+    signal: 'logs',
+    export: (ingest) => ingest.exportLogs.bind(ingest),
+    writer: (options) => options.logsWriter,
+  },
+  {
+    path: '/v1/metrics',
+    signal: 'metrics',
+    export: (ingest) => ingest.exportMetrics.bind(ingest),
+    writer: (options) => options.metricsWriter,
+  },
 ]
+
+const ROUTE_BY_PATH = new Map(OTLP_HTTP_ROUTES.map((route) => [route.path, route]))
 
 const SERVED_PATHS = OTLP_HTTP_ROUTES.map((route) => `POST ${route.path}`).join(', ')
 const DEFAULT_GRPC_CLIENT_MESSAGE =
-  'this is an OTLP/HTTP port (POST /v1/traces, /v1/logs); send OTLP/gRPC to the OTLP/gRPC port (4317 by default)'
+  'this is an OTLP/HTTP port (POST /v1/traces, /v1/logs, /v1/metrics); send OTLP/gRPC to the OTLP/gRPC port (4317 by default)'
 
 /** Default in-flight budget of a receiver given none: four bodies of the largest size. */
 const DEFAULT_BUDGET_BODIES = 4
@@ -65,7 +88,7 @@ const UNREAD_BODY_CLOSE_BYTES = 1_048_576
 
 /**
  * The OTLP/HTTP receiver (spec: opentelemetry-proto docs/specification.md, "OTLP/HTTP"):
- * `POST /v1/traces` and `POST /v1/logs` in protobuf or JSON, uncompressed or in any
+ * `POST /v1/traces`, `/v1/logs` and `/v1/metrics` in protobuf or JSON, uncompressed or in any
  * compression of `content-encoding.ts`, answered in the request's own content type (failures
  * too: a `google.rpc.Status` in protobuf or JSON). A 200 is sent only once the items are
  * written to ClickHouse. A gRPC client that reaches this port gets a gRPC status saying so.
@@ -107,10 +130,12 @@ export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): Fastif
         `the body of ${declared} bytes is over the limit of ${options.maxBodyBytes} (otlp.http.maxBodyBytes); send smaller batches`,
       )
     }
-    if (options.writer.isSaturated(0)) {
+    // The writer of the request's own signal: a full metrics queue must not refuse spans.
+    const writer = ROUTE_BY_PATH.get(request.url.split('?')[0] ?? '')?.writer(options)
+    if (writer?.isSaturated(0) === true) {
       throw new RhError(
         'RH_INGEST_SATURATED',
-        `the store writer is saturated (${options.writer.queuedRows} rows queued); retry later`,
+        `the store writer is saturated (${writer.queuedRows} rows queued); retry later`,
         { retryAfterSeconds: 1 },
       )
     }

@@ -6,6 +6,7 @@ import type { MappingOptions } from '../../model/map-spans.ts'
 import { retentionCutoffNs } from '../../model/retention.ts'
 import type { LogsChunk } from '../../store/logs-block.ts'
 import type { SpansChunk } from '../../store/spans-block.ts'
+import type { MetricPointsChunk } from '../../store/metric-points-block.ts'
 import { createDecodePool, type DecodePool } from './decode-pool.ts'
 import type { OtlpEncoding } from './encode-response.ts'
 
@@ -37,12 +38,23 @@ export interface OtlpIngest {
     encoding: OtlpEncoding,
     onDecoded?: () => void,
   ): Promise<ExportOutcome>
+  /**
+   * An ExportMetricsServiceRequest, already decompressed: its data points are decoded, mapped
+   * and written like spans; `rejected` counts refused data points.
+   */
+  exportMetrics(
+    body: Uint8Array,
+    encoding: OtlpEncoding,
+    onDecoded?: () => void,
+  ): Promise<ExportOutcome>
 }
 
 export interface OtlpIngestOptions {
   readonly writer: BatchWriter<SpansChunk>
   /** Where log records go; without one, logs are answered as not served. */
   readonly logsWriter?: BatchWriter<LogsChunk> | undefined
+  /** Writes metric data points (`metric_points`); doors offer metrics only with one. */
+  readonly metricsWriter?: BatchWriter<MetricPointsChunk>
   readonly mapping: MappingOptions
   /** Items older than this are rejected: the store would drop them (clickhouse.ttlDays). */
   readonly retentionDays: number
@@ -103,6 +115,26 @@ export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
       }
       if (rejected > 0) {
         logger.warn({ accepted, rejected, reason: rejectionMessage }, 'otlp log records rejected')
+      }
+      return { accepted, rejected, rejectionMessage }
+    },
+
+    async exportMetrics(body, encoding, onDecoded) {
+      const writer = options.metricsWriter
+      if (writer === undefined) {
+        // A door offers metrics only when it was given a writer for them.
+        throw new RhError('RH_INGEST_NOT_SERVED', 'this receiver does not store metrics')
+      }
+      const decoded = await pool.decode('metrics', body, encoding, options.mapping, retention())
+      onDecoded?.()
+      const { accepted, rejected, rejectionMessage } = decoded.result
+      try {
+        await writer.write(decoded.chunk)
+      } finally {
+        pool.release(decoded)
+      }
+      if (rejected > 0) {
+        logger.warn({ accepted, rejected, reason: rejectionMessage }, 'otlp data points rejected')
       }
       return { accepted, rejected, rejectionMessage }
     },

@@ -1,6 +1,7 @@
 import type { MapLogsOptions } from '../../model/map-logs.ts'
 import type { MappingOptions, MapSpansOptions } from '../../model/map-spans.ts'
 import { decodeLogs, type DecodedLogs } from './decode-logs.ts'
+import { decodeMetrics, type DecodedMetrics } from './decode-metrics.ts'
 import type { SpansChunkBuilder } from '../../store/spans-block.ts'
 import { decodeTraces, type DecodedTraces } from './decode-traces.ts'
 import type { OtlpEncoding } from './encode-response.ts'
@@ -23,11 +24,21 @@ export interface SignalDecoders {
     mapping: MappingOptions,
     options: MapLogsOptions,
   ) => DecodedLogs
+  readonly metrics: (
+    body: Uint8Array,
+    encoding: OtlpEncoding,
+    mapping: MappingOptions,
+    options: MapSpansOptions,
+  ) => DecodedMetrics
 }
 
 export type DecodedSignal = keyof SignalDecoders
 
-export const SIGNAL_DECODERS: SignalDecoders = { traces: decodeTraces, logs: decodeLogs }
+export const SIGNAL_DECODERS: SignalDecoders = {
+  traces: decodeTraces,
+  logs: decodeLogs,
+  metrics: decodeMetrics,
+}
 
 /** The options and the result of decoding one request of signal `S`. */
 export type DecodeOptionsOf<S extends DecodedSignal> = Parameters<SignalDecoders[S]>[3]

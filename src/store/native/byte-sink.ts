@@ -65,6 +65,7 @@ export class ByteSink {
     this.length += 8
   }
 
+  /** A Float64 (IEEE 754 double), little-endian. */
   float64(value: number): void {
     this.reserve(8)
     this.view.setFloat64(this.length, value, true)

@@ -28,7 +28,7 @@ const KEY_WIDTH_UINT8 = 0
 const KEY_WIDTH_UINT16 = 1
 const KEY_WIDTH_UINT32 = 2
 
-/** Fixed-width values: UInt8, UInt16 or 64-bit integers. */
+/** Fixed-width values: UInt8, UInt16, 32- and 64-bit integers, Float64. */
 export class FixedColumn {
   readonly bytes: ByteSink
   rows = 0
@@ -51,6 +51,23 @@ export class FixedColumn {
   /** A 64-bit integer given as its high and low 32-bit words. */
   uint64(high: number, low: number): void {
     this.bytes.uint64(high, low)
+    this.rows++
+  }
+
+  /** An Int32 (two's complement) or UInt32. */
+  int32(value: number): void {
+    this.bytes.uint32(value >>> 0)
+    this.rows++
+  }
+
+  /** A non-negative integer below 2^53 as UInt64. */
+  uint64Number(value: number): void {
+    this.bytes.uint64Number(value)
+    this.rows++
+  }
+
+  float64(value: number): void {
+    this.bytes.float64(value)
     this.rows++
   }
 

@@ -4,6 +4,7 @@ import { createAnalysesRepository } from '../../../src/store/analyses-repository
 import { insertCompactRows } from '../../../src/store/insert-rows.ts'
 import { TABLE_COLUMNS } from '../../../src/store/table-columns.ts'
 import { startTestApp } from '../../helpers/app.ts'
+import { buildMetricPayload } from '../../helpers/metric-payloads.ts'
 import { ALL, expandGrafanaSql, type VariableState } from '../../helpers/grafana-macros.ts'
 import {
   allPanels,
@@ -55,6 +56,8 @@ const EXPECTED_COLUMNS: Record<string, Record<string, string[]>> = {
       'decision',
       'reason',
     ],
+    'Requests per second by release, from OTLP metrics': ['time', 'release', 'requests_per_second'],
+    'Server error rate by release, from OTLP metrics': ['time', 'release', 'error_rate'],
   },
   'rh-canary-analysis': {
     'Latest verdict': ['decision', 'last_evaluated_at'],
@@ -182,7 +185,42 @@ beforeAll(async () => {
     await recordVerdicts(app, clock, analysisId, [Date.now()])
   }
   await storeReleaseEvents(badFlag.analysisId)
+  await sendMetrics()
 }, 180_000)
+
+/**
+ * OTLP metrics of both checkout releases, as a service without traces would export them with
+ * the OpenTelemetry metrics SDK: 1.5.0 fails one request in 10, 1.4.2 one in 100.
+ */
+async function sendMetrics(): Promise<void> {
+  for (const [release, failEvery] of [
+    ['1.4.2', 100],
+    ['1.5.0', 10],
+  ] as const) {
+    const payload = await buildMetricPayload({
+      resource: { 'service.name': 'checkout', 'service.version': release },
+      temporality: 'delta',
+      record: (meter) => {
+        const duration = meter.createHistogram('http.server.request.duration', { unit: 's' })
+        for (let i = 0; i < 1000; i++) {
+          duration.record(0.05, { 'http.response.status_code': i % failEvery === 0 ? 500 : 200 })
+        }
+      },
+    })
+    const response = await fetch(`${app.otlpHttpUrl}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: payload.protobuf,
+    })
+    expect(response.status).toBe(200)
+  }
+  // The panels' time filter ends at a whole second (as the plugin's does): let the points'
+  // second pass, so that they fall inside it.
+  const sentMs = Date.now()
+  while (Math.floor(Date.now() / 1000) <= Math.floor(sentMs / 1000)) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
 
 /** Release events of both cohorts of an analysis, one a minute for its last 20 minutes. */
 async function storeReleaseEvents(analysisId: string): Promise<void> {
@@ -336,6 +374,30 @@ describe('what the panels show', () => {
     expect(rows.map((row) => row.release).sort()).toEqual(['1.4.2', '1.5.0'])
     const shares = rows.map((row) => Number(row.traffic_share))
     expect(shares.reduce((sum, share) => sum + share, 0)).toBeCloseTo(1, 6)
+  })
+
+  it('reads each release of a service that exports OTLP metrics: requests, and 1.5.0 failing more', async () => {
+    const chosen = { service: 'checkout' }
+    const requests = await rowsOf(
+      'rh-release-health',
+      'Requests per second by release, from OTLP metrics',
+      chosen,
+    )
+    const total = (release: string): number =>
+      requests
+        .filter((row) => row.release === release)
+        .reduce((sum, row) => sum + Number(row.requests_per_second) * 60, 0)
+    // One interval of 60 s holds each release's 1,000 requests.
+    expect(total('1.4.2')).toBeCloseTo(1000, 6)
+    expect(total('1.5.0')).toBeCloseTo(1000, 6)
+    const errors = await rowsOf(
+      'rh-release-health',
+      'Server error rate by release, from OTLP metrics',
+      chosen,
+    )
+    const rate = (release: string) =>
+      errors.filter((row) => row.release === release).map((row) => Number(row.error_rate))
+    expect([rate('1.4.2'), rate('1.5.0')]).toEqual([[0.01], [0.1]])
   })
 
   it('narrows the release panels to the releases chosen', async () => {

@@ -299,8 +299,8 @@ describe('OTLP/gRPC receiver', () => {
       code: GrpcStatus.RESOURCE_EXHAUSTED,
     },
     {
-      name: 'the metrics service, not served',
-      path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+      name: 'the profiles service, not served',
+      path: '/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export',
       message: () => new Uint8Array(),
       code: GrpcStatus.UNIMPLEMENTED,
     },

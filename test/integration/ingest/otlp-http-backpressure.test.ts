@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../../../src/app.ts'
 import { startTestApp } from '../../helpers/app.ts'
+import { buildMetricPayload } from '../../helpers/metric-payloads.ts'
 import { buildTracePayload } from '../../helpers/otel-payloads.ts'
 import { queryRows } from '../../helpers/store.ts'
 
@@ -50,5 +51,43 @@ describe('OTLP/HTTP receiver under load', () => {
     }).protobuf
     const response = await send(twoHundred)
     expect(response.status).toBe(413)
+  })
+
+  it('answers 429 for metrics while the metric points queue is full, and keeps taking spans', async () => {
+    const hundredPoints = (
+      await buildMetricPayload({
+        resource: { 'service.name': 'cart', 'service.version': 'bp-metrics' },
+        temporality: 'delta',
+        record: (meter) => {
+          const counter = meter.createCounter('cart.items')
+          for (let i = 0; i < 100; i++) counter.add(1, { slot: i })
+        },
+      })
+    ).protobuf
+    const sendMetrics = () =>
+      fetch(`${app.otlpHttpUrl}/v1/metrics`, {
+        method: 'POST',
+        body: hundredPoints,
+        headers: { 'content-type': 'application/x-protobuf' },
+      })
+    const first = sendMetrics()
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const second = await sendMetrics()
+    expect(second.status).toBe(429)
+    expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0)
+    // Spans have a queue of their own.
+    const spans = buildTracePayload({
+      service: 'cart',
+      release: 'bp-3',
+      spans: [{ name: 'GET /cart', kind: 'server' as const }],
+    }).protobuf
+    expect((await send(spans)).status).toBe(200)
+    expect((await first).status).toBe(200)
+
+    const [row] = await queryRows<{ n: string }>(
+      app.store,
+      `SELECT count() AS n FROM ${app.store.database}.metric_points WHERE release = 'bp-metrics'`,
+    )
+    expect(row?.n).toBe('100')
   })
 })

@@ -5,11 +5,17 @@ import { parseTopicFormats } from '../../../src/ingest/kafka/formats/parse-topic
 describe('parseTopicFormats', () => {
   it('reads topic:format entries', () => {
     expect(
-      parseTopicFormats(['otlp_spans:otlp_proto', 'spans-json:otlp_json', 'releases:json']),
+      parseTopicFormats([
+        'otlp_spans:otlp_proto',
+        'spans-json:otlp_json',
+        'otlp_metrics:otlp_metrics_proto',
+        'releases:json',
+      ]),
     ).toEqual(
       new Map([
         ['otlp_spans', 'otlp_proto'],
         ['spans-json', 'otlp_json'],
+        ['otlp_metrics', 'otlp_metrics_proto'],
         ['releases', 'json'],
       ]),
     )
@@ -26,7 +32,9 @@ describe('parseTopicFormats', () => {
       }
       expect(isRhError(error, 'RH_CONFIG_INVALID')).toBe(true)
       expect((error as Error).message).toContain(JSON.stringify(entry))
-      expect((error as Error).message).toContain('otlp_proto, otlp_json, json')
+      expect((error as Error).message).toContain(
+        'otlp_proto, otlp_json, otlp_metrics_proto, otlp_metrics_json, json',
+      )
     },
   )
 

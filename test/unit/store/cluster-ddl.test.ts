@@ -84,8 +84,12 @@ describe('toClusterMigrations', () => {
     ])
   })
 
-  it("places materialized views on the shards' local tables, reading local spans", () => {
-    const views = statements.filter((statement) => statement.startsWith('CREATE MATERIALIZED'))
+  it("places the views over spans on the shards' local tables, reading local spans", () => {
+    // The views over logs (flag evaluations, migration 4) are not sharded yet: docs/scaling.md.
+    const views = statements.filter(
+      (statement) =>
+        statement.startsWith('CREATE MATERIALIZED') && /FROM \{db\}\.spans/.test(statement),
+    )
     expect(views.length).toBe(2)
     for (const view of views) {
       expect(view).toMatch(/ TO \{db\}\.\w+_local AS/)

@@ -1,5 +1,6 @@
 import type { MappingOptions } from '../../../model/to-span-rows.ts'
 import { decodeJsonEvent } from './decode-json-event.ts'
+import { decodeOtlpMetrics } from './decode-otlp-metrics.ts'
 import { decodeOtlpTraces } from './decode-otlp-traces.ts'
 import type { DecodedMessage } from './message-format.ts'
 
@@ -25,9 +26,10 @@ export interface KafkaFormat {
  * The formats `kafka.topics` entries can name (`topic:format`). Everything else in the Kafka
  * path (buffering, batching, the ledger, dead letters, exactly-once) is the same for all, so a
  * new format is one entry here. The OpenTelemetry Collector's kafka exporter writes each
- * signal to its own topic in `otlp_proto` or `otlp_json`; logs and metrics will be entries such
- * as `otlp_logs_proto: { carries: ..., decode: (value, options) => decodeOtlpLogs(...) }`
- * once their decoders and tables exist (their row type then joins `RowsByTable`).
+ * signal to its own topic in `otlp_proto` or `otlp_json`: traces are `otlp_proto`/`otlp_json`,
+ * metrics `otlp_metrics_proto`/`otlp_metrics_json`; logs will be entries such as
+ * `otlp_logs_proto: { carries: ..., decode: (value, options) => decodeOtlpLogs(...) }` once
+ * their decoders and tables exist (their rows then join `MessageRows`).
  */
 export const KAFKA_FORMATS = {
   otlp_proto: {
@@ -37,6 +39,16 @@ export const KAFKA_FORMATS = {
   otlp_json: {
     carries: 'OTLP traces, JSON (the Collector kafka exporter, encoding otlp_json)',
     decode: (value, options) => decodeOtlpTraces('otlp_json', value, options.mapping),
+  },
+  otlp_metrics_proto: {
+    carries:
+      "OTLP metrics, protobuf (the Collector kafka exporter's metrics topic, encoding otlp_proto)",
+    decode: (value, options) => decodeOtlpMetrics('otlp_proto', value, options.mapping),
+  },
+  otlp_metrics_json: {
+    carries:
+      "OTLP metrics, JSON (the Collector kafka exporter's metrics topic, encoding otlp_json)",
+    decode: (value, options) => decodeOtlpMetrics('otlp_json', value, options.mapping),
   },
   json: {
     carries: 'release events, one JSON object a message (docs/kafka-json-events.md)',

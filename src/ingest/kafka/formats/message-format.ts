@@ -1,4 +1,5 @@
 import type { EventRow } from '../../../model/event-row.ts'
+import type { MetricPointsChunk } from '../../../store/metric-points-block.ts'
 import type { SpansChunk } from '../../../store/spans-block.ts'
 
 /**
@@ -10,10 +11,11 @@ import type { SpansChunk } from '../../../store/spans-block.ts'
 export type MessageRows =
   | { readonly table: 'spans'; readonly chunk: SpansChunk }
   | { readonly table: 'events'; readonly rows: readonly EventRow[] }
+  | { readonly table: 'metric_points'; readonly chunk: MetricPointsChunk }
 
 /** How many rows a message holds. */
 export function rowCount(rows: MessageRows): number {
-  return rows.table === 'spans' ? rows.chunk.rows : rows.rows.length
+  return rows.table === 'events' ? rows.rows.length : rows.chunk.rows
 }
 
 /**

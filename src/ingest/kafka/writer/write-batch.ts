@@ -5,6 +5,11 @@ import type { MessageRows } from '../formats/message-format.ts'
 import type { EventRow } from '../../../model/event-row.ts'
 import { insertEncoded } from '../../../store/insert-rows.ts'
 import { encodeEventsBlock } from '../../../store/events-block.ts'
+import {
+  encodeMetricPointsBlock,
+  METRIC_POINT_COLUMNS,
+  type MetricPointsChunk,
+} from '../../../store/metric-points-block.ts'
 import { encodeSpansBlock, type SpansChunk } from '../../../store/spans-block.ts'
 import { TABLE_COLUMNS } from '../../../store/table-columns.ts'
 
@@ -23,8 +28,14 @@ export interface BatchWriteResult {
 }
 
 /** Adds a message's rows to those of their table, in message order. */
-function collect(rows: MessageRows, spans: SpansChunk[], events: EventRow[]): void {
+function collect(
+  rows: MessageRows,
+  spans: SpansChunk[],
+  events: EventRow[],
+  points: MetricPointsChunk[],
+): void {
   if (rows.table === 'spans') spans.push(rows.chunk)
+  else if (rows.table === 'metric_points') points.push(rows.chunk)
   else for (const row of rows.rows) events.push(row)
 }
 
@@ -32,7 +43,7 @@ function collect(rows: MessageRows, spans: SpansChunk[], events: EventRow[]): vo
 export type WriteBatch = (batch: BatchToWrite) => Promise<BatchWriteResult>
 
 /**
- * Writes the rows of a batch's messages, one insert per table (spans and events as Native blocks,
+ * Writes the rows of a batch's messages, one insert per table (spans, events and metric points as Native blocks,
  * spans as the OTLP receivers write them), and its poison messages and rejected items to the dead
  * letters, each insert carrying the batch's token: an insert ClickHouse already holds is
  * dropped, so a retried or replayed batch is stored once. Rows keep message order, so a replay
@@ -42,6 +53,7 @@ export function createBatchWriter(store: Store): WriteBatch {
   return async (batch) => {
     const spans: SpansChunk[] = []
     const events: EventRow[] = []
+    const points: MetricPointsChunk[] = []
     const deadLetters: DeadLetter[] = []
     for (const message of batch.messages) {
       const { decoded } = message
@@ -69,7 +81,7 @@ export function createBatchWriter(store: Store): WriteBatch {
           error: item.reason,
         })
       }
-      collect(decoded, spans, events)
+      collect(decoded, spans, events, points)
     }
     const rowsByTable: Record<string, number> = {}
     if (spans.length > 0) {
@@ -94,6 +106,18 @@ export function createBatchWriter(store: Store): WriteBatch {
         deduplicationToken: batch.token,
       })
       rowsByTable.events = events.length
+    }
+    if (points.length > 0) {
+      const rows = points.reduce((sum, chunk) => sum + chunk.rows, 0)
+      await insertEncoded(store, {
+        table: 'metric_points',
+        columns: METRIC_POINT_COLUMNS,
+        format: 'Native',
+        body: encodeMetricPointsBlock(points),
+        rows,
+        deduplicationToken: batch.token,
+      })
+      rowsByTable.metric_points = rows
     }
     await insertDeadLetters(store, deadLetters, batch.token)
     return { rowsByTable, deadLetters }
