@@ -16,6 +16,7 @@ import protobuf from 'protobufjs/minimal.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../../../src/app.ts'
 import { startTestApp } from '../../helpers/app.ts'
+import { buildMetricPayload } from '../../helpers/metric-payloads.ts'
 import { buildLogsPayload } from '../../helpers/otel-log-payloads.ts'
 import { buildTracePayload } from '../../helpers/otel-payloads.ts'
 import { decodePartialSuccess } from '../../helpers/otlp-status.ts'
@@ -25,6 +26,7 @@ const MAX_MESSAGE_BYTES = 256 * 1024
 const TOKEN = 'ingest-token-0123456789abcdef'
 const TRACES = '/opentelemetry.proto.collector.trace.v1.TraceService/Export'
 const LOGS = '/opentelemetry.proto.collector.logs.v1.LogsService/Export'
+const METRICS = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export'
 
 let app: RunningApp
 let client: Client
@@ -205,6 +207,29 @@ describe('OTLP/gRPC receiver', () => {
         environment: 'production',
         severity_text: 'INFO',
         body: 'cart emptied',
+      },
+    ])
+  })
+
+  it('stores metric data points from MetricsService/Export', async () => {
+    const payload = await buildMetricPayload({
+      resource: { 'service.name': 'grpc-meter', 'service.version': 'grpc-metrics-1' },
+      temporality: 'delta',
+      record: (meter) => meter.createCounter('http.server.requests').add(7, { route: '/cart' }),
+    })
+    const answer = await call(METRICS, payload.protobuf)
+    expect(answer.code).toBe(GrpcStatus.OK)
+    const rows = await queryRows<Record<string, unknown>>(
+      app.store,
+      `SELECT service, metric_name, temporality, value FROM ${app.store.database}.metric_points
+       WHERE release = 'grpc-metrics-1'`,
+    )
+    expect(rows).toEqual([
+      {
+        service: 'grpc-meter',
+        metric_name: 'http.server.requests',
+        temporality: 'delta',
+        value: 7,
       },
     ])
   })
