@@ -11,6 +11,7 @@ import {
   AggregationTemporalityPreference,
   OTLPMetricExporter as JsonExporter,
 } from '@opentelemetry/exporter-metrics-otlp-http'
+import { OTLPMetricExporter as GrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc'
 import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
 import type { RunningApp } from '../../src/app.ts'
 import { loadAnalysisReport } from '../../src/report/load-report.ts'
@@ -20,14 +21,21 @@ import { queryRows } from '../helpers/store.ts'
 
 /**
  * Services that export OpenTelemetry metrics and no traces, as users instrument theirs: the
- * OpenTelemetry JS metrics SDK with the OTLP HTTP exporters (JSON and protobuf), two instances
- * per release, one cumulative and one delta. The analyses read only metrics.
+ * OpenTelemetry JS metrics SDK with the OTLP exporters, two instances per release: one cumulative
+ * over HTTP/JSON, one delta over HTTP/protobuf (the first release) or gRPC (the second). The
+ * analyses read only metrics.
  *
  * The SDK stamps its points with `Date.now()`; to send 14 minutes of history in seconds, the
  * test sets that clock before each recording and collection (`sdk-clock.ts`) and restores it
  * before asking for verdicts. Everything else is the real SDK, exporters and server.
  */
 let app: RunningApp
+
+/** The app's OTLP/gRPC address, as the gRPC exporter takes it. */
+function grpcUrl(): string {
+  if (app.otlpGrpcUrl === undefined) throw new Error('the test app serves no OTLP/gRPC')
+  return app.otlpGrpcUrl
+}
 const MINUTE_MS = 60_000
 const STEP_MS = 20_000
 const HISTORY_MINUTES = 14
@@ -62,10 +70,14 @@ interface Instance {
   readonly record: (count: number, offset: number) => void
 }
 
-function createInstance(release: Release, name: string, temporality: 'cumulative' | 'delta') {
-  const url = `${app.otlpHttpUrl}/v1/metrics`
+function createInstance(
+  release: Release,
+  name: string,
+  temporality: 'cumulative' | 'delta',
+  transport: 'http' | 'grpc' = 'http',
+) {
   const options = {
-    url,
+    url: transport === 'grpc' ? grpcUrl() : `${app.otlpHttpUrl}/v1/metrics`,
     temporalityPreference:
       temporality === 'delta'
         ? AggregationTemporalityPreference.DELTA
@@ -79,7 +91,11 @@ function createInstance(release: Release, name: string, temporality: 'cumulative
       : {}),
   }
   const exporter: PushMetricExporter =
-    temporality === 'delta' ? new ProtoExporter(options) : new JsonExporter(options)
+    transport === 'grpc'
+      ? new GrpcExporter(options)
+      : temporality === 'delta'
+        ? new ProtoExporter(options)
+        : new JsonExporter(options)
   const provider = new MeterProvider({
     resource: resourceFromAttributes({
       'service.name': release.service,
@@ -114,11 +130,17 @@ function createInstance(release: Release, name: string, temporality: 'cumulative
   return { provider, record } satisfies Instance
 }
 
-/** Two releases, two instances each (cumulative over JSON, delta over protobuf), 14 minutes. */
+/**
+ * Two releases, two instances each (cumulative over JSON; delta over protobuf, the second
+ * release's over gRPC), 14 minutes.
+ */
 async function serve(releases: readonly Release[]): Promise<void> {
-  const instances = releases.flatMap((release) => [
+  const instances = releases.flatMap((release, r) => [
     { release, ...createInstance(release, `${release.version}-a`, 'cumulative') },
-    { release, ...createInstance(release, `${release.version}-b`, 'delta') },
+    {
+      release,
+      ...createInstance(release, `${release.version}-b`, 'delta', r === 0 ? 'http' : 'grpc'),
+    },
   ])
   let served = 0
   try {
