@@ -95,81 +95,58 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       cluster: config.clickhouse.cluster,
     })
 
-    // The writer inserts one block at a time: each is encoded into the same buffer.
+    /**
+     * A group-commit writer of `table`, one Native block per batch, with the writer settings.
+     * `countBatches`: its batches feed the writer's batch metrics (spans and metric points).
+     */
+    const nativeWriter = <Chunk extends { readonly rows: number }>(
+      table: string,
+      columns: readonly string[],
+      encode: (chunks: readonly Chunk[]) => Uint8Array,
+      countBatches: boolean,
+    ) =>
+      createBatchWriter<Chunk>({
+        writeBatch: (chunks, deduplicationToken) => {
+          const rows = chunks.reduce((sum, chunk) => sum + chunk.rows, 0)
+          return inSpan(
+            tracer,
+            `write ${table} batch`,
+            { attributes: { 'rh.batch.rows': rows } },
+            () =>
+              insertEncoded(store, {
+                table,
+                columns,
+                format: 'Native',
+                body: encode(chunks),
+                rows,
+                deduplicationToken,
+              }),
+          )
+        },
+        rowsOf: (chunk) => chunk.rows,
+        maxBatchRows: config.writer.maxBatchRows,
+        flushIntervalMs: config.writer.flushIntervalMs,
+        minBatchRows: config.writer.minBatchRows,
+        maxBatchDelayMs: config.writer.maxBatchDelayMs,
+        maxQueuedRows: config.writer.maxQueuedRows,
+        logger,
+        ...(countBatches ? { onBatchWritten: instruments.batchWritten } : {}),
+      })
+    // Each writer inserts one block at a time: the spans writer encodes each into one buffer.
     const blockSink = new ByteSink()
-    const writer = createBatchWriter<SpansChunk>({
-      writeBatch: (chunks, deduplicationToken) => {
-        const rows = chunks.reduce((sum, chunk) => sum + chunk.rows, 0)
-        return inSpan(tracer, 'write spans batch', { attributes: { 'rh.batch.rows': rows } }, () =>
-          insertEncoded(store, {
-            table: 'spans',
-            columns: TABLE_COLUMNS.spans,
-            format: 'Native',
-            body: encodeSpansBlock(chunks, blockSink),
-            rows,
-            deduplicationToken,
-          }),
-        )
-      },
-      rowsOf: (chunk) => chunk.rows,
-      maxBatchRows: config.writer.maxBatchRows,
-      flushIntervalMs: config.writer.flushIntervalMs,
-      minBatchRows: config.writer.minBatchRows,
-      maxBatchDelayMs: config.writer.maxBatchDelayMs,
-      maxQueuedRows: config.writer.maxQueuedRows,
-      logger,
-      onBatchWritten: instruments.batchWritten,
-    })
-    const logsWriter = createBatchWriter<LogsChunk>({
-      writeBatch: (chunks, deduplicationToken) => {
-        const rows = chunks.reduce((sum, chunk) => sum + chunk.rows, 0)
-        return inSpan(tracer, 'write logs batch', { attributes: { 'rh.batch.rows': rows } }, () =>
-          insertEncoded(store, {
-            table: 'logs',
-            columns: LOG_COLUMNS,
-            format: 'Native',
-            body: encodeLogsBlock(chunks),
-            rows,
-            deduplicationToken,
-          }),
-        )
-      },
-      rowsOf: (chunk) => chunk.rows,
-      maxBatchRows: config.writer.maxBatchRows,
-      flushIntervalMs: config.writer.flushIntervalMs,
-      minBatchRows: config.writer.minBatchRows,
-      maxBatchDelayMs: config.writer.maxBatchDelayMs,
-      maxQueuedRows: config.writer.maxQueuedRows,
-      logger,
-    })
-    // Metric data points have a writer of their own: one table per insert.
-    const metricsWriter = createBatchWriter<MetricPointsChunk>({
-      writeBatch: (chunks, deduplicationToken) => {
-        const rows = chunks.reduce((sum, chunk) => sum + chunk.rows, 0)
-        return inSpan(
-          tracer,
-          'write metric points batch',
-          { attributes: { 'rh.batch.rows': rows } },
-          () =>
-            insertEncoded(store, {
-              table: 'metric_points',
-              columns: METRIC_POINT_COLUMNS,
-              format: 'Native',
-              body: encodeMetricPointsBlock(chunks),
-              rows,
-              deduplicationToken,
-            }),
-        )
-      },
-      rowsOf: (chunk) => chunk.rows,
-      maxBatchRows: config.writer.maxBatchRows,
-      flushIntervalMs: config.writer.flushIntervalMs,
-      minBatchRows: config.writer.minBatchRows,
-      maxBatchDelayMs: config.writer.maxBatchDelayMs,
-      maxQueuedRows: config.writer.maxQueuedRows,
-      logger,
-      onBatchWritten: instruments.batchWritten,
-    })
+    const writer = nativeWriter<SpansChunk>(
+      'spans',
+      TABLE_COLUMNS.spans,
+      (chunks) => encodeSpansBlock(chunks, blockSink),
+      true,
+    )
+    const logsWriter = nativeWriter<LogsChunk>('logs', LOG_COLUMNS, encodeLogsBlock, false)
+    const metricsWriter = nativeWriter<MetricPointsChunk>(
+      'metric_points',
+      METRIC_POINT_COLUMNS,
+      encodeMetricPointsBlock,
+      true,
+    )
     instruments.observeQueue(
       () => writer.queuedRows + logsWriter.queuedRows + metricsWriter.queuedRows,
     )
