@@ -1,21 +1,11 @@
-import { anyValueToString } from '../../model/any-value-to-string.ts'
 import type { MappingOptions } from '../../model/map-spans.ts'
 import { FLAG_KEY_ATTRIBUTE, FLAG_VARIANT_ATTRIBUTES } from '../../model/span-rules.ts'
 import type { LowCardinalityColumn, StringMapColumn } from '../../store/native/native-columns.ts'
-import { decodeAnyValue } from './protobuf-any-value.ts'
+import { rangeEquals, readAnyValue, startsWith, Values } from './columnar-scratch.ts'
 import { fieldTag, WIRE_TYPE, type ProtobufReader } from './protobuf-reader.ts'
 
-const { varint, fixed64, lengthDelimited } = WIRE_TYPE
+const { lengthDelimited } = WIRE_TYPE
 const KEY_VALUE = { key: fieldTag(1, lengthDelimited), value: fieldTag(2, lengthDelimited) }
-const ANY_VALUE = {
-  string: fieldTag(1, lengthDelimited),
-  bool: fieldTag(2, varint),
-  int: fieldTag(3, varint),
-  double: fieldTag(4, fixed64),
-  array: fieldTag(5, lengthDelimited),
-  kvlist: fieldTag(6, lengthDelimited),
-  bytes: fieldTag(7, lengthDelimited),
-}
 
 const encoder = new TextEncoder()
 /** What an attribute key means to the mapping (bits), classified once per dictionary key. */
@@ -31,9 +21,7 @@ export class PointAttributes {
   count = 0
   private keyStart = new Int32Array(32)
   private keyEnd = new Int32Array(32)
-  private valueStart = new Int32Array(32)
-  private valueEnd = new Int32Array(32)
-  private texts: (string | undefined)[] = []
+  private readonly values = new Values()
   private positions = new Uint32Array(32)
   // Flags of the point: key and variant as (range or text) pairs.
   private flagCount = 0
@@ -67,13 +55,13 @@ export class PointAttributes {
     const r = this.r
     const i = this.add()
     this.keyStart[i] = this.keyEnd[i] = 0
-    this.setText(i, '')
+    this.values.setText(i, '')
     while (r.pos < end) {
       const tag = r.tag(end, 'KeyValue')
       if (tag === KEY_VALUE.key) {
         this.keyStart[i] = r.utf8Range(end)
         this.keyEnd[i] = r.pos
-      } else if (tag === KEY_VALUE.value) this.anyValue(r.lengthDelimited(end), i)
+      } else if (tag === KEY_VALUE.value) readAnyValue(r, r.lengthDelimited(end), this.values, i)
       else r.skip(tag, end)
     }
   }
@@ -116,9 +104,9 @@ export class PointAttributes {
     }
     if (flagKeyAt >= 0 && !this.isEmpty(flagKeyAt)) {
       const variant = this.variantAttribute()
-      const start = this.valueStart[flagKeyAt]!
-      if (start < 0) this.addFlag(0, 0, this.texts[flagKeyAt], variant)
-      else this.addFlag(start, this.valueEnd[flagKeyAt]!, undefined, variant)
+      const start = this.values.start[flagKeyAt]!
+      if (start < 0) this.addFlag(0, 0, this.values.texts[flagKeyAt], variant)
+      else this.addFlag(start, this.values.end[flagKeyAt]!, undefined, variant)
     }
 
     if (environment !== undefined) columns.environment.string(environment)
@@ -185,26 +173,25 @@ export class PointAttributes {
   }
 
   private writeValue(column: StringMapColumn['values'], a: number): void {
-    const start = this.valueStart[a]!
-    if (start < 0) column.string(this.texts[a]!)
-    else column.copy(this.r.bytes, start, this.valueEnd[a]!)
+    const start = this.values.start[a]!
+    if (start < 0) column.string(this.values.texts[a]!)
+    else column.copy(this.r.bytes, start, this.values.end[a]!)
   }
 
   private indexIn(column: LowCardinalityColumn, a: number): number {
-    const start = this.valueStart[a]!
+    const start = this.values.start[a]!
     return start < 0
-      ? column.indexOf(this.texts[a]!)
-      : column.indexOfBytes(this.r.bytes, start, this.valueEnd[a]!)
+      ? column.indexOf(this.values.texts[a]!)
+      : column.indexOfBytes(this.r.bytes, start, this.values.end[a]!)
   }
 
   private isEmpty(a: number): boolean {
-    const start = this.valueStart[a]!
-    return start < 0 ? this.texts[a] === '' : start === this.valueEnd[a]
+    return this.values.isEmpty(a)
   }
 
   private lastAttribute(name: Uint8Array): number {
     for (let a = this.count - 1; a >= 0; a--) {
-      if (sameRange(this.r.bytes, this.keyStart[a]!, this.keyEnd[a]!, name)) return a
+      if (rangeEquals(this.r.bytes, this.keyStart[a]!, this.keyEnd[a]!, name)) return a
     }
     return -1
   }
@@ -219,56 +206,16 @@ export class PointAttributes {
     for (let position = this.classified; position < size; position++) {
       const key = keys.dictionary.bytesOf(position)
       let role = 0
-      if (sameRange(key, 0, key.length, this.releaseName)) role |= ROLE.release
-      if (sameRange(key, 0, key.length, this.flagKeyName)) role |= ROLE.flagKey
+      if (rangeEquals(key, 0, key.length, this.releaseName)) role |= ROLE.release
+      if (rangeEquals(key, 0, key.length, this.flagKeyName)) role |= ROLE.flagKey
       if (prefix.length > 0 && key.length > prefix.length && startsWith(key, prefix)) {
         role |= ROLE.flagPrefix
       }
       this.roles[position] = role
-      const rank = this.environmentNames.findIndex((name) => sameRange(key, 0, key.length, name))
+      const rank = this.environmentNames.findIndex((name) => rangeEquals(key, 0, key.length, name))
       this.environmentRanks[position] = rank + 1
     }
     this.classified = size
-  }
-
-  /** An AnyValue as `anyValueToString` gives it; strings stay ranges of the buffer. */
-  private anyValue(end: number, i: number): void {
-    const r = this.r
-    const start = r.pos
-    this.setText(i, '')
-    while (r.pos < end) {
-      const tag = r.tag(end, 'AnyValue')
-      switch (tag) {
-        case ANY_VALUE.string: {
-          const from = r.utf8Range(end)
-          this.valueStart[i] = from
-          this.valueEnd[i] = r.pos
-          break
-        }
-        case ANY_VALUE.bool:
-          this.setText(i, r.bool(end) ? 'true' : 'false')
-          break
-        case ANY_VALUE.int:
-          this.setText(i, r.int64String(end))
-          break
-        case ANY_VALUE.double:
-          this.setText(i, String(r.double(end)))
-          break
-        case ANY_VALUE.array:
-        case ANY_VALUE.kvlist:
-        case ANY_VALUE.bytes:
-          r.pos = start
-          this.setText(i, anyValueToString(decodeAnyValue(r, end, 0)))
-          return
-        default:
-          r.skip(tag, end)
-      }
-    }
-  }
-
-  private setText(i: number, text: string): void {
-    this.valueStart[i] = -1
-    this.texts[i] = text
   }
 
   private add(): number {
@@ -276,25 +223,13 @@ export class PointAttributes {
     if (i === this.keyStart.length) {
       this.keyStart = grow(this.keyStart)
       this.keyEnd = grow(this.keyEnd)
-      this.valueStart = grow(this.valueStart)
-      this.valueEnd = grow(this.valueEnd)
+      this.values.grow(this.keyStart.length)
       const positions = new Uint32Array(i * 2)
       positions.set(this.positions)
       this.positions = positions
     }
     return i
   }
-}
-
-function sameRange(bytes: Uint8Array, start: number, end: number, name: Uint8Array): boolean {
-  if (end - start !== name.length) return false
-  for (let i = 0; i < name.length; i++) if (bytes[start + i] !== name[i]) return false
-  return true
-}
-
-function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
-  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false
-  return true
 }
 
 function grow(array: Int32Array): Int32Array<ArrayBuffer> {
