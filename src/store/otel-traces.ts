@@ -14,7 +14,8 @@ import {
  * A span source over the traces table of the OpenTelemetry Collector's ClickHouse exporter
  * (`otel_traces`, the schema ClickStack/HyperDX and many teams already fill): the view
  * `otel_spans` presents its rows as `spans` rows, by the same rules release-health applies to
- * spans it ingests (`src/model/span-rules.ts`), and verdicts read it instead of `spans`.
+ * spans it ingests (`src/model/span-rules.ts`), and analyses read it instead of `spans` (all
+ * of them, or those whose policy says `source: otel_traces`, see `src/store/span-sources.ts`).
  * Nothing is ever written to the exporter's table.
  *
  * The exporter's columns used: `Timestamp` (span start), `ServiceName`, `ResourceAttributes`
@@ -127,9 +128,9 @@ function literal(name: string): string {
 }
 
 /**
- * Where verdicts read spans under this configuration, and the statements `migrate` runs for
- * it: with `clickhouse.otelTraces.table` set, the `otel_spans` view over that table (no
- * rollups: every minute is read from its rows); otherwise release-health's own tables.
+ * The statements `migrate` runs for this configuration, and the tables of the span source it
+ * adds: with `clickhouse.otelTraces.table` set, the `otel_spans` view over that table (no
+ * rollups: every minute is read from its rows); otherwise none.
  */
 export function toConfiguredSpanSource(
   database: string,

@@ -29,7 +29,10 @@ const generated: string[] = [
   ),
   ...toClusterBookkeeping(
     toConfiguredSpanSource(DB, {
-      clickhouse: { ...DEFAULT_CONFIG.clickhouse, otelTraces: { table: 'otel.otel_traces' } },
+      clickhouse: {
+        ...DEFAULT_CONFIG.clickhouse,
+        otelTraces: { ...DEFAULT_CONFIG.clickhouse.otelTraces, table: 'otel.otel_traces' },
+      },
       mapping: DEFAULT_CONFIG.mapping,
     }).statements,
     CLUSTER,

@@ -37,7 +37,10 @@ beforeAll(async () => {
     store,
     ttlDays: DEFAULT_CONFIG.clickhouse.ttlDays,
     configured: toConfiguredSpanSource(store.database, {
-      clickhouse: { ...DEFAULT_CONFIG.clickhouse, otelTraces: { table: otelTable } },
+      clickhouse: {
+        ...DEFAULT_CONFIG.clickhouse,
+        otelTraces: { ...DEFAULT_CONFIG.clickhouse.otelTraces, table: otelTable },
+      },
       mapping: DEFAULT_CONFIG.mapping,
     }).statements,
   })
