@@ -236,7 +236,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       logger,
     })
     const analyses = createAnalysesRepository(store)
-    const spanSources = createSpanSources({ store, config })
+    const spanSources = createSpanSources({ store, config, logger })
     const verdicts = createVerdictService({
       repository: analyses,
       cohorts: createStoreCohortSource(store, logger, spanSources),
