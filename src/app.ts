@@ -29,6 +29,7 @@ import { isSchemaCurrent, migrate } from './store/migrate.ts'
 import { assertReachable, createStore, type Store } from './store/store-client.ts'
 import { createStoreCohortSource } from './store/store-cohort-source.ts'
 import { toConfiguredSpanSource } from './store/otel-traces.ts'
+import { createSpanSources } from './store/span-sources.ts'
 import { createStoreSeriesSource } from './store/series-queries.ts'
 import { createVerdictService, DEFAULT_MAX_LATENCY_SAMPLES } from './verdicts/verdict-service.ts'
 import { createSqlConsole } from './store/read-only-sql.ts'
@@ -235,9 +236,11 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       logger,
     })
     const analyses = createAnalysesRepository(store)
+    const spanSources = createSpanSources({ store, config, logger })
     const verdicts = createVerdictService({
       repository: analyses,
-      cohorts: createStoreCohortSource(store, logger, spanSource.tables),
+      cohorts: createStoreCohortSource(store, logger, spanSources),
+      sources: spanSources.available,
       now,
       logger,
       cacheMs: config.api.verdictCacheMs,
@@ -251,7 +254,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       trains: createTrainsRepository(store),
       audit: analyses,
       evidence: createCanaryEvidence({
-        cohorts: createStoreCohortSource(store, logger),
+        cohorts: createStoreCohortSource(store, logger, spanSources),
         now,
         logger,
         ingestLagMs: config.api.ingestLagMs,
@@ -265,6 +268,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       logger,
       templates,
       cacheMs: config.api.verdictCacheMs,
+      sources: spanSources.available,
     })
     const sql = config.sql.enabled
       ? createSqlConsole({ clickhouse: config.clickhouse, limits: config.sql })
@@ -273,7 +277,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     const api = await createApiServer({
       sql,
       verdicts,
-      series: createStoreSeriesSource(store, spanSource.tables),
+      series: createStoreSeriesSource(store, spanSources),
       trains,
       blastRadius,
       overview: {

@@ -25,6 +25,8 @@ export const ERRORS = {
   /** The analysis changed since the version the request was based on: read it again, then retry. */
   RH_API_CONFLICT: { status: 409, retriable: false },
   RH_POLICY_INVALID: { status: 400, retriable: false },
+  /** A valid policy whose `source` this instance cannot read (no exporter table configured). */
+  RH_POLICY_SOURCE_UNAVAILABLE: { status: 400, retriable: false },
   /** Analyst SQL that may not run: a write, a setting, another database, two statements. */
   RH_SQL_REFUSED: { status: 400, retriable: false },
   /** Analyst SQL that ClickHouse refused: syntax, unknown column, a time or row limit. */

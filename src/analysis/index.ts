@@ -45,6 +45,7 @@ export type {
   MetricSelector,
   MetricsSource,
   SpansSource,
+  SpanTable,
 } from './policy/data-source.ts'
 export { mannWhitneyU, type MannWhitneyResult } from './fixed-horizon/mann-whitney-u.ts'
 export { welchTTest, type WelchResult } from './fixed-horizon/welch-t-test.ts'

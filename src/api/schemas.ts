@@ -61,7 +61,7 @@ export const createAnalysisBody = {
     policy: {
       type: 'object',
       description:
-        'Judge policy (metrics, tolerances, alpha, SLO, durations, and `source`: spans, the default, or OTLP metrics); omitted = defaults',
+        "Judge policy (metrics, tolerances, alpha, SLO, durations, and `source`: where requests, errors and latency are read: `spans`, the default, from the instance's default span table; `otel_traces`, the OpenTelemetry Collector ClickHouse exporter's table, when the instance has one configured (otherwise 400 RH_POLICY_SOURCE_UNAVAILABLE); `{kind: spans, table: spans}`, release-health's own spans whatever the default; or `metrics`, OTLP metrics); omitted = the service's policy template, or defaults",
     },
   },
 } as const

@@ -3,6 +3,7 @@ import { isRhError } from '../errors.ts'
 import { createIngestKafkaCommand } from './commands/ingest-kafka.ts'
 import { createJudgeCommand } from './commands/judge.ts'
 import { createMigrateCommand } from './commands/migrate.ts'
+import { createOtelTracesCommand } from './commands/otel-traces.ts'
 import { createReportCommand } from './commands/report.ts'
 import { createServeCommand } from './commands/serve.ts'
 import { createSimulateCommand } from './commands/simulate.ts'
@@ -25,6 +26,7 @@ export function createProgram(): Command {
     .addCommand(createSimulateCommand())
     .addCommand(createReportCommand())
     .addCommand(createSqlCommand())
+    .addCommand(createOtelTracesCommand())
     .showHelpAfterError()
 }
 

@@ -23,6 +23,12 @@ export const DEFAULT_CONFIG = {
     otelTraces: {
       /** The exporter's table as `database.table`, e.g. `otel.otel_traces`; '' = off. */
       table: '',
+      /**
+       * With `table` set: analyses whose policy names no span table read it (true), or the
+       * spans release-health ingests (false). A policy's `source: otel_traces` or
+       * `source: { kind: spans, table: spans }` picks one for its analysis either way.
+       */
+      readByDefault: true,
     },
   },
   otlp: {

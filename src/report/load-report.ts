@@ -8,7 +8,7 @@ import {
   type SeriesPoint,
 } from '../store/series-queries.ts'
 import { queryEventSeries } from '../store/event-cohort-queries.ts'
-import { ownSpanTables, type SpanTables } from '../store/cohort-queries.ts'
+import { ownSpanSources, type SpanSources } from '../store/span-sources.ts'
 import type { Store } from '../store/store-client.ts'
 import type { AnalysisDefinition } from '../verdicts/analysis-definition.ts'
 import { createStoreBlastRadiusMinutes } from '../store/blast-radius-repository.ts'
@@ -27,8 +27,11 @@ const MAX_ANALYSES = 1_000
 
 export interface ReportContext {
   readonly store: Store
-  /** Where spans are read (`toConfiguredSpanSource`); omitted: release-health's own tables. */
-  readonly tables?: SpanTables | undefined
+  /**
+   * Where spans are read (`createSpanSources`): the service's by the instance's default, each
+   * analysis' by its policy source. Omitted: release-health's own tables.
+   */
+  readonly sources?: SpanSources | undefined
   readonly nowMs: number
   readonly version: string
 }
@@ -192,7 +195,8 @@ async function loadWindow(
   },
 ): Promise<ReportModel> {
   const { store } = context
-  const tables = context.tables ?? ownSpanTables(store)
+  const sources = context.sources ?? ownSpanSources(store)
+  const tables = await sources.tablesFor(undefined)
   const range = {
     service: window.service,
     environment: window.environment,
@@ -216,17 +220,18 @@ async function loadWindow(
       environment: entry.analysis.environment,
       source: parsePolicy(entry.analysis.policy).source,
     }
+    const analysisTables = await sources.tablesFor(cohort.source)
     analyses.push({
       ...entry,
       baseline: await queryCohortSeries(
         store,
         { ...cohort, selector: entry.analysis.baseline },
-        tables,
+        analysisTables,
       ),
       canary: await queryCohortSeries(
         store,
         { ...cohort, selector: entry.analysis.canary },
-        tables,
+        analysisTables,
       ),
       baselineEvents: await queryEventSeries(store, {
         ...cohort,

@@ -7,9 +7,9 @@ import type { Migration } from './schema.ts'
  * placed by what they hold:
  *
  * - **Telemetry** (`spans`, `events`, `dead_letters`) and **rollups** (`request_rollup_1m`,
- *   `latency_sample_1m`) are sharded: `<name>_local` is a Replicated table on every shard (its
- *   Keeper path holds `{shard}`), and `<name>` a Distributed table over them with a
- *   deterministic sharding key. Writers and queries use `<name>` unchanged. Materialized views
+ *   `latency_sample_1m`, and their `otel_` twins of the Collector exporter's table) are
+ *   sharded: `<name>_local` is a Replicated table on every shard (its Keeper path holds
+ *   `{shard}`), and `<name>` a Distributed table over them with a deterministic sharding key. Writers and queries use `<name>` unchanged. Materialized views
  *   read and write the `_local` tables, so each shard rolls up its own spans; queries merge the
  *   shards' partial rows (they always `GROUP BY` and `sum` or `…Merge`).
  * - **State** (`analyses`, `verdicts`, `frozen_minutes`, `kafka_batches`, the migration tables)
@@ -35,6 +35,8 @@ export const SHARDING_KEYS: Readonly<Record<string, string>> = {
   dead_letters: 'cityHash64(topic, partition, offset)',
   request_rollup_1m: 'cityHash64(service, release)',
   latency_sample_1m: 'cityHash64(service, release)',
+  otel_request_rollup_1m: 'cityHash64(service, release)',
+  otel_latency_sample_1m: 'cityHash64(service, release)',
 }
 
 /** What every insert adds on a cluster: the Distributed table writes to the shards in the INSERT. */
@@ -84,6 +86,8 @@ const ALTER_TABLE = /^ALTER TABLE (\{db\}|\w+)\.(\w+)\s+([\s\S]*)$/
 const INSERT_SELECT = /^INSERT INTO (\{db\}|\w+)\.(\w+) SELECT\b/
 const CREATE_DATABASE = /^CREATE DATABASE IF NOT EXISTS (\{db\}|\w+)$/
 const CREATE_VIEW_AS = /^CREATE OR REPLACE VIEW (\w+)\.(\w+) AS\b([\s\S]*)$/
+const DROP_VIEW = /^DROP VIEW IF EXISTS (\{db\}|\w+)\.(\w+)$/
+const TRUNCATE_TABLE = /^TRUNCATE TABLE IF EXISTS (\{db\}|\w+)\.(\w+)$/
 
 /**
  * One single-server statement as the statements that do the same on a cluster. Throws
@@ -138,8 +142,17 @@ export function toClusterStatements(statement: string, cluster: string): string[
       string,
     ]
     return [
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${name} ${onCluster} TO ${targetDb}.${toLocalTable(target)} AS${toLocalSources(select)}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${name} ${onCluster} TO ${targetDb}.${toLocalTable(target)} AS${toLocalSources(select, targetDb)}`,
     ]
+  }
+
+  const dropView = DROP_VIEW.exec(text)
+  if (dropView !== null) return [`DROP VIEW IF EXISTS ${dropView[1]}.${dropView[2]} ${onCluster}`]
+
+  // A sharded table's rows are in its _local tables; the Distributed one holds none.
+  const truncate = TRUNCATE_TABLE.exec(text)
+  if (truncate !== null) {
+    return [`TRUNCATE TABLE IF EXISTS ${truncate[1]}.${toLocalTable(truncate[2]!)} ${onCluster}`]
   }
 
   const alter = ALTER_TABLE.exec(text)
@@ -177,9 +190,13 @@ function toReplicatedSettings(clause: string): string {
   return clause.replace(/non_replicated_deduplication_window/g, 'replicated_deduplication_window')
 }
 
-/** A view's `FROM {db}.<sharded table>` reads that shard's `_local` table. */
-function toLocalSources(select: string): string {
-  return select.replace(/\bFROM (\{db\}|\w+)\.(\w+)/g, (_match, db: string, table: string) => {
-    return `FROM ${db}.${toLocalTable(table)}`
+/**
+ * A view's `FROM {db}.<sharded table>` reads that shard's `_local` table. Only tables of the
+ * view's own database: a view on a table of another database (the Collector exporter's, which
+ * may be named like one of ours) reads it as named.
+ */
+function toLocalSources(select: string, database: string): string {
+  return select.replace(/\bFROM (\{db\}|\w+)\.(\w+)/g, (match, db: string, table: string) => {
+    return db === database ? `FROM ${db}.${toLocalTable(table)}` : match
   })
 }

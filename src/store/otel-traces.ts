@@ -14,8 +14,10 @@ import {
  * A span source over the traces table of the OpenTelemetry Collector's ClickHouse exporter
  * (`otel_traces`, the schema ClickStack/HyperDX and many teams already fill): the view
  * `otel_spans` presents its rows as `spans` rows, by the same rules release-health applies to
- * spans it ingests (`src/model/span-rules.ts`), and verdicts read it instead of `spans`.
- * Nothing is ever written to the exporter's table.
+ * spans it ingests (`src/model/span-rules.ts`), and analyses read it instead of `spans` (all
+ * of them, or those whose policy says `source: otel_traces`, see `src/store/span-sources.ts`).
+ * Nothing is ever written to the exporter's table; the one object release-health may add on
+ * its side is the optional rollup's materialized views (`src/store/otel-rollup.ts`).
  *
  * The exporter's columns used: `Timestamp` (span start), `ServiceName`, `ResourceAttributes`
  * and `SpanAttributes` (Map(LowCardinality(String), String)), `SpanKind`, `StatusCode`,
@@ -53,6 +55,16 @@ export function toOtelSpansViewStatement(
   table: string,
   mapping: Config['mapping'],
 ): string {
+  return `CREATE OR REPLACE VIEW ${database}.${OTEL_SPANS_VIEW} AS
+${toOtelSpansSelect(table, mapping)}`
+}
+
+/**
+ * The SELECT behind the `otel_spans` view: the rows of the exporter's `table` as `spans` rows.
+ * The rollups of that table (`src/store/otel-rollup.ts`) aggregate the same SELECT, so that
+ * they hold exactly what a query of the view would find.
+ */
+export function toOtelSpansSelect(table: string, mapping: Config['mapping']): string {
   const source = toOtelTracesTable(table)
   const release = literal(mapping.releaseAttribute)
   const environment = mapping.environmentAttributes
@@ -80,8 +92,7 @@ export function toOtelSpansViewStatement(
           keys: `arrayMap(name -> substring(name, ${prefix.length + 1}), mapKeys(prefixed))`,
           variants: 'mapValues(prefixed)',
         }
-  return `CREATE OR REPLACE VIEW ${database}.${OTEL_SPANS_VIEW} AS
-WITH
+  return `WITH
   ${prefix === '' ? '' : `mapFilter((name, value) -> startsWith(name, ${literal(prefix)}) AND length(name) > ${prefix.length}, SpanAttributes) AS prefixed,`}
   arrayFilter(
     (event, name) -> name IN (${FLAG_EVENT_NAMES.map(literal).join(', ')})
@@ -127,9 +138,9 @@ function literal(name: string): string {
 }
 
 /**
- * Where verdicts read spans under this configuration, and the statements `migrate` runs for
- * it: with `clickhouse.otelTraces.table` set, the `otel_spans` view over that table (no
- * rollups: every minute is read from its rows); otherwise release-health's own tables.
+ * The statements `migrate` runs for this configuration, and the tables of the span source it
+ * adds: with `clickhouse.otelTraces.table` set, the `otel_spans` view over that table (without
+ * rollups here: `src/store/span-sources.ts` adds them once they are made); otherwise none.
  */
 export function toConfiguredSpanSource(
   database: string,

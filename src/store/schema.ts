@@ -484,6 +484,55 @@ export const MIGRATIONS: readonly Migration[] = [
       ORDER BY (analysis_id, cohort, minute)`,
     ],
   },
+  {
+    version: 10,
+    name: "rollups of the Collector exporter's otel_traces, filled on request",
+    statements: [
+      // The request rollup and latency sample of the spans in the Collector ClickHouse
+      // exporter's table, the same columns as release-health's own (migrations 1 and 3), so
+      // the same cohort queries read them. Empty until `release-health otel-traces rollup`
+      // adds the views that fill them (src/store/otel-rollup.ts).
+      `CREATE TABLE IF NOT EXISTS {db}.otel_request_rollup_1m (
+        minute DateTime('UTC'),
+        service LowCardinality(String),
+        environment LowCardinality(String),
+        release LowCardinality(String),
+        flag_key LowCardinality(String),
+        flag_variant LowCardinality(String),
+        requests SimpleAggregateFunction(sum, UInt64),
+        errors SimpleAggregateFunction(sum, UInt64),
+        duration_ms_sum SimpleAggregateFunction(sum, Float64),
+        latency_ms AggregateFunction(quantilesTDigest(0.5, 0.9, 0.95, 0.99), Float64)
+      )
+      ENGINE = AggregatingMergeTree
+      PARTITION BY toDate(minute)
+      ORDER BY (service, environment, release, flag_key, flag_variant, minute)`,
+      `CREATE TABLE IF NOT EXISTS {db}.otel_latency_sample_1m (
+        minute DateTime('UTC'),
+        service LowCardinality(String),
+        environment LowCardinality(String),
+        release LowCardinality(String),
+        flag_key LowCardinality(String),
+        flag_variant LowCardinality(String),
+        sample AggregateFunction(groupArraySorted(256), UInt128)
+      )
+      ENGINE = AggregatingMergeTree
+      PARTITION BY toDate(minute)
+      ORDER BY (service, environment, release, flag_key, flag_variant, minute)`,
+      // Which rollup of the exporter's table is in place, newest entry last: verdicts read
+      // it only once it is complete and made under their configuration.
+      `CREATE TABLE IF NOT EXISTS {db}.otel_rollups (
+        recorded_at DateTime64(3, 'UTC'),
+        state LowCardinality(String),
+        read_table String,
+        insert_table String,
+        definition String,
+        cutover DateTime64(3, 'UTC')
+      )
+      ENGINE = MergeTree
+      ORDER BY recorded_at`,
+    ],
+  },
 ]
 
 /** TTL clauses derived from configuration, re-applied by `migrate` when the setting changes. */
@@ -530,5 +579,12 @@ export function ttlStatements(
       days: ledgerDays,
       ttl: `toDateTime(recorded_at) + toIntervalDay(${ledgerDays})`,
     },
+    // The exporter's table has a retention of its own; its rollups keep ours.
+    {
+      table: 'otel_request_rollup_1m',
+      days: rollupDays,
+      ttl: `minute + toIntervalDay(${rollupDays})`,
+    },
+    { table: 'otel_latency_sample_1m', days: ttlDays, ttl: `minute + toIntervalDay(${ttlDays})` },
   ]
 }

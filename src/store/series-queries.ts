@@ -5,6 +5,7 @@ import { queryEventSeries, type EventSeries } from './event-cohort-queries.ts'
 import type { Store } from './store-client.ts'
 import { selectRows } from './select-rows.ts'
 import { ownSpanTables, type SpanTables } from './cohort-queries.ts'
+import { ownSpanSources, type SpanSources } from './span-sources.ts'
 
 /**
  * Per-minute time series read from the request rollup, for the built-in page, reports and
@@ -67,15 +68,16 @@ export interface ChangePoint {
 }
 
 /**
- * Series from release-health's rollup, or, for a span source without rollups (the
- * `otel_spans` view, `tables` from `toConfiguredSpanSource`), aggregated from its rows.
+ * Series from the rollup of the spans each query's source reads (`sources`), or, for a span
+ * source without one (the `otel_spans` view before its rollup is made), from its rows.
  */
 export function createStoreSeriesSource(
   store: Store,
-  tables: SpanTables = ownSpanTables(store),
+  sources: SpanSources = ownSpanSources(store),
 ): SeriesSource {
   return {
-    cohortSeries: (query) => queryCohortSeries(store, query, tables),
+    cohortSeries: async (query) =>
+      queryCohortSeries(store, query, await sources.tablesFor(query.source)),
     eventSeries: (query) => queryEventSeries(store, query),
   }
 }

@@ -1,27 +1,23 @@
 import { toMessage } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { CohortSource } from '../verdicts/cohort-source.ts'
-import {
-  ownSpanTables,
-  queryLatencySampleByMinute,
-  queryMinuteCounts,
-  type SpanTables,
-} from './cohort-queries.ts'
+import { queryLatencySampleByMinute, queryMinuteCounts } from './cohort-queries.ts'
 import { queryEventValues } from './event-cohort-queries.ts'
 import { fetchMetricCohort } from './metric-cohort-queries.ts'
 import type { Store } from './store-client.ts'
+import { ownSpanSources, type SpanSources } from './span-sources.ts'
 
 /**
  * Cohort data from the spans and their rollups (per-minute counts and a bounded latency
  * sample) or, when the policy's source is a metric, from metric points (`fetchMetricCohort`);
- * for numeric metrics, from the release events (`queryEventValues`). `tables` names where
- * spans are read: release-health's own by default, or the view over the Collector exporter's
- * table (`src/store/otel-traces.ts`).
+ * for numeric metrics, from the release events (`queryEventValues`). `sources` says where each
+ * query's spans are read, by its policy source: release-health's own tables by default, or the
+ * view over the Collector exporter's table (`src/store/span-sources.ts`).
  */
 export function createStoreCohortSource(
   store: Store,
   logger: Logger,
-  tables: SpanTables = ownSpanTables(store),
+  spanSources: SpanSources = ownSpanSources(store),
 ): CohortSource {
   return {
     async fetchCohort(query) {
@@ -34,6 +30,7 @@ export function createStoreCohortSource(
           ])
           return { ok: true, data: { ...snapshot, values } }
         }
+        const tables = await spanSources.tablesFor(query.source)
         const minutes = await queryMinuteCounts(store, query, tables)
         let requests = 0
         let errors = 0

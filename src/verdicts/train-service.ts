@@ -16,6 +16,11 @@ import { toCanaryLabel } from './blast-radius.ts'
 import type { CanaryEvidenceReader } from './canary-evidence.ts'
 import type { LateData } from './frozen-minutes.ts'
 import { NO_TEMPLATES, type PolicyTemplates } from './policy-templates.ts'
+import {
+  assertSourceAvailable,
+  OWN_SOURCES_ONLY,
+  type AvailableSources,
+} from './source-availability.ts'
 import { assertTimeInRange, parseRequestTime } from './time-range.ts'
 import type { TrainDefinition, TrainMember } from './train-definition.ts'
 import { createVerdictCache } from './verdict-cache.ts'
@@ -74,6 +79,8 @@ export interface TrainServiceOptions {
   readonly logger?: Logger
   readonly templates?: PolicyTemplates
   readonly cacheMs?: number
+  /** The sources members' cohorts can be read from (see `VerdictServiceOptions.sources`). */
+  readonly sources?: AvailableSources
 }
 
 export interface TrainService {
@@ -115,7 +122,12 @@ export function createTrainService(options: TrainServiceOptions): TrainService {
   return {
     async create(input, createOptions = {}) {
       const train = toDefinition(input, createOptions.id ?? `train-${randomUUID()}`, options.now())
-      for (const member of train.members) memberPolicy(train, member)
+      for (const member of train.members) {
+        assertSourceAvailable(
+          memberPolicy(train, member).source,
+          options.sources ?? OWN_SOURCES_ONLY,
+        )
+      }
       await options.trains.save(train)
       logger.info(
         { trainId: train.id, members: train.members.map((member) => member.service) },

@@ -13,6 +13,11 @@ import { createCanaryEvidence } from './canary-evidence.ts'
 import { NO_TEMPLATES, type PolicyTemplates } from './policy-templates.ts'
 import { noopInstruments, type Instruments } from '../telemetry/instruments.ts'
 import { toCanaryLabel, type BlastRadius } from './blast-radius.ts'
+import {
+  assertSourceAvailable,
+  OWN_SOURCES_ONLY,
+  type AvailableSources,
+} from './source-availability.ts'
 
 export interface NewAnalysis {
   readonly service: string
@@ -65,6 +70,11 @@ export interface VerdictServiceOptions {
    * radius is not judged.
    */
   readonly blastRadius?: BlastRadius
+  /**
+   * The sources the cohorts can be read from: a policy asking for another is refused with
+   * `RH_POLICY_SOURCE_UNAVAILABLE` (400). Omitted: release-health's own spans and metrics.
+   */
+  readonly sources?: AvailableSources
 }
 
 /** Who asked for a verdict: controllers' requests are always recorded in the audit trail. */
@@ -127,6 +137,7 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
   const instruments = options.instruments ?? noopInstruments
   const templates = options.templates ?? NO_TEMPLATES
   const maxLatencySamples = options.maxLatencySamples ?? DEFAULT_MAX_LATENCY_SAMPLES
+  const sources = options.sources ?? OWN_SOURCES_ONLY
   const cache = createVerdictCache<
     { readonly analysis: AnalysisDefinition; readonly document: VerdictDocument } | undefined
   >({
@@ -153,7 +164,7 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
     async create(input, createOptions = {}) {
       const environment = input.environment ?? ''
       const policy = input.policy ?? templates.find(input.service, environment) ?? {}
-      parsePolicy(policy)
+      assertSourceAvailable(parsePolicy(policy).source, sources)
       validateSelectors(input.baseline, input.canary)
       const analysis: AnalysisDefinition = {
         id: createOptions.id ?? randomUUID(),
@@ -185,7 +196,7 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
     find: (id) => options.repository.find(id),
 
     async updatePolicy(id, policy, updateOptions = {}) {
-      parsePolicy(policy)
+      assertSourceAvailable(parsePolicy(policy).source, sources)
       const current = await options.repository.find(id)
       if (current === undefined) return undefined
       const { expectedVersion } = updateOptions

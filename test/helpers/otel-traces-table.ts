@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode, type Attributes, type HrTime } from '@opentelemetry/api'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import type { Store } from '../../src/store/store-client.ts'
+import { buildReadableSpans, type PayloadSpanSpec } from './otel-payloads.ts'
 
 /**
  * The traces table of the OpenTelemetry Collector's ClickHouse exporter, written here from the
@@ -123,4 +124,53 @@ function toNs(time: HrTime): bigint {
 /** `seconds.nanoseconds` since the epoch: DateTime64(9) text input, whatever the time zone. */
 function toEpochText(time: HrTime): string {
   return `${time[0]}.${String(time[1]).padStart(9, '0')}`
+}
+
+/** One cohort's requests, spread evenly over a window: server spans with an HTTP status. */
+export interface OtelCohort {
+  readonly service: string
+  readonly release: string
+  readonly flags?: Record<string, string>
+  /** Every failEvery-th request fails with a 500. */
+  readonly failEvery: number
+  readonly extraLatencyMs: number
+  readonly requests: number
+  readonly fromMs: number
+  readonly toMs: number
+}
+
+/**
+ * The exporter's rows of a cohort's requests (a server span each, with an internal child that
+ * no verdict counts), as the exporter would have written them.
+ */
+export function toOtelCohortRows(
+  cohort: OtelCohort,
+  style: 'enum' | 'short',
+): Record<string, unknown>[] {
+  const requests: PayloadSpanSpec[] = Array.from({ length: cohort.requests }, (_, index) => {
+    const startMs = cohort.fromMs + ((cohort.toMs - cohort.fromMs) * index) / cohort.requests
+    const failed = index % cohort.failEvery === 0
+    return {
+      name: 'GET /items',
+      kind: 'server',
+      startTimeUnixNano: BigInt(Math.floor(startMs)) * 1_000_000n + BigInt(index % 997),
+      durationNs: BigInt(Math.round((20 + (index % 41) + cohort.extraLatencyMs) * 1_000_000)),
+      attributes: { 'http.route': '/items', 'http.response.status_code': failed ? 500 : 200 },
+      ...(cohort.flags === undefined ? {} : { flags: cohort.flags }),
+    }
+  })
+  const children: PayloadSpanSpec[] = requests.map((request, index) => ({
+    name: 'SELECT items',
+    kind: 'internal',
+    parentIndex: index,
+    durationNs: 1_000_000n,
+    startTimeUnixNano: request.startTimeUnixNano!,
+  }))
+  const spans = buildReadableSpans({
+    service: cohort.service,
+    release: cohort.release,
+    environment: 'production',
+    spans: [...requests, ...children],
+  })
+  return toOtelTracesRows(spans, style)
 }

@@ -4,8 +4,19 @@
  */
 export type DataSource = SpansSource | MetricsSource
 
+/**
+ * Which spans: those release-health ingests (`spans`), or those the OpenTelemetry Collector's
+ * ClickHouse exporter writes into its traces table (`otel_traces`, read-only; the instance
+ * names the table in `clickhouse.otelTraces.table`).
+ */
+export type SpanTable = 'spans' | 'otel_traces'
+
+export const SPAN_TABLES = ['spans', 'otel_traces'] as const satisfies readonly SpanTable[]
+
 export interface SpansSource {
   readonly kind: 'spans'
+  /** Left out: the instance's default (`otel_traces` when it reads that table by default). */
+  readonly table?: SpanTable
 }
 
 /** Data points of one metric, those whose attributes carry the given values. */
@@ -52,4 +63,11 @@ export const DEFAULT_ERROR_RULE: ErrorRule = Object.freeze({
   errorTypeAttribute: 'error.type',
 })
 
+/** Spans from the instance's default span table. */
 export const SPANS_SOURCE: SpansSource = Object.freeze({ kind: 'spans' })
+
+/** Spans from the Collector ClickHouse exporter's table, whatever the instance's default. */
+export const OTEL_TRACES_SOURCE: SpansSource = Object.freeze({
+  kind: 'spans',
+  table: 'otel_traces',
+})

@@ -2,6 +2,8 @@ import {
   DEFAULT_ERROR_RULE,
   DEFAULT_STATUS_ATTRIBUTE,
   DEFAULT_REQUEST_METRIC,
+  OTEL_TRACES_SOURCE,
+  SPAN_TABLES,
   SPANS_SOURCE,
   type DataSource,
   type ErrorRule,
@@ -12,23 +14,39 @@ import { fail, join, readChoice, readNumber, readObject, readString } from './po
 const PATH = 'source'
 
 /**
- * Validates `policy.source`: omitted or `spans` reads entry spans; `metrics` (or an object with
- * `kind: metrics`) reads an OTLP metric, by default the semantic-convention
- * `http.server.request.duration` histogram. A metric is named by a string or by
- * `{ metric, where }`, `where` mapping point attributes to the values they must have.
+ * Validates `policy.source`. Spans: omitted, `spans` or `{ kind: spans }` reads the instance's
+ * default span table (release-health's own `spans`, or the Collector ClickHouse exporter's
+ * table when the instance reads that by default); `otel_traces` (or `{ kind: otel_traces }`)
+ * reads the exporter's table, and `{ kind: spans, table: spans | otel_traces }` names either.
+ * Whether the instance has an exporter table to read is checked where analyses are created,
+ * not here. `metrics` (or an object with `kind: metrics`) reads an OTLP metric, by default the
+ * semantic-convention `http.server.request.duration` histogram. A metric is named by a string
+ * or by `{ metric, where }`, `where` mapping point attributes to the values they must have.
  */
 export function parseSource(raw: unknown): DataSource {
   if (raw === undefined || raw === null || raw === 'spans') return SPANS_SOURCE
+  if (raw === 'otel_traces') return OTEL_TRACES_SOURCE
   if (raw === 'metrics') return parseMetrics({})
-  const fields = readObject(raw, PATH, ['kind', 'requests', 'errors', 'latency'])
-  const kind = readChoice(fields, 'kind', PATH, ['spans', 'metrics'] as const)
-  if (kind === 'spans') {
-    if (Object.keys(fields).length > 1) {
-      fail(PATH, 'only { kind: spans } when reading spans', raw)
+  const fields = readObject(raw, PATH, ['kind', 'table', 'requests', 'errors', 'latency'])
+  const kind = readChoice(fields, 'kind', PATH, ['spans', 'otel_traces', 'metrics'] as const)
+  if (kind === 'metrics') {
+    if (fields.table !== undefined) {
+      fail(join(PATH, 'table'), 'left out when reading metrics', fields.table)
     }
-    return SPANS_SOURCE
+    return parseMetrics(fields)
   }
-  return parseMetrics(fields)
+  for (const key of ['requests', 'errors', 'latency']) {
+    if (fields[key] !== undefined) fail(join(PATH, key), 'left out when reading spans', fields[key])
+  }
+  if (kind === 'otel_traces') {
+    if (fields.table !== undefined) {
+      fail(join(PATH, 'table'), 'left out for kind otel_traces', fields.table)
+    }
+    return OTEL_TRACES_SOURCE
+  }
+  if (fields.table === undefined) return SPANS_SOURCE
+  const table = readChoice(fields, 'table', PATH, SPAN_TABLES)
+  return table === 'otel_traces' ? OTEL_TRACES_SOURCE : { kind: 'spans', table }
 }
 
 function parseMetrics(fields: Readonly<Record<string, unknown>>): DataSource {

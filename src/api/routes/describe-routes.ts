@@ -20,7 +20,7 @@ export const SECURITY_SCHEMES = {
 
 /** What each error status means on this API; every error has the same body. */
 const ERRORS: Readonly<Record<number, string>> = {
-  400: 'Invalid request: a parameter, the query string or the body does not match the schema (RH_API_INVALID_REQUEST), or the request was refused (RH_SQL_REFUSED, RH_POLICY_INVALID)',
+  400: 'Invalid request: a parameter, the query string or the body does not match the schema (RH_API_INVALID_REQUEST), or the request was refused (RH_SQL_REFUSED, RH_POLICY_INVALID, RH_POLICY_SOURCE_UNAVAILABLE)',
   401: 'No bearer token, or not a valid one (RH_API_UNAUTHORIZED)',
   403: 'The bearer token lacks the scope this route needs (RH_API_FORBIDDEN)',
   404: 'No such analysis, train or route (RH_API_NOT_FOUND)',

@@ -5,7 +5,7 @@ import { cohortSelector, requesterParam, verdictBody } from '../schemas.ts'
 const policyField = {
   type: 'object',
   description:
-    'Judge policy (metrics, tolerances, SLO, durations, blastRadius); omitted = defaults',
+    'Judge policy (metrics, tolerances, SLO, durations, blastRadius, source: spans, otel_traces or metrics, as for an analysis); omitted = defaults',
 } as const
 
 export const createTrainBody = {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { RhError } from '../../errors.ts'
 import { loadAnalysisReport, loadServiceReport, loadTrainReport } from '../../report/load-report.ts'
-import { toConfiguredSpanSource } from '../../store/otel-traces.ts'
+import { createSpanSources } from '../../store/span-sources.ts'
 import { renderReport } from '../../report/render-report.ts'
 import { readReportStyles } from '../../report/report-styles.ts'
 import type { Config } from '../../config/defaults.ts'
@@ -52,7 +52,7 @@ export function createReportCommand(): Command {
           store,
           nowMs: Date.now(),
           version: packageVersion(),
-          tables: toConfiguredSpanSource(store.database, config).tables,
+          sources: createSpanSources({ store, config }),
         }
         const model =
           flags.analysis !== undefined

@@ -184,6 +184,73 @@ describe('a span source over the Collector ClickHouse exporter table otel_traces
     expect(fromOtelTraces).toEqual(fromOtlp)
   })
 
+  it("reads release-health's own spans for an analysis that names them, where the instance reads the exporter table by default", async () => {
+    const analysis = {
+      service: 'checkout',
+      environment: 'production',
+      baseline: { release: '1.0' },
+      canary: { release: '1.1' },
+    }
+    const canaryRequests = (verdict: Record<string, unknown>) =>
+      (verdict.metrics as { canary: { n: number } }[])[0]?.canary.n
+    // The reading instance was sent nothing over OTLP: its own spans table is empty.
+    expect(canaryRequests(await verdictOf(reading, analysis))).toBe(3000)
+    const own = await verdictOf(reading, {
+      ...analysis,
+      policy: { source: { kind: 'spans', table: 'spans' } },
+    })
+    expect(canaryRequests(own)).toBe(0)
+  })
+
+  it('refuses an analysis, a policy change or a train asking for otel_traces where no exporter table is configured, with 400 RH_POLICY_SOURCE_UNAVAILABLE', async () => {
+    const send = (method: string, path: string, body: object) =>
+      fetch(`${ingesting.apiUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    const cohorts = { baseline: { release: '1.0' }, canary: { release: '1.1' } }
+    const policy = { source: 'otel_traces' }
+    const id = await createAnalysis(ingesting, { service: 'checkout', ...cohorts })
+    const refusals = [
+      await send('POST', '/api/v1/analyses', { service: 'checkout', ...cohorts, policy }),
+      await send('PUT', `/api/v1/analyses/${id}/policy`, policy),
+      await send('POST', '/api/v1/trains', {
+        name: 'release-1',
+        members: [{ service: 'checkout', ...cohorts, policy }],
+      }),
+    ]
+    for (const response of refusals) {
+      expect(response.status).toBe(400)
+      const { error } = (await response.json()) as { error: { code: string; message: string } }
+      expect(error.code).toBe('RH_POLICY_SOURCE_UNAVAILABLE')
+      expect(error.message).toContain('clickhouse.otelTraces.table')
+    }
+  })
+
+  it("judges a release train's members from the exporter table too", async () => {
+    const created = await fetch(`${reading.apiUrl}/api/v1/trains`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'release-1',
+        environment: 'production',
+        startTime: new Date(FROM_MS).toISOString(),
+        members: [
+          { service: 'checkout', baseline: { release: '1.0' }, canary: { release: '1.1' } },
+        ],
+      }),
+    })
+    expect(created.status).toBe(201)
+    const { id } = (await created.json()) as { id: string }
+    const verdict = await fetch(`${reading.apiUrl}/api/v1/trains/${id}/verdict`)
+    expect(verdict.status).toBe(200)
+    const { members } = (await verdict.json()) as {
+      members: { metrics: { canary: { n: number } }[] }[]
+    }
+    expect(members[0]?.metrics[0]?.canary.n).toBe(3000)
+  })
+
   it('never writes to the exporter table', async () => {
     const [row] = await queryRows<{ rows: string }>(
       reading.store,
@@ -228,7 +295,10 @@ describe('a span source over the Collector ClickHouse exporter table otel_traces
       reading.store,
       range,
       toConfiguredSpanSource(reading.store.database, {
-        clickhouse: { ...DEFAULT_CONFIG.clickhouse, otelTraces: { table: otelTable } },
+        clickhouse: {
+          ...DEFAULT_CONFIG.clickhouse,
+          otelTraces: { ...DEFAULT_CONFIG.clickhouse.otelTraces, table: otelTable },
+        },
         mapping: DEFAULT_CONFIG.mapping,
       }).tables,
     )

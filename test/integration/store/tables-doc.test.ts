@@ -5,6 +5,7 @@ import { createSqlConsole, type SqlConsole } from '../../../src/store/read-only-
 import type { Store } from '../../../src/store/store-client.ts'
 import { migrate } from '../../../src/store/migrate.ts'
 import { toConfiguredSpanSource } from '../../../src/store/otel-traces.ts'
+import { toOtelRollupViewStatements } from '../../../src/store/otel-rollup.ts'
 import { otelTracesDdl } from '../../helpers/otel-traces-table.ts'
 import { createMigratedTestStore, queryRows, testDataPath } from '../../helpers/store.ts'
 
@@ -37,10 +38,22 @@ beforeAll(async () => {
     store,
     ttlDays: DEFAULT_CONFIG.clickhouse.ttlDays,
     configured: toConfiguredSpanSource(store.database, {
-      clickhouse: { ...DEFAULT_CONFIG.clickhouse, otelTraces: { table: otelTable } },
+      clickhouse: {
+        ...DEFAULT_CONFIG.clickhouse,
+        otelTraces: { ...DEFAULT_CONFIG.clickhouse.otelTraces, table: otelTable },
+      },
       mapping: DEFAULT_CONFIG.mapping,
     }).statements,
   })
+  // So do the views `release-health otel-traces rollup` adds.
+  for (const statement of toOtelRollupViewStatements(
+    store.database,
+    otelTable,
+    DEFAULT_CONFIG.mapping,
+    Date.UTC(2026, 10, 20, 10, 0),
+  )) {
+    await store.client.command({ query: statement })
+  }
   sql = createSqlConsole({
     clickhouse: {
       ...DEFAULT_CONFIG.clickhouse,

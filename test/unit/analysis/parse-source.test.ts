@@ -4,10 +4,28 @@ import { DEFAULT_POLICY, parsePolicy } from '../../../src/analysis/index.ts'
 const COUNTERS_ONLY = [{ name: 'error-rate', kind: 'error-rate' }]
 
 describe('parsePolicy source', () => {
-  it('reads spans unless told otherwise', () => {
+  it("reads spans from the instance's default span table unless told otherwise", () => {
     expect(parsePolicy({}).source).toEqual({ kind: 'spans' })
     expect(DEFAULT_POLICY.source).toEqual({ kind: 'spans' })
     expect(parsePolicy({ source: 'spans' }).source).toEqual({ kind: 'spans' })
+    expect(parsePolicy({ source: { kind: 'spans' } }).source).toEqual({ kind: 'spans' })
+  })
+
+  it.each([
+    ['otel_traces', { kind: 'spans', table: 'otel_traces' }],
+    [{ kind: 'otel_traces' }, { kind: 'spans', table: 'otel_traces' }],
+    [
+      { kind: 'spans', table: 'otel_traces' },
+      { kind: 'spans', table: 'otel_traces' },
+    ],
+    [
+      { kind: 'spans', table: 'spans' },
+      { kind: 'spans', table: 'spans' },
+    ],
+  ])("reads the span table %j names, whatever the instance's default", (raw, parsed) => {
+    const policy = parsePolicy({ source: raw })
+    expect(policy.source).toEqual(parsed)
+    expect(parsePolicy(policy)).toEqual(policy)
   })
 
   it('reads the semantic-convention HTTP server duration histogram for `source: metrics`', () => {
@@ -73,7 +91,22 @@ describe('parsePolicy source', () => {
     [
       'an unknown kind',
       { source: { kind: 'logs' } },
-      /policy\.source\.kind must be one of "spans", "metrics"/,
+      /policy\.source\.kind must be one of "spans", "otel_traces", "metrics"/,
+    ],
+    [
+      'an unknown span table',
+      { source: { kind: 'spans', table: 'traces' } },
+      /policy\.source\.table must be one of "spans", "otel_traces"/,
+    ],
+    [
+      'a span table on a metrics source',
+      { source: { kind: 'metrics', table: 'otel_traces' } },
+      /policy\.source\.table must be left out when reading metrics/,
+    ],
+    [
+      'a second span table on kind otel_traces',
+      { source: { kind: 'otel_traces', table: 'spans' } },
+      /policy\.source\.table must be left out for kind otel_traces/,
     ],
     [
       'errors mixing a metric and attributes',
@@ -98,7 +131,7 @@ describe('parsePolicy source', () => {
     [
       'spans with metric settings',
       { source: { kind: 'spans', requests: 'm' } },
-      /only \{ kind: spans \}/,
+      /policy\.source\.requests must be left out when reading spans/,
     ],
   ]
 

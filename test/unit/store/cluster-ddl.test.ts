@@ -9,6 +9,10 @@ import {
 import { toInsertSettings } from '../../../src/store/insert-statement.ts'
 import { bookkeepingStatements } from '../../../src/store/migrate.ts'
 import { MIGRATIONS } from '../../../src/store/schema.ts'
+import {
+  toOtelRollupDropStatements,
+  toOtelRollupViewStatements,
+} from '../../../src/store/otel-rollup.ts'
 import { createStore } from '../../../src/store/store-client.ts'
 import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
 import { resolveConfig } from '../../../src/config/resolve-config.ts'
@@ -115,6 +119,45 @@ describe('toClusterMigrations', () => {
       ),
     ).toEqual([
       `ALTER TABLE {db}.spans_local ON CLUSTER ${CLUSTER} MODIFY TTL toDateTime(timestamp) + toIntervalDay(30)`,
+    ])
+  })
+
+  it("hangs the exporter table's rollup views on the table as named, writing the shards' local rollups", () => {
+    const [requests, samples] = toOtelRollupViewStatements(
+      'rh',
+      'otel.otel_traces',
+      DEFAULT_CONFIG.mapping,
+      Date.UTC(2026, 10, 20, 10, 0),
+    ).flatMap((statement) => toClusterStatements(statement, CLUSTER))
+    expect(requests).toMatch(
+      new RegExp(
+        `^CREATE MATERIALIZED VIEW IF NOT EXISTS rh\\.otel_request_rollup_1m_mv ON CLUSTER ${CLUSTER} TO rh\\.otel_request_rollup_1m_local AS`,
+      ),
+    )
+    expect(samples).toContain(`ON CLUSTER ${CLUSTER} TO rh.otel_latency_sample_1m_local AS`)
+    for (const view of [requests, samples]) expect(view).toContain('FROM otel.otel_traces')
+  })
+
+  it("reads a view's source in another database as named, even when it is named like a sharded table of ours", () => {
+    const [view] = toClusterStatements(
+      'CREATE MATERIALIZED VIEW IF NOT EXISTS rh.v TO rh.request_rollup_1m AS SELECT * FROM otel.spans',
+      CLUSTER,
+    )
+    expect(view).toBe(
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS rh.v ON CLUSTER ${CLUSTER} TO rh.request_rollup_1m_local AS SELECT * FROM otel.spans`,
+    )
+  })
+
+  it("drops the rollup's views on every server and empties its tables on the shards", () => {
+    expect(
+      toOtelRollupDropStatements('rh').flatMap((statement) =>
+        toClusterStatements(statement, CLUSTER),
+      ),
+    ).toEqual([
+      `DROP VIEW IF EXISTS rh.otel_request_rollup_1m_mv ON CLUSTER ${CLUSTER}`,
+      `DROP VIEW IF EXISTS rh.otel_latency_sample_1m_mv ON CLUSTER ${CLUSTER}`,
+      `TRUNCATE TABLE IF EXISTS rh.otel_request_rollup_1m_local ON CLUSTER ${CLUSTER}`,
+      `TRUNCATE TABLE IF EXISTS rh.otel_latency_sample_1m_local ON CLUSTER ${CLUSTER}`,
     ])
   })
 
