@@ -64,6 +64,11 @@ export function toClusterMigrations(
   return migrations.map((migration) => ({
     ...migration,
     statements: migration.statements.flatMap((statement) => toClusterStatements(statement, name)),
+    ...(migration.tuning === undefined
+      ? {}
+      : {
+          tuning: migration.tuning.flatMap((statement) => toClusterStatements(statement, name)),
+        }),
   }))
 }
 
@@ -163,7 +168,8 @@ export function toClusterStatements(statement: string, cluster: string): string[
         `ALTER TABLE ${db}.${toLocalTable(name)} ${onCluster} ${toReplicatedSettings(commands)}`,
       ]
     }
-    if (/^MODIFY TTL /.test(commands)) {
+    // Codecs are how the shards' tables store a column; the Distributed table stores none.
+    if (/^MODIFY TTL /.test(commands) || /^MODIFY COLUMN \w+ CODEC\(/.test(commands)) {
       return [`ALTER TABLE ${db}.${toLocalTable(name)} ${onCluster} ${commands}`]
     }
     // Column changes apply to the shards' tables and to the Distributed table over them.

@@ -146,6 +146,9 @@ async function applyOnce(
     for (const statement of migration.statements) {
       await run(store, statement.replaceAll('{db}', db), migration.version)
     }
+    for (const statement of migration.tuning ?? []) {
+      await runTuning(store, statement.replaceAll('{db}', db), migration.version, logger)
+    }
     await store.client.insert({
       table: `${db}.schema_migrations`,
       values: [{ version: migration.version, name: migration.name }],
@@ -214,6 +217,28 @@ async function createTableQuery(store: Store, table: string): Promise<string> {
     { db: store.database, table },
   )
   return rows[0]?.create_table_query ?? ''
+}
+
+/** ClickHouse's error code for a setting the server does not know. */
+const UNKNOWN_SETTING = '115'
+
+/** A tuning statement: skipped with a warning when the server does not know its setting. */
+async function runTuning(
+  store: Store,
+  statement: string,
+  version: number,
+  logger: Logger,
+): Promise<void> {
+  try {
+    await run(store, statement, version)
+  } catch (error) {
+    if ((error as Error).cause === undefined) throw error
+    if (((error as Error).cause as { code?: unknown }).code !== UNKNOWN_SETTING) throw error
+    logger.warn(
+      { version, statement: statement.slice(0, 200), err: toMessage(error) },
+      'the server does not know a setting this migration tunes; skipped (a newer ClickHouse would apply it)',
+    )
+  }
 }
 
 async function run(store: Store, statement: string, version: number): Promise<void> {

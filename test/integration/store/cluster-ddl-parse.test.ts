@@ -24,7 +24,9 @@ const DB = 'release_health'
 const generated: string[] = [
   ...toClusterBookkeeping(bookkeepingStatements(DB), CLUSTER),
   ...toClusterMigrations(MIGRATIONS, CLUSTER).flatMap((migration) =>
-    migration.statements.map((statement) => statement.replaceAll('{db}', DB)),
+    [...migration.statements, ...(migration.tuning ?? [])].map((statement) =>
+      statement.replaceAll('{db}', DB),
+    ),
   ),
   ...ttlStatements(30).flatMap(({ table, ttl }) =>
     toClusterStatements(

@@ -21,7 +21,10 @@ import { resolveFromFlags } from '../../../src/cli/config-options.ts'
 const CLUSTER = 'rh_cluster'
 const statements = [
   ...toClusterBookkeeping(bookkeepingStatements('{db}'), CLUSTER),
-  ...toClusterMigrations(MIGRATIONS, CLUSTER).flatMap((migration) => migration.statements),
+  ...toClusterMigrations(MIGRATIONS, CLUSTER).flatMap((migration) => [
+    ...migration.statements,
+    ...(migration.tuning ?? []),
+  ]),
 ]
 const creates = statements.filter((statement) => statement.startsWith('CREATE TABLE'))
 
@@ -120,6 +123,23 @@ describe('toClusterMigrations', () => {
     ).toEqual([
       `ALTER TABLE {db}.spans_local ON CLUSTER ${CLUSTER} MODIFY TTL toDateTime(timestamp) + toIntervalDay(30)`,
     ])
+  })
+
+  it("changes a sharded column's codec and merge settings on the shards' tables only: a Distributed table stores nothing", () => {
+    expect(
+      toClusterStatements(
+        'ALTER TABLE {db}.spans MODIFY COLUMN span_attributes CODEC(LZ4)',
+        CLUSTER,
+      ),
+    ).toEqual([
+      `ALTER TABLE {db}.spans_local ON CLUSTER ${CLUSTER} MODIFY COLUMN span_attributes CODEC(LZ4)`,
+    ])
+    const tuning = toClusterMigrations(MIGRATIONS, CLUSTER).flatMap(
+      (migration) => migration.tuning ?? [],
+    )
+    expect(tuning).toContain(
+      `ALTER TABLE {db}.spans_local ON CLUSTER ${CLUSTER} MODIFY SETTING merge_selector_base = 10`,
+    )
   })
 
   it("hangs the exporter table's rollup views on the table as named, writing the shards' local rollups", () => {
