@@ -543,9 +543,10 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 11,
     name: 'cheaper background merges of spans: LZ4 attribute maps, wider merges',
     // Background merges were the largest cost of ingest at 100k spans/s (benchmarks/RESULTS.md,
-    // "Ingest on the Native write path"). Measured on 6M realistic spans in 25,000-row parts,
-    // merges until one part: 0.89 CPU-seconds per 100k spans before, 0.52 after, for 5% more
-    // disk (the maps 14% larger). Parts written before keep their codec until merged.
+    // "Ingest on the Native write path"; benchmarks/span-merge-cost.ts). On 6M realistic spans
+    // in 25,000-row parts, merged until one part: 0.74-0.89 CPU-seconds per 100k spans before,
+    // 0.36-0.52 after, for 5% more disk (the maps 14% larger). Parts written before keep their
+    // codec until merged.
     statements: [
       // LZ4 compresses and decompresses several times faster than ZSTD; the attribute maps
       // are most of the bytes each merge rewrites.
