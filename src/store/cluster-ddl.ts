@@ -9,9 +9,10 @@ import type { Migration } from './schema.ts'
  * - **Telemetry** (`spans`, `events`, `dead_letters`) and **rollups** (`request_rollup_1m`,
  *   `latency_sample_1m`, and their `otel_` twins of the Collector exporter's table) are
  *   sharded: `<name>_local` is a Replicated table on every shard (its Keeper path holds
- *   `{shard}`), and `<name>` a Distributed table over them with a deterministic sharding key. Writers and queries use `<name>` unchanged. Materialized views
- *   read and write the `_local` tables, so each shard rolls up its own spans; queries merge the
- *   shards' partial rows (they always `GROUP BY` and `sum` or `…Merge`).
+ *   `{shard}`), and `<name>` a Distributed table over them with a deterministic sharding key.
+ *   Writers and queries use `<name>` unchanged. Materialized views read and write the
+ *   `_local` tables, so each shard rolls up its own spans; queries merge the shards' partial
+ *   rows (they always `GROUP BY` and `sum` or `…Merge`).
  * - **State** (`analyses`, `verdicts`, `frozen_minutes`, `kafka_batches`, the migration tables)
  *   is not sharded: one Replicated table whose Keeper path has no `{shard}`, so every server of
  *   the cluster holds every row and the deduplication tokens that act as compare-and-set keys

@@ -232,8 +232,9 @@ async function runTuning(
   try {
     await run(store, statement, version)
   } catch (error) {
-    if ((error as Error).cause === undefined) throw error
-    if (((error as Error).cause as { code?: unknown }).code !== UNKNOWN_SETTING) throw error
+    // `run` wraps the client's error; its code is ClickHouse's.
+    const cause = (error as Error).cause as { code?: unknown } | undefined
+    if (cause?.code !== UNKNOWN_SETTING) throw error
     logger.warn(
       { version, statement: statement.slice(0, 200), err: toMessage(error) },
       'the server does not know a setting this migration tunes; skipped (a newer ClickHouse would apply it)',

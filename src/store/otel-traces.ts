@@ -137,19 +137,21 @@ function literal(name: string): string {
   return `'${name}'`
 }
 
+/** The tables of the span source over the exporter's table: its `otel_spans` view, no rollups. */
+export function otelSpansTables(database: string): SpanTables {
+  return { spans: `${database}.${OTEL_SPANS_VIEW}` }
+}
+
 /**
- * The statements `migrate` runs for this configuration, and the tables of the span source it
- * adds: with `clickhouse.otelTraces.table` set, the `otel_spans` view over that table (without
- * rollups here: `src/store/span-sources.ts` adds them once they are made); otherwise none.
+ * The statements `migrate` runs for this configuration: with `clickhouse.otelTraces.table`
+ * set, the `otel_spans` view over that table (read through {@link otelSpansTables}, with
+ * rollups once they are made: `src/store/span-sources.ts`); otherwise none.
  */
 export function toConfiguredSpanSource(
   database: string,
   config: { readonly clickhouse: Config['clickhouse']; readonly mapping: Config['mapping'] },
-): { readonly tables: SpanTables | undefined; readonly statements: readonly string[] } {
+): { readonly statements: readonly string[] } {
   const table = config.clickhouse.otelTraces.table
-  if (table === '') return { tables: undefined, statements: [] }
-  return {
-    tables: { spans: `${database}.${OTEL_SPANS_VIEW}` },
-    statements: [toOtelSpansViewStatement(database, table, config.mapping)],
-  }
+  if (table === '') return { statements: [] }
+  return { statements: [toOtelSpansViewStatement(database, table, config.mapping)] }
 }

@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '../logger.ts'
 import type { AvailableSources } from '../verdicts/source-availability.ts'
 import { ownSpanTables, type SpanTables } from './cohort-queries.ts'
 import { OTEL_ROLLUP_LOOKUP_MS, readOtelRollupState, toReadableRollup } from './otel-rollup.ts'
-import { OTEL_SPANS_VIEW } from './otel-traces.ts'
+import { otelSpansTables } from './otel-traces.ts'
 import type { Store } from './store-client.ts'
 
 /**
@@ -58,7 +58,7 @@ export function createSpanSources(options: SpanSourcesOptions): SpanSources {
   const lookupMs = options.rollupLookupMs ?? OTEL_ROLLUP_LOOKUP_MS
   const configured = otelTraces.table !== ''
   const defaultTable: SpanTable = configured && otelTraces.readByDefault ? 'otel_traces' : 'spans'
-  const view: SpanTables = { spans: `${store.database}.${OTEL_SPANS_VIEW}` }
+  const view = otelSpansTables(store.database)
   let looked: { readonly atMs: number; readonly tables: Promise<SpanTables> } | undefined
   let usingRollup = false
   let warnedStale = false

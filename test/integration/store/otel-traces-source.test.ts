@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningApp } from '../../../src/app.ts'
-import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
 import { queryChanges } from '../../../src/store/series-queries.ts'
-import { toConfiguredSpanSource } from '../../../src/store/otel-traces.ts'
+import { otelSpansTables } from '../../../src/store/otel-traces.ts'
 import { startTestApp } from '../../helpers/app.ts'
 import { buildTracePayload, type PayloadSpanSpec } from '../../helpers/otel-payloads.ts'
 import {
@@ -294,13 +293,7 @@ describe('a span source over the Collector ClickHouse exporter table otel_traces
     const fromView = await queryChanges(
       reading.store,
       range,
-      toConfiguredSpanSource(reading.store.database, {
-        clickhouse: {
-          ...DEFAULT_CONFIG.clickhouse,
-          otelTraces: { ...DEFAULT_CONFIG.clickhouse.otelTraces, table: otelTable },
-        },
-        mapping: DEFAULT_CONFIG.mapping,
-      }).tables,
+      otelSpansTables(reading.store.database),
     )
     expect(own.map((change) => [change.kind, change.release, change.flagVariant])).toEqual([
       ['release', '2.0', ''],
