@@ -51,6 +51,7 @@ export interface CanaryEvidenceReader {
 
 /** Even a very long analysis samples this many latencies per minute and cohort. */
 const MIN_SAMPLES_PER_MINUTE = 50
+const MINUTE_MS = 60_000
 
 /**
  * Reads a canary's cohorts and blast radius up to a time and freezes the minutes that passed
@@ -86,17 +87,28 @@ export function createCanaryEvidence(options: CanaryEvidenceOptions): CanaryEvid
       ])
       const watermarkMs = evaluatedAtMs - options.ingestLagMs
       const times = { fromMs: subject.startMs, watermarkMs, nowMs: options.now() }
+      // Minutes are frozen up to the analysis' maximum duration, as the blast radius is read;
+      // later ones are used as the store returns them. Freezing every empty minute up to the
+      // watermark made a verdict of an analysis started in 1970 walk 29 million minutes.
+      const maxDurationMs = policy.analysis.maxDurationSeconds * 1000
+      const freezing = {
+        ...times,
+        watermarkMs: Math.min(
+          watermarkMs,
+          Math.ceil((subject.startMs + maxDurationMs) / MINUTE_MS) * MINUTE_MS,
+        ),
+      }
       const blastRadius = options.blastRadius
       const [baseline, canary, related] = await Promise.all([
-        frozen.apply(subject.key, 'baseline', fetched[0], times),
-        frozen.apply(subject.key, 'canary', fetched[1], times),
+        frozen.apply(subject.key, 'baseline', fetched[0], freezing),
+        frozen.apply(subject.key, 'canary', fetched[1], freezing),
         blastRadius !== undefined && judgesBlastRadius(policy.blastRadius)
           ? blastRadius.related(
               subject.key,
               {
                 ...subject,
                 latencySamplesPerMinute: query.latencySamplesPerMinute,
-                maxDurationMs: policy.analysis.maxDurationSeconds * 1000,
+                maxDurationMs,
               },
               times,
             )
