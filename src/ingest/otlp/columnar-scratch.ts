@@ -80,7 +80,8 @@ export class Attributes {
 export function readKeyValue(r: ProtobufReader, end: number, into: Attributes): void {
   const i = into.add()
   into.keyStart[i] = into.keyEnd[i] = 0
-  into.values.setText(i, '')
+  // No value is '': the empty range.
+  into.values.setRange(i, 0, 0)
   while (r.pos < end) {
     const tag = r.tag(end, 'KeyValue')
     if (tag === KEY_VALUE.key) {
@@ -97,7 +98,7 @@ export function readKeyValue(r: ProtobufReader, end: number, into: Attributes): 
  */
 export function readAnyValue(r: ProtobufReader, end: number, values: Values, i: number): void {
   const start = r.pos
-  values.setText(i, '')
+  values.setRange(i, 0, 0)
   while (r.pos < end) {
     const tag = r.tag(end, 'AnyValue')
     switch (tag) {

@@ -88,6 +88,12 @@ export class ProtobufReader {
   uint32(end: number): number {
     const bytes = this.bytes
     let pos = this.pos
+    // Most tags and lengths fit one byte.
+    const first = bytes[pos]!
+    if (first < 0x80 && pos < end) {
+      this.pos = pos + 1
+      return first
+    }
     let result = 0
     for (let shift = 0; shift < 7 * MAX_VARINT_BYTES; shift += 7) {
       if (pos >= end) throw this.truncated('varint')
@@ -334,6 +340,11 @@ export class ProtobufReader {
 
 /** True when every byte in `[start, end)` is below 0x80, i.e. the range is ASCII text. */
 function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let pos = start; pos < end; pos++) if (bytes[pos]! >= 0x80) return false
+  let pos = start
+  // Four bytes a step: a set high bit in any of them is non-ASCII.
+  for (; pos + 4 <= end; pos += 4) {
+    if ((bytes[pos]! | bytes[pos + 1]! | bytes[pos + 2]! | bytes[pos + 3]!) & 0x80) return false
+  }
+  for (; pos < end; pos++) if (bytes[pos]! >= 0x80) return false
   return true
 }
