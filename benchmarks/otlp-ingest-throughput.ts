@@ -1,10 +1,13 @@
 /**
  * End-to-end OTLP/HTTP ingest into the embedded store, beside the store's own ceiling.
  *
- * Method: build 64 distinct requests of SPANS_PER_REQUEST spans with the real OpenTelemetry
- * SDK and its protobuf serializer (resource with service, release, environment, host; server
- * spans with a `feature_flag.evaluation` event and six HTTP attributes; 1% errors), gzipped
- * too when GZIP=1. Start `release-health serve` as its own process on a fresh data directory;
+ * Method: build 64 requests of SPANS_PER_REQUEST spans with the real OpenTelemetry SDK and its
+ * protobuf serializer (resource with service, release, environment, host; server spans with a
+ * `feature_flag.evaluation` event and six HTTP attributes; 1% errors), then VARIANTS_PER_SENDER
+ * copies of each with fresh random trace and span ids and start times moved on by a millisecond
+ * per copy, so that no span is stored twice and parts compress as real spans do (repeated
+ * requests would flatter the inserts and merges); gzipped too when GZIP=1. Sender k sends the
+ * copies of request k in turn. Start `release-health serve` as its own process on a fresh data directory;
  * keep CONCURRENCY senders POSTing the requests over keep-alive connections for DURATION_S
  * seconds after a warm-up, counting spans acknowledged with 200 (sent only once rows are in ClickHouse). The
  * server's CPU time (all threads, /proc/<pid>/stat) is read at the start and end of the
@@ -21,6 +24,8 @@
  *
  * Run: PATH=$PWD/node_modules/.bin:$PATH node benchmarks/otlp-ingest-throughput.ts
  * Env: DURATION_S (60, measured after WARMUP_S (10) of the same load), CONCURRENCY (64), SPANS_PER_REQUEST (1000), GZIP (0),
+ *      VARIANTS_PER_SENDER (10; 1 sends the 64 requests over and over, as this benchmark did
+ *      before 2026-11-26 15:00),
  *      TRANSPORT (http),
  *      CEILING_BLOCK_ROWS (50000), CEILING_BLOCKS (20), PROFILE_DIR (unset: the server's
  *      JavaScript thread is profiled into that directory with --cpu-prof), SERVER_NODE_FLAGS
@@ -32,6 +37,7 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'node:http'
 import { gzipSync } from 'node:zlib'
+import { randomFillSync } from 'node:crypto'
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js'
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { resourceFromAttributes } from '@opentelemetry/resources'
@@ -43,6 +49,7 @@ import {
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
 import { DEFAULT_CONFIG } from '../src/config/defaults.ts'
 import { decodeTraceRequestProtobuf } from '../src/ingest/otlp/decode-protobuf.ts'
+import { ProtobufReader } from '../src/ingest/otlp/protobuf-reader.ts'
 import { mapSpans } from '../src/model/map-spans.ts'
 import { toMappingOptions } from '../src/model/to-span-rows.ts'
 import { migrate } from '../src/store/migrate.ts'
@@ -61,6 +68,7 @@ const GZIP = process.env.GZIP === '1'
 const CEILING_BLOCK_ROWS = Number(process.env.CEILING_BLOCK_ROWS ?? 50_000)
 const CEILING_BLOCKS = Number(process.env.CEILING_BLOCKS ?? 20)
 const DISTINCT_PAYLOADS = 64
+const VARIANTS_PER_SENDER = Math.max(1, Number(process.env.VARIANTS_PER_SENDER ?? 10))
 const TRANSPORT = process.env.TRANSPORT === 'grpc' ? 'grpc' : 'http'
 const TRACE_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export'
 
@@ -115,6 +123,51 @@ function buildPayloads(): Uint8Array[] {
     )
   }
   return payloads
+}
+
+/** Where each span's trace id, span id and start and end times lie in a serialized request. */
+function spanFieldOffsets(body: Uint8Array): {
+  ids: number[]
+  idLengths: number[]
+  times: number[]
+} {
+  const ids: number[] = []
+  const idLengths: number[] = []
+  const times: number[] = []
+  const r = new ProtobufReader(body)
+  const walk = (end: number, path: readonly number[]): void => {
+    while (r.pos < end) {
+      const tag = r.tag(end, 'bench')
+      const field = tag >>> 3
+      if (path.length < 3 && field === [1, 2, 2][path.length]) {
+        const inner = r.lengthDelimited(end)
+        walk(inner, [...path, field])
+      } else if (path.length === 3 && (field === 1 || field === 2)) {
+        const start = r.bytesRange(end)
+        ids.push(start)
+        idLengths.push(r.pos - start)
+      } else if (path.length === 3 && (field === 7 || field === 8)) {
+        times.push(r.pos)
+        r.skip(tag, end)
+      } else r.skip(tag, end)
+    }
+  }
+  walk(body.length, [])
+  return { ids, idLengths, times }
+}
+
+/** `copies` of `body`, each with fresh random ids and its start and end times `copy` ms later. */
+function variantsOf(body: Uint8Array, copies: number): Uint8Array[] {
+  if (copies === 1) return [body]
+  const { ids, idLengths, times } = spanFieldOffsets(body)
+  return Array.from({ length: copies }, (_, copy) => {
+    const variant = Uint8Array.from(body)
+    for (let i = 0; i < ids.length; i++) randomFillSync(variant, ids[i], idLengths[i])
+    const view = new DataView(variant.buffer)
+    const shift = BigInt(copy) * 1_000_000n
+    for (const at of times) view.setBigUint64(at, view.getBigUint64(at, true) + shift, true)
+    return variant
+  })
 }
 
 const refusalsShown = new Set<number>()
@@ -335,7 +388,14 @@ async function measureCeiling(payloads: readonly Uint8Array[]) {
   }
 }
 
-const payloads = buildPayloads()
+const built = buildPayloads()
+// Copy v of request k at index v * 64 + k: sender k (sending indexes k, k + 64, ...) goes
+// through its copies in turn.
+const variants = built.map((payload) => variantsOf(payload, VARIANTS_PER_SENDER))
+const payloads = Array.from(
+  { length: built.length * VARIANTS_PER_SENDER },
+  (_, i) => variants[i % built.length]![Math.floor(i / built.length)]!,
+)
 // grpc-js compresses the messages itself.
 const bodies =
   GZIP && TRANSPORT === 'http' ? payloads.map((payload) => gzipSync(payload)) : payloads
@@ -348,6 +408,7 @@ console.log(
       concurrency: CONCURRENCY,
       spansPerRequest: SPANS_PER_REQUEST,
       gzip: GZIP,
+      distinctRequests: payloads.length,
       requestBytes: bodies[0]?.byteLength,
       serve,
       ceiling,

@@ -14,8 +14,8 @@ import type { Logger } from '../logger.ts'
  *   before the next full collection.
  *
  * Measured with `benchmarks/otlp-ingest-throughput.ts` (RESULTS.md, "Garbage collection"):
- * full collections on the main thread 78-94 -> 3-4 per run, V8's helper threads 0.14-0.17 ->
- * 0.02-0.03 CPU-s per 100k spans, peak RSS unchanged.
+ * V8's helper threads 0.15-0.18 -> 0.07 CPU-s per 100k spans and the main thread 0.17 -> 0.14,
+ * peak RSS unchanged (776-819 MB).
  *
  * Both flags are read by V8 whenever it sizes a heap, so setting them here takes effect for
  * the main thread from its next collection and for every worker thread started afterwards.
