@@ -3,7 +3,12 @@
 // package ships the compiled `dist/` instead.
 import { existsSync } from 'node:fs'
 
-const source = new URL('../src/cli/main.ts', import.meta.url)
-const compiled = new URL('../dist/src/cli/main.js', import.meta.url)
-const { main } = await import(existsSync(source) ? source.href : compiled.href)
+const fromSource = existsSync(new URL('../src/cli/main.ts', import.meta.url))
+const modulePath = (name) =>
+  new URL(fromSource ? `../src/cli/${name}.ts` : `../dist/src/cli/${name}.js`, import.meta.url).href
+// Before anything else is loaded: V8 sizes its young generation as the modules load, and
+// never shrinks it back (src/cli/tune-garbage-collector.ts).
+const { tuneThisProcessAtStart } = await import(modulePath('tune-garbage-collector'))
+tuneThisProcessAtStart()
+const { main } = await import(modulePath('main'))
 process.exitCode = await main(process.argv)

@@ -13,14 +13,21 @@ import type { Logger } from '../logger.ts'
  * - `--heap-growing-percent=200`: the old generation may grow to three times its live size
  *   before the next full collection.
  *
- * Measured with `benchmarks/otlp-ingest-throughput.ts` (RESULTS.md, "Garbage collection"):
- * V8's helper threads 0.15-0.18 -> 0.07 CPU-s per 100k spans and the main thread 0.17 -> 0.14,
- * peak RSS unchanged (776-819 MB).
+ * Measured with `benchmarks/otlp-ingest-throughput.ts` (RESULTS.md, "Garbage collection").
  *
- * Both flags are read by V8 whenever it sizes a heap, so setting them here takes effect for
- * the main thread from its next collection and for every worker thread started afterwards.
+ * V8 reads both whenever it sizes a heap, so setting them at run time takes effect for the
+ * main thread from its next collection and for every worker thread started afterwards. The
+ * young generation never shrinks back, though: the flags must be set before the process loads
+ * its modules, which is why `bin/release-health.js` calls {@link tuneGarbageCollectorAtStart}
+ * first and the command settles it with the configuration later.
  */
 export const INGEST_GC_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=200']
+
+/** V8's own values of the same flags (`node --v8-options`), to undo the tuning. */
+const V8_DEFAULT_GC_FLAGS = ['--semi-space-growth-factor=2', '--heap-growing-percent=0']
+
+/** The commands that stream telemetry through the process for as long as it runs. */
+const INGEST_COMMANDS = new Set(['serve', 'ingest-kafka'])
 
 /** Flags by which an operator sizes V8's heaps: when given, theirs are kept and ours skipped. */
 const OPERATOR_GC_FLAGS = [
@@ -30,39 +37,91 @@ const OPERATOR_GC_FLAGS = [
   '--heap-growing-percent',
 ]
 
-export interface TuneGarbageCollectorOptions {
-  /** `runtime.tuneGarbageCollector`. */
-  readonly enabled: boolean
-  /** Node's own flags: `process.execArgv` and `NODE_OPTIONS`. */
+type SetFlags = (flags: string) => void
+
+export interface TuneAtStartOptions {
+  /** The command line, as `process.argv`: the command is its third word. */
+  readonly argv: readonly string[]
+  /** Node's own flags: `process.execArgv` and `NODE_OPTIONS` ({@link nodeFlagsOfProcess}). */
   readonly nodeFlags: readonly string[]
-  readonly logger: Logger
   /** Where the flags go; V8's own by default. */
-  readonly setFlags?: (flags: string) => void
+  readonly setFlags?: SetFlags
+}
+
+/** What {@link tuneGarbageCollectorAtStart} did, for {@link settleGarbageCollectorTuning}. */
+export interface GcTuning {
+  /** The flags set, none when the command is not an ingest one or the operator sized the heaps. */
+  readonly applied: readonly string[]
+  /** The operator's own heap flags found, which were left as they are. */
+  readonly operatorFlags: readonly string[]
 }
 
 /**
- * Applies {@link INGEST_GC_FLAGS} unless turned off or the operator sized the heaps with Node
- * flags of their own. Call it before any worker thread starts. Returns the flags applied.
+ * As the process starts, before it loads its modules: applies {@link INGEST_GC_FLAGS} for
+ * `serve` and `ingest-kafka`, unless Node was given heap flags of its own.
  */
-export function tuneGarbageCollector(options: TuneGarbageCollectorOptions): readonly string[] {
-  if (!options.enabled) return []
-  const own = options.nodeFlags.filter((flag) =>
+export function tuneGarbageCollectorAtStart(options: TuneAtStartOptions): GcTuning {
+  const operatorFlags = options.nodeFlags.filter((flag) =>
     OPERATOR_GC_FLAGS.some((name) => flag === name || flag.startsWith(`${name}=`)),
   )
-  if (own.length > 0) {
-    options.logger.info(
-      { flags: own },
-      'V8 heap flags given on the command line; runtime.tuneGarbageCollector leaves them as they are',
-    )
-    return []
+  if (!INGEST_COMMANDS.has(options.argv[2] ?? '') || operatorFlags.length > 0) {
+    return { applied: [], operatorFlags }
   }
   const set = options.setFlags ?? setFlagsFromString
   for (const flag of INGEST_GC_FLAGS) set(flag)
-  options.logger.debug({ flags: INGEST_GC_FLAGS }, 'V8 tuned for ingest')
-  return INGEST_GC_FLAGS
+  return { applied: INGEST_GC_FLAGS, operatorFlags }
+}
+
+export interface SettleOptions {
+  /** `runtime.tuneGarbageCollector`. */
+  readonly enabled: boolean
+  /** What was done at start; none when the process was not started by the CLI's entry point. */
+  readonly tuning: GcTuning | undefined
+  readonly logger: Logger
+  readonly setFlags?: SetFlags
+}
+
+/**
+ * Once the configuration is known: keeps the tuning done at start, or undoes it when
+ * `runtime.tuneGarbageCollector` is false, and says what holds.
+ */
+export function settleGarbageCollectorTuning(options: SettleOptions): void {
+  const { tuning, logger } = options
+  if (tuning === undefined) return
+  if (tuning.operatorFlags.length > 0) {
+    logger.info(
+      { flags: tuning.operatorFlags },
+      'V8 heap flags given on the command line; runtime.tuneGarbageCollector leaves them as they are',
+    )
+    return
+  }
+  if (tuning.applied.length === 0) return
+  if (options.enabled) {
+    logger.debug({ flags: tuning.applied }, 'V8 tuned for ingest')
+    return
+  }
+  const set = options.setFlags ?? setFlagsFromString
+  for (const flag of V8_DEFAULT_GC_FLAGS) set(flag)
+  logger.debug({}, "runtime.tuneGarbageCollector is false: V8's own heap sizing")
 }
 
 /** Node's flags of this process: its command line's and `NODE_OPTIONS`'s. */
 export function nodeFlagsOfProcess(): string[] {
   return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean)]
+}
+
+/** What {@link tuneThisProcessAtStart} did in this process. */
+let tuningAtStart: GcTuning | undefined
+
+/** The tuning done as this process started; undefined when its entry point did none. */
+export function gcTuningOfProcess(): GcTuning | undefined {
+  return tuningAtStart
+}
+
+/** {@link tuneGarbageCollectorAtStart} for this process, remembered for {@link gcTuningOfProcess}. */
+export function tuneThisProcessAtStart(): void {
+  tuningAtStart = tuneGarbageCollectorAtStart({
+    argv: process.argv,
+    nodeFlags: nodeFlagsOfProcess(),
+  })
 }

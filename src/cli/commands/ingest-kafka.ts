@@ -11,7 +11,7 @@ import { traceStore } from '../../telemetry/tracing.ts'
 import { addConfigOptions, startCommand, type ConfigFlags } from '../config-options.ts'
 import { startOtelSdk } from '../otel-sdk.ts'
 import { packageVersion } from '../package-version.ts'
-import { nodeFlagsOfProcess, tuneGarbageCollector } from '../tune-garbage-collector.ts'
+import { gcTuningOfProcess, settleGarbageCollectorTuning } from '../tune-garbage-collector.ts'
 
 interface IngestKafkaFlags extends ConfigFlags {
   readonly brokers?: string
@@ -113,9 +113,9 @@ export function createIngestKafkaCommand(): Command {
         if (flags[flag] !== undefined) overrides[key] = flags[flag]
       }
       const { config, logger } = startCommand(flags, overrides)
-      tuneGarbageCollector({
+      settleGarbageCollectorTuning({
         enabled: config.runtime.tuneGarbageCollector,
-        nodeFlags: nodeFlagsOfProcess(),
+        tuning: gcTuningOfProcess(),
         logger,
       })
       const signal = waitForShutdownSignal()

@@ -3,7 +3,7 @@ import { startApp } from '../../app.ts'
 import { addConfigOptions, startCommand, type ConfigFlags } from '../config-options.ts'
 import { startOtelSdk } from '../otel-sdk.ts'
 import { packageVersion } from '../package-version.ts'
-import { nodeFlagsOfProcess, tuneGarbageCollector } from '../tune-garbage-collector.ts'
+import { gcTuningOfProcess, settleGarbageCollectorTuning } from '../tune-garbage-collector.ts'
 
 interface ServeFlags extends ConfigFlags {
   readonly host?: string
@@ -42,9 +42,9 @@ export function createServeCommand(): Command {
       if (flags.otlpHttpPort !== undefined) overrides['otlp.http.port'] = flags.otlpHttpPort
       if (flags.otlpGrpcPort !== undefined) overrides['otlp.grpc.port'] = flags.otlpGrpcPort
       const { config, logger } = startCommand(flags, overrides)
-      tuneGarbageCollector({
+      settleGarbageCollectorTuning({
         enabled: config.runtime.tuneGarbageCollector,
-        nodeFlags: nodeFlagsOfProcess(),
+        tuning: gcTuningOfProcess(),
         logger,
       })
       const version = packageVersion()

@@ -1,20 +1,26 @@
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { INGEST_GC_FLAGS, tuneGarbageCollector } from '../../../src/cli/tune-garbage-collector.ts'
+import {
+  INGEST_GC_FLAGS,
+  settleGarbageCollectorTuning,
+  tuneGarbageCollectorAtStart,
+} from '../../../src/cli/tune-garbage-collector.ts'
 import { silentLogger } from '../../../src/logger.ts'
 
 const MODULE = new URL('../../../src/cli/tune-garbage-collector.ts', import.meta.url).href
 
 /**
  * The size V8 gives its young generation after a churn of objects, some of which survive, in
- * a fresh Node process that first calls tuneGarbageCollector with `enabled`.
+ * a fresh Node process started as `release-health <command>` and, when `settle` says so,
+ * configured with runtime.tuneGarbageCollector = `settle`.
  */
-function youngGenerationAfterChurn(enabled: boolean): number {
+function youngGenerationAfterChurn(command: string, settle?: boolean): number {
   const script = `
     import { getHeapSpaceStatistics } from 'node:v8'
-    import { tuneGarbageCollector } from ${JSON.stringify(MODULE)}
+    import * as gc from ${JSON.stringify(MODULE)}
+    const tuning = gc.tuneGarbageCollectorAtStart({ argv: ['node', 'rh', '${command}'], nodeFlags: [] })
     const logger = { debug() {}, info() {}, warn() {}, error() {} }
-    tuneGarbageCollector({ enabled: ${enabled}, nodeFlags: [], logger })
+    ${settle === undefined ? '' : `gc.settleGarbageCollectorTuning({ enabled: ${settle}, tuning, logger })`}
     const kept = new Array(20000)
     for (let i = 0; i < 2000000; i++) kept[i % kept.length] = { i, list: [i, i + 1], text: 'x' + i }
     const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')
@@ -25,51 +31,58 @@ function youngGenerationAfterChurn(enabled: boolean): number {
   )
 }
 
-describe('tuneGarbageCollector', () => {
-  it('keeps the young generation at its starting size, which V8 otherwise grows to 32 MiB', () => {
-    const untouched = youngGenerationAfterChurn(false)
-    const tuned = youngGenerationAfterChurn(true)
-    expect(untouched).toBeGreaterThanOrEqual(16 * 1024 * 1024)
-    expect(tuned).toBeLessThanOrEqual(4 * 1024 * 1024)
+const MIB = 1024 * 1024
+
+describe('garbage collector tuning', () => {
+  it('keeps the young generation of serve at its starting size, which V8 otherwise grows to 32 MiB', () => {
+    expect(youngGenerationAfterChurn('report')).toBeGreaterThanOrEqual(16 * MIB)
+    expect(youngGenerationAfterChurn('serve')).toBeLessThanOrEqual(4 * MIB)
+    expect(youngGenerationAfterChurn('serve', true)).toBeLessThanOrEqual(4 * MIB)
   })
 
-  it('sets both ingest flags when enabled and Node was given no heap flags', () => {
+  it('gives V8 its own sizing back when runtime.tuneGarbageCollector is false', () => {
+    expect(youngGenerationAfterChurn('serve', false)).toBeGreaterThanOrEqual(16 * MIB)
+  })
+
+  it.each([['serve'], ['ingest-kafka']])('sets both flags as %s starts', (command) => {
     const set: string[] = []
-    const applied = tuneGarbageCollector({
-      enabled: true,
+    const tuning = tuneGarbageCollectorAtStart({
+      argv: ['node', 'release-health', command, '--config', 'rh.yaml'],
       nodeFlags: ['--enable-source-maps'],
-      logger: silentLogger,
       setFlags: (flag) => set.push(flag),
     })
     expect(set).toEqual(INGEST_GC_FLAGS)
-    expect(applied).toEqual(INGEST_GC_FLAGS)
+    expect(tuning.applied).toEqual(INGEST_GC_FLAGS)
   })
 
-  it.each([['--max-semi-space-size=64'], ['--heap-growing-percent=50'], ['--min-semi-space-size']])(
-    'leaves the heaps as the operator sized them with %s',
-    (flag) => {
-      const set: string[] = []
-      const logged: unknown[] = []
-      const applied = tuneGarbageCollector({
-        enabled: true,
-        nodeFlags: ['--enable-source-maps', flag],
-        logger: { ...silentLogger, info: (fields: unknown) => logged.push(fields) },
-        setFlags: (value) => set.push(value),
-      })
-      expect(set).toEqual([])
-      expect(applied).toEqual([])
-      expect(logged).toEqual([{ flags: [flag] }])
-    },
-  )
-
-  it('does nothing when runtime.tuneGarbageCollector is false', () => {
+  it('leaves one-off commands as V8 sizes them', () => {
     const set: string[] = []
-    tuneGarbageCollector({
-      enabled: false,
+    tuneGarbageCollectorAtStart({
+      argv: ['node', 'release-health', 'report'],
       nodeFlags: [],
-      logger: silentLogger,
       setFlags: (flag) => set.push(flag),
     })
     expect(set).toEqual([])
   })
+
+  it.each([['--max-semi-space-size=64'], ['--heap-growing-percent=50'], ['--min-semi-space-size']])(
+    'leaves the heaps as the operator sized them with %s, and says so once configured',
+    (flag) => {
+      const set: string[] = []
+      const tuning = tuneGarbageCollectorAtStart({
+        argv: ['node', 'release-health', 'serve'],
+        nodeFlags: ['--enable-source-maps', flag],
+        setFlags: (value) => set.push(value),
+      })
+      const logged: unknown[] = []
+      settleGarbageCollectorTuning({
+        enabled: true,
+        tuning,
+        logger: { ...silentLogger, info: (fields: unknown) => logged.push(fields) },
+        setFlags: (value) => set.push(value),
+      })
+      expect(set).toEqual([])
+      expect(logged).toEqual([{ flags: [flag] }])
+    },
+  )
 })
