@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { RhError, type ErrorCode } from '../../errors.ts'
 import type { MappingOptions } from '../../model/map-spans.ts'
+import type { BodyCompression } from './content-encoding.ts'
 import type { DecodeJob, RecycledBuffer } from './decode-worker.ts'
 import type { OtlpEncoding } from './encode-response.ts'
 import {
@@ -20,13 +21,17 @@ import { packedBufferOf, unpackTypedArrays, type Packed } from './transferables.
  * refusing a flood in time, and the store's inserts and the decoding share the cores.
  */
 export interface DecodePool {
-  /** Decodes one request of `signal` (see `signal-decoders.ts`). */
+  /**
+   * Decodes one request of `signal` (see `signal-decoders.ts`), decompressing it first where
+   * it is decoded when `compression` says how.
+   */
   decode<S extends DecodedSignal>(
     signal: S,
     body: Uint8Array,
     encoding: OtlpEncoding,
     mapping: MappingOptions,
     options: DecodeOptionsOf<S>,
+    compression?: BodyCompression,
   ): Promise<DecodedOf<S>>
   /**
    * Hands back what {@link decode} gave once nothing reads it any more (its rows are written
@@ -57,8 +62,10 @@ const WORKER_URL = new URL(
 export function createDecodePool(options: { readonly threads: number }): DecodePool {
   if (options.threads <= 0) {
     return {
-      decode: (signal, body, encoding, mapping, mapOptions) =>
-        Promise.resolve().then(() => decodeSignal(signal, body, encoding, mapping, mapOptions)),
+      decode: (signal, body, encoding, mapping, mapOptions, compression) =>
+        Promise.resolve().then(() =>
+          decodeSignal(signal, body, encoding, mapping, mapOptions, {}, compression),
+        ),
       release: () => undefined,
       close: () => Promise.resolve(),
     }
@@ -95,6 +102,7 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
       encoding: OtlpEncoding,
       mapping: MappingOptions,
       mapOptions: DecodeOptionsOf<S>,
+      compression?: BodyCompression,
     ) {
       const id = nextId++
       // Transfer, not copy: a body sharing its buffer (Node pools small ones) is copied first.
@@ -105,7 +113,15 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
       const worker = workers[nextWorker++ % workers.length]!
       return new Promise<DecodedOf<S>>((resolve, reject) => {
         pending.set(id, { resolve: resolve as (decoded: unknown) => void, reject })
-        const job: DecodeJob = { id, signal, body: own, encoding, mapping, options: mapOptions }
+        const job: DecodeJob = {
+          id,
+          signal,
+          body: own,
+          encoding,
+          mapping,
+          options: mapOptions,
+          ...(compression === undefined ? {} : { compression }),
+        }
         worker.postMessage(job, [own.buffer as ArrayBuffer])
       })
     },

@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads'
 import { isRhError, toMessage } from '../../errors.ts'
 import type { MappingOptions } from '../../model/map-spans.ts'
 import { createSpansChunkBuilder } from '../../store/spans-block.ts'
+import type { BodyCompression } from './content-encoding.ts'
 import type { OtlpEncoding } from './encode-response.ts'
 import { decodeSignal, type DecodedSignal, type DecodeOptionsOf } from './signal-decoders.ts'
 import { packTypedArrays } from './transferables.ts'
@@ -14,6 +15,8 @@ export interface DecodeJob {
   readonly mapping: MappingOptions
   readonly signal: DecodedSignal
   readonly options: DecodeOptionsOf<DecodedSignal>
+  /** How `body` is compressed, if it is: it is decompressed here, off the main thread. */
+  readonly compression?: BodyCompression
 }
 
 /** The thread's one spans builder: its columns are reused by every traces job, as packing copies them. */
@@ -41,9 +44,15 @@ parentPort?.on('message', (message: DecodeJob | RecycledBuffer) => {
   const job = message
   try {
     const decoded = packTypedArrays(
-      decodeSignal(job.signal, job.body, job.encoding, job.mapping, job.options, {
-        traces: builder,
-      }),
+      decodeSignal(
+        job.signal,
+        job.body,
+        job.encoding,
+        job.mapping,
+        job.options,
+        { traces: builder },
+        job.compression,
+      ),
       spares.pop(),
     )
     parentPort?.postMessage({ id: job.id, decoded }, [decoded.buffer])

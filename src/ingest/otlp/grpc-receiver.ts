@@ -19,7 +19,7 @@ import { OTLP_GRPC_METHODS, toMethodPath, type GrpcExportMethod } from './grpc-m
 import { STATUS_DETAILS_KEY, toGrpcFailure } from './grpc-status.ts'
 import { createOtlpIngest, type OtlpIngestOptions } from './otlp-ingest.ts'
 import type { BatchWriter } from '../../store/batch-writer.ts'
-import { decodeContentEncoding } from './content-encoding.ts'
+import { toBodyCompression } from './content-encoding.ts'
 
 export interface OtlpGrpcReceiverOptions extends OtlpIngestOptions {
   /** Largest message accepted, compressed or decompressed (`otlp.grpc.maxMessageBytes`). */
@@ -118,16 +118,12 @@ export function createOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions): OtlpGr
         const endTurn = await admission.decodeTurn()
         try {
           const ownEncoding = call.metadata.get(OWN_ENCODING_KEY)[0]
-          const body =
+          // Decompressed where it is decoded, off this thread (content-encoding.ts).
+          const compression =
             typeof ownEncoding === 'string'
-              ? await decodeContentEncoding(
-                  call.request,
-                  ownEncoding,
-                  options.maxMessageBytes,
-                  'otlp.grpc.maxMessageBytes',
-                )
-              : call.request
-          const outcome = await exportBody(body, 'protobuf', endTurn)
+              ? toBodyCompression(ownEncoding, options.maxMessageBytes, 'otlp.grpc.maxMessageBytes')
+              : undefined
+          const outcome = await exportBody(call.request, 'protobuf', endTurn, compression)
           const partial =
             outcome.rejected > 0
               ? { rejected: outcome.rejected, errorMessage: outcome.rejectionMessage ?? '' }

@@ -21,7 +21,7 @@ import {
   type OtlpSignal,
 } from './encode-response.ts'
 import { answerGrpcOnHttpPort } from './grpc-on-http-port.ts'
-import { decodeContentEncoding } from './read-body.ts'
+import { toBodyCompression } from './content-encoding.ts'
 
 export interface OtlpHttpReceiverOptions extends OtlpIngestOptions {
   /** Largest body accepted, compressed or inflated. */
@@ -178,12 +178,12 @@ export function createOtlpHttpReceiver(options: OtlpHttpReceiverOptions): Fastif
       const endTurn = await admission.decodeTurn()
       let outcome: ExportOutcome
       try {
-        const body = await decodeContentEncoding(
-          request.body as Buffer,
+        // Decompressed where it is decoded, off this thread (content-encoding.ts).
+        const compression = toBodyCompression(
           request.headers['content-encoding'],
           options.maxBodyBytes,
         )
-        outcome = await exportBody(body, encoding, endTurn)
+        outcome = await exportBody(request.body as Buffer, encoding, endTurn, compression)
       } finally {
         endTurn()
       }

@@ -8,6 +8,7 @@ import type { LogsChunk } from '../../store/logs-block.ts'
 import type { SpansChunk } from '../../store/spans-block.ts'
 import type { MetricPointsChunk } from '../../store/metric-points-block.ts'
 import { createDecodePool, type DecodePool } from './decode-pool.ts'
+import type { BodyCompression } from './content-encoding.ts'
 import type { OtlpEncoding } from './encode-response.ts'
 
 /** What became of one export request: OTLP's `partial_success` when `rejected > 0`. */
@@ -26,26 +27,29 @@ export interface ExportOutcome {
  * the next request decode then).
  */
 export interface OtlpIngest {
-  /** An ExportTraceServiceRequest, already decompressed. */
+  /** An ExportTraceServiceRequest; `compression` says how it is compressed, if it is. */
   exportTraces(
     body: Uint8Array,
     encoding: OtlpEncoding,
     onDecoded?: () => void,
+    compression?: BodyCompression,
   ): Promise<ExportOutcome>
-  /** An ExportLogsServiceRequest, already decompressed. */
+  /** An ExportLogsServiceRequest, as {@link exportTraces} takes one. */
   exportLogs(
     body: Uint8Array,
     encoding: OtlpEncoding,
     onDecoded?: () => void,
+    compression?: BodyCompression,
   ): Promise<ExportOutcome>
   /**
-   * An ExportMetricsServiceRequest, already decompressed: its data points are decoded, mapped
-   * and written like spans; `rejected` counts refused data points.
+   * An ExportMetricsServiceRequest, as {@link exportTraces} takes one: its data points are
+   * decoded, mapped and written like spans; `rejected` counts refused data points.
    */
   exportMetrics(
     body: Uint8Array,
     encoding: OtlpEncoding,
     onDecoded?: () => void,
+    compression?: BodyCompression,
   ): Promise<ExportOutcome>
 }
 
@@ -78,8 +82,15 @@ export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
   })
 
   return {
-    async exportTraces(body, encoding, onDecoded) {
-      const decoded = await pool.decode('traces', body, encoding, options.mapping, retention())
+    async exportTraces(body, encoding, onDecoded, compression) {
+      const decoded = await pool.decode(
+        'traces',
+        body,
+        encoding,
+        options.mapping,
+        retention(),
+        compression,
+      )
       onDecoded?.()
       const { accepted, rejected, rejectionMessage } = decoded.result
       try {
@@ -96,16 +107,20 @@ export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
       return { accepted, rejected, rejectionMessage }
     },
 
-    async exportLogs(body, encoding, onDecoded) {
+    async exportLogs(body, encoding, onDecoded, compression) {
       const writer = options.logsWriter
       if (writer === undefined) {
         throw new RhError('RH_INGEST_NOT_SERVED', 'this receiver does not store logs')
       }
       const receivedAtNs = BigInt(Math.floor(now())) * NS_PER_MS
-      const decoded = await pool.decode('logs', body, encoding, options.mapping, {
-        ...retention(),
-        receivedAtNs,
-      })
+      const decoded = await pool.decode(
+        'logs',
+        body,
+        encoding,
+        options.mapping,
+        { ...retention(), receivedAtNs },
+        compression,
+      )
       onDecoded?.()
       const { accepted, rejected, rejectionMessage } = decoded.result
       try {
@@ -119,13 +134,20 @@ export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
       return { accepted, rejected, rejectionMessage }
     },
 
-    async exportMetrics(body, encoding, onDecoded) {
+    async exportMetrics(body, encoding, onDecoded, compression) {
       const writer = options.metricsWriter
       if (writer === undefined) {
         // A door offers metrics only when it was given a writer for them.
         throw new RhError('RH_INGEST_NOT_SERVED', 'this receiver does not store metrics')
       }
-      const decoded = await pool.decode('metrics', body, encoding, options.mapping, retention())
+      const decoded = await pool.decode(
+        'metrics',
+        body,
+        encoding,
+        options.mapping,
+        retention(),
+        compression,
+      )
       onDecoded?.()
       const { accepted, rejected, rejectionMessage } = decoded.result
       try {

@@ -1,7 +1,5 @@
 import { RhError } from '../../errors.ts'
 
-export { decodeContentEncoding } from './content-encoding.ts'
-
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** UTF-8 text of a JSON body; invalid UTF-8 is refused rather than silently replaced. */

@@ -5,6 +5,7 @@ import { decodeMetrics, type DecodedMetrics } from './decode-metrics.ts'
 import type { SpansChunkBuilder } from '../../store/spans-block.ts'
 import { decodeTraces, type DecodedTraces } from './decode-traces.ts'
 import type { OtlpEncoding } from './encode-response.ts'
+import { decompressBody, type BodyCompression } from './content-encoding.ts'
 
 /**
  * Each OTLP signal's decoder, by signal: what a decoding thread runs for a job. A new signal
@@ -49,15 +50,20 @@ export interface ReusedBuilders {
   readonly traces?: SpansChunkBuilder
 }
 
-/** Runs the decoder of `signal` (typed per signal; the table lookup loses that link). */
+/**
+ * Runs the decoder of `signal` (typed per signal; the table lookup loses that link), on
+ * `body` decompressed first when `compression` says how.
+ */
 export function decodeSignal<S extends DecodedSignal>(
   signal: S,
-  body: Uint8Array,
+  compressed: Uint8Array,
   encoding: OtlpEncoding,
   mapping: MappingOptions,
   options: DecodeOptionsOf<S>,
   reuse: ReusedBuilders = {},
+  compression?: BodyCompression,
 ): DecodedOf<S> {
+  const body = compression === undefined ? compressed : decompressBody(compressed, compression)
   const decode = SIGNAL_DECODERS[signal] as (
     body: Uint8Array,
     encoding: OtlpEncoding,

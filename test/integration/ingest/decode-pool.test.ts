@@ -1,3 +1,4 @@
+import { gzipSync, zstdCompressSync } from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
 import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
 import { createDecodePool } from '../../../src/ingest/otlp/decode-pool.ts'
@@ -34,5 +35,55 @@ describe('the decoding thread pool', () => {
         expect(decoded.chunk.timestamp.byteLength).toBe(0)
       }
     }
+  })
+
+  it('inflates a compressed body on the decoding thread, into the same rows', async () => {
+    const body = bodies[0]!
+    const expected = decodeTraces(body, 'protobuf', MAPPING, {})
+    for (const [encoding, compressed] of [
+      ['gzip', gzipSync(body)],
+      ['zstd', zstdCompressSync(body)],
+    ] as const) {
+      const decoded = await pool.decode(
+        'traces',
+        compressed,
+        'protobuf',
+        MAPPING,
+        {},
+        {
+          encoding,
+          maxBytes: body.length,
+          limitKey: 'otlp.http.maxBodyBytes',
+        },
+      )
+      expect(decoded.result).toEqual(expected.result)
+      expect(hexOf(encodeSpansBlock([decoded.chunk]))).toBe(
+        hexOf(encodeSpansBlock([expected.chunk])),
+      )
+      pool.release(decoded)
+    }
+  })
+
+  it('refuses a body that inflates past the limit, naming the setting, and decodes the next one', async () => {
+    const body = bodies[1]!
+    const refused = pool.decode(
+      'traces',
+      gzipSync(body),
+      'protobuf',
+      MAPPING,
+      {},
+      {
+        encoding: 'gzip',
+        maxBytes: body.length - 1,
+        limitKey: 'otlp.grpc.maxMessageBytes',
+      },
+    )
+    await expect(refused).rejects.toMatchObject({
+      code: 'RH_INGEST_TOO_LARGE',
+      message: expect.stringContaining('otlp.grpc.maxMessageBytes') as string,
+    })
+    const next = await pool.decode('traces', new Uint8Array(body), 'protobuf', MAPPING, {})
+    expect(next.result.accepted).toBe(200)
+    pool.release(next)
   })
 })
