@@ -137,17 +137,6 @@ export function decompressBody(body: Uint8Array, compression: BodyCompression): 
   }
 }
 
-/** {@link toBodyCompression} and {@link decompressBody} in one, for a caller holding the body. */
-export function decodeContentEncoding(
-  body: Uint8Array,
-  contentEncoding: string | undefined,
-  maxBytes: number,
-  limitKey = 'otlp.http.maxBodyBytes',
-): Uint8Array {
-  const compression = toBodyCompression(contentEncoding, maxBytes, limitKey)
-  return compression === undefined ? body : decompressBody(body, compression)
-}
-
 function isTooLarge(error: unknown): boolean {
   if (error instanceof Lz4Problem || error instanceof SnappyProblem) return error.tooLarge
   return (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'

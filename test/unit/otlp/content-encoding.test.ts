@@ -2,9 +2,20 @@ import { deflateRawSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zl
 import { compressFrameSync } from 'lz4-napi'
 import { compress as snappyCompress } from 'snappyjs'
 import { describe, expect, it } from 'vitest'
-import { decodeContentEncoding } from '../../../src/ingest/otlp/content-encoding.ts'
+import { decompressBody, toBodyCompression } from '../../../src/ingest/otlp/content-encoding.ts'
 import { maskedCrc32c } from '../../../src/ingest/otlp/snappy-stream.ts'
 import { isRhError } from '../../../src/errors.ts'
+
+/** A body as a receiver's decoding thread gets it: the encoding checked, then decompressed. */
+function decodeContentEncoding(
+  body: Uint8Array,
+  contentEncoding: string | undefined,
+  maxBytes: number,
+  limitKey?: string,
+): Uint8Array {
+  const compression = toBodyCompression(contentEncoding, maxBytes, limitKey)
+  return compression === undefined ? body : decompressBody(body, compression)
+}
 
 /**
  * Every compression an OTLP sender may use, as the OpenTelemetry Collector's confighttp and
@@ -60,7 +71,7 @@ function failure(run: () => unknown): { code: string; message: string } {
   throw new Error('expected a failure')
 }
 
-describe('decodeContentEncoding', () => {
+describe('toBodyCompression and decompressBody', () => {
   const original = sample(300_000)
 
   for (const [name, format, compress] of COMPRESSORS) {
