@@ -183,7 +183,8 @@ export const DEFAULT_CONFIG = {
     /**
      * `serve` and `ingest-kafka` set V8's young generation to keep its size and its old
      * generation to grow further between full collections (src/cli/tune-garbage-collector.ts):
-     * about 0.15 CPU-s less per 100k spans. Skipped when Node is given heap flags of its own.
+     * about 0.15 CPU-s less per 100k spans, for 1-2 ms more p99 of cached verdicts at 10k
+     * requests/s. Skipped when Node is given heap flags of its own.
      */
     tuneGarbageCollector: true,
   },
