@@ -35,9 +35,10 @@ const MIB = 1024 * 1024
 
 describe('garbage collector tuning', () => {
   it('keeps the young generation of serve at its starting size, which V8 otherwise grows to 32 MiB', () => {
+    // Tuned, it stays at 2 MiB, now and then 5 MiB (V8 rounds to pages); untuned it reaches 32-64.
     expect(youngGenerationAfterChurn('report')).toBeGreaterThanOrEqual(16 * MIB)
-    expect(youngGenerationAfterChurn('serve')).toBeLessThanOrEqual(4 * MIB)
-    expect(youngGenerationAfterChurn('serve', true)).toBeLessThanOrEqual(4 * MIB)
+    expect(youngGenerationAfterChurn('serve')).toBeLessThanOrEqual(8 * MIB)
+    expect(youngGenerationAfterChurn('serve', true)).toBeLessThanOrEqual(8 * MIB)
   })
 
   it('gives V8 its own sizing back when runtime.tuneGarbageCollector is false', () => {
