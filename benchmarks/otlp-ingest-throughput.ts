@@ -7,8 +7,8 @@
  * copies of each with fresh random trace and span ids and start times moved on by a millisecond
  * per copy, so that no span is stored twice and parts compress as real spans do (repeated
  * requests would flatter the inserts and merges); gzipped too when GZIP=1. Sender k sends the
- * copies of request k in turn. Start `release-health serve` as its own process on a fresh data directory;
- * keep CONCURRENCY senders POSTing the requests over keep-alive connections for DURATION_S
+ * copies of request k in turn. Start `release-health serve` as its own process on a fresh data
+ * directory; keep CONCURRENCY senders POSTing the requests over keep-alive connections for DURATION_S
  * seconds after a warm-up, counting spans acknowledged with 200 (sent only once rows are in ClickHouse). The
  * server's CPU time (all threads, /proc/<pid>/stat) is read at the start and end of the
  * window, its peak RSS from /proc/<pid>/status. Then SIGTERM, and the stored rows are counted:
@@ -25,7 +25,7 @@
  * Run: PATH=$PWD/node_modules/.bin:$PATH node benchmarks/otlp-ingest-throughput.ts
  * Env: DURATION_S (60, measured after WARMUP_S (10) of the same load), CONCURRENCY (64), SPANS_PER_REQUEST (1000), GZIP (0),
  *      VARIANTS_PER_SENDER (10; 1 sends the 64 requests over and over, as this benchmark did
- *      before 2026-11-26 15:00),
+ *      before 2026-11-26 13:20),
  *      TRANSPORT (http),
  *      CEILING_BLOCK_ROWS (50000), CEILING_BLOCKS (20), PROFILE_DIR (unset: the server's
  *      JavaScript thread is profiled into that directory with --cpu-prof), SERVER_NODE_FLAGS
@@ -125,6 +125,12 @@ function buildPayloads(): Uint8Array[] {
   return payloads
 }
 
+/**
+ * Field numbers from a request down to its spans (opentelemetry-proto): resource_spans,
+ * scope_spans, spans. In a Span, trace_id is 1, span_id 2, the start and end times 7 and 8.
+ */
+const SPAN_PATH = [1, 2, 2]
+
 /** Where each span's trace id, span id and start and end times lie in a serialized request. */
 function spanFieldOffsets(body: Uint8Array): {
   ids: number[]
@@ -139,14 +145,14 @@ function spanFieldOffsets(body: Uint8Array): {
     while (r.pos < end) {
       const tag = r.tag(end, 'bench')
       const field = tag >>> 3
-      if (path.length < 3 && field === [1, 2, 2][path.length]) {
+      if (path.length < SPAN_PATH.length && field === SPAN_PATH[path.length]) {
         const inner = r.lengthDelimited(end)
         walk(inner, [...path, field])
-      } else if (path.length === 3 && (field === 1 || field === 2)) {
+      } else if (path.length === SPAN_PATH.length && (field === 1 || field === 2)) {
         const start = r.bytesRange(end)
         ids.push(start)
         idLengths.push(r.pos - start)
-      } else if (path.length === 3 && (field === 7 || field === 8)) {
+      } else if (path.length === SPAN_PATH.length && (field === 7 || field === 8)) {
         times.push(r.pos)
         r.skip(tag, end)
       } else r.skip(tag, end)

@@ -13,12 +13,13 @@ import type { Logger } from '../logger.ts'
  * - `--heap-growing-percent=200`: the old generation may grow to three times its live size
  *   before the next full collection.
  *
- * Measured with `benchmarks/otlp-ingest-throughput.ts` (RESULTS.md, "Garbage collection").
+ * Measured with `benchmarks/otlp-ingest-throughput.ts` (RESULTS.md, "V8's collector tuned for
+ * ingest"); what it costs cached verdicts is in "With V8 tuned for ingest".
  *
  * V8 reads both whenever it sizes a heap, so setting them at run time takes effect for the
  * main thread from its next collection and for every worker thread started afterwards. The
  * young generation never shrinks back, though: the flags must be set before the process loads
- * its modules, which is why `bin/release-health.js` calls {@link tuneGarbageCollectorAtStart}
+ * its modules, which is why `bin/release-health.js` calls {@link tuneThisProcessAtStart}
  * first and the command settles it with the configuration later.
  */
 export const INGEST_GC_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=200']

@@ -97,32 +97,29 @@ export function toBodyCompression(
 ): BodyCompression | undefined {
   const encoding = (contentEncoding ?? '').trim().toLowerCase()
   if (isIdentity(encoding)) return undefined
-  if (!Object.hasOwn(DECOMPRESSORS, encoding)) {
-    throw new RhError(
-      'RH_INGEST_UNSUPPORTED_MEDIA_TYPE',
-      `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported; send ${SUPPORTED_ENCODINGS.join(', ')} or an uncompressed body`,
-    )
-  }
+  if (!Object.hasOwn(DECOMPRESSORS, encoding)) throw unsupported(encoding)
   return { encoding, maxBytes, limitKey }
 }
 
+function unsupported(encoding: string): RhError {
+  return new RhError(
+    'RH_INGEST_UNSUPPORTED_MEDIA_TYPE',
+    `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported; send ${SUPPORTED_ENCODINGS.join(', ')} or an uncompressed body`,
+  )
+}
+
 /**
- * The body as the sender meant it, decompressed by its declared encoding and never inflated
- * past the limit (a decompression bomb is refused as too large, not decompressed).
+ * The body as the sender meant it, decompressed as {@link toBodyCompression} said and never
+ * inflated past the limit (a decompression bomb is refused as too large, not decompressed).
  * Synchronous: it runs where the body is decoded, a decoding thread.
  *
- * @throws RhError `RH_INGEST_UNSUPPORTED_MEDIA_TYPE` for an unknown encoding,
- *   `RH_INGEST_TOO_LARGE` for a bomb, `RH_INGEST_UNDECODABLE` for a corrupt body.
+ * @throws RhError `RH_INGEST_TOO_LARGE` for a bomb, `RH_INGEST_UNDECODABLE` for a corrupt
+ *   body, `RH_INGEST_UNSUPPORTED_MEDIA_TYPE` for an encoding not made by toBodyCompression.
  */
 export function decompressBody(body: Uint8Array, compression: BodyCompression): Uint8Array {
-  const { maxBytes, limitKey } = compression
-  const encoding = compression.encoding.trim().toLowerCase()
+  const { encoding, maxBytes, limitKey } = compression
   const decompress = Object.hasOwn(DECOMPRESSORS, encoding) ? DECOMPRESSORS[encoding] : undefined
-  if (decompress === undefined) {
-    // Checked by toBodyCompression already; a compression made elsewhere is checked here.
-    toBodyCompression(encoding, maxBytes, limitKey)
-    return body
-  }
+  if (decompress === undefined) throw unsupported(encoding)
   try {
     return decompress(body, maxBytes)
   } catch (error) {

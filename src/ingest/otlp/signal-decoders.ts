@@ -52,18 +52,18 @@ export interface ReusedBuilders {
 
 /**
  * Runs the decoder of `signal` (typed per signal; the table lookup loses that link), on
- * `body` decompressed first when `compression` says how.
+ * the body as `received`, decompressed first when `compression` says how.
  */
 export function decodeSignal<S extends DecodedSignal>(
   signal: S,
-  compressed: Uint8Array,
+  received: Uint8Array,
   encoding: OtlpEncoding,
   mapping: MappingOptions,
   options: DecodeOptionsOf<S>,
   reuse: ReusedBuilders = {},
   compression?: BodyCompression,
 ): DecodedOf<S> {
-  const body = compression === undefined ? compressed : decompressBody(compressed, compression)
+  const body = compression === undefined ? received : decompressBody(received, compression)
   const decode = SIGNAL_DECODERS[signal] as (
     body: Uint8Array,
     encoding: OtlpEncoding,
