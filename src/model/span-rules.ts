@@ -42,7 +42,6 @@ export const MAX_START_NS = 4_102_444_800n * 1_000_000_000n
 export const MAX_START_HIGH = 955_174_863
 export const MAX_START_LOW = 1_453_719_552
 
-const HTTP_STATUS = /^[1-9]\d{2}$/
 const MAX_QUOTED_LENGTH = 64
 
 export function toStatusName(code: number): StatusName {
@@ -55,7 +54,14 @@ export function toKindName(kind: number): SpanKindName {
 
 /** HTTP status from an int, double or string attribute; 0 when absent or not a status code. */
 export function toHttpStatusCode(value: string | undefined): number {
-  return value !== undefined && HTTP_STATUS.test(value) ? Number(value) : 0
+  // Three digits, the first not 0: read by character codes (a regular expression and Number()
+  // cost a tenth of the decoding of a span).
+  if (value === undefined || value.length !== 3) return 0
+  const hundreds = value.charCodeAt(0) - 0x30
+  const tens = value.charCodeAt(1) - 0x30
+  const units = value.charCodeAt(2) - 0x30
+  if (hundreds < 1 || hundreds > 9 || tens < 0 || tens > 9 || units < 0 || units > 9) return 0
+  return hundreds * 100 + tens * 10 + units
 }
 
 /** A failed request: status error, or an HTTP 5xx answered by a server span. */

@@ -1,7 +1,7 @@
 import { anyValueToString } from '../../model/any-value-to-string.ts'
 import type { StringColumn } from '../../store/native/native-columns.ts'
 import { decodeAnyValue } from './protobuf-any-value.ts'
-import { fieldTag, WIRE_TYPE, type ProtobufReader } from './protobuf-reader.ts'
+import { fieldTag, isAscii, WIRE_TYPE, type ProtobufReader } from './protobuf-reader.ts'
 
 /**
  * The scratch state the columnar protobuf decoders (`decode-traces-columnar.ts`,
@@ -79,6 +79,7 @@ export class Attributes {
 /** A KeyValue into `into`: its key range and its value as a range or a string. */
 export function readKeyValue(r: ProtobufReader, end: number, into: Attributes): void {
   const i = into.add()
+  if (readAsciiStringKeyValue(r, end, into, i)) return
   into.keyStart[i] = into.keyEnd[i] = 0
   // No value is '': the empty range.
   into.values.setRange(i, 0, 0)
@@ -90,6 +91,44 @@ export function readKeyValue(r: ProtobufReader, end: number, into: Attributes): 
     } else if (tag === KEY_VALUE.value) readAnyValue(r, r.lengthDelimited(end), into.values, i)
     else r.skip(tag, end)
   }
+}
+
+/**
+ * The common case of a KeyValue, read without walking its fields one by one: exactly a key and a
+ * string value, each shorter than 128 bytes and ASCII, in field order, as every OpenTelemetry SDK
+ * writes them:
+ * `0x0a <key length> <key> 0x12 <value length + 2> 0x0a <value length> <value>`.
+ * Anything else (and any byte out of place) is left to the field-by-field reading.
+ */
+function readAsciiStringKeyValue(
+  r: ProtobufReader,
+  end: number,
+  into: Attributes,
+  i: number,
+): boolean {
+  const bytes = r.bytes
+  const keyStart = r.pos + 2
+  if (bytes[r.pos] !== KEY_VALUE.key || bytes[keyStart - 1]! >= 0x80) return false
+  const keyEnd = keyStart + bytes[keyStart - 1]!
+  const valueStart = keyEnd + 4
+  if (
+    valueStart > end ||
+    bytes[keyEnd] !== KEY_VALUE.value ||
+    bytes[keyEnd + 1]! >= 0x80 ||
+    keyEnd + 2 + bytes[keyEnd + 1]! !== end ||
+    bytes[keyEnd + 2] !== ANY_VALUE.string ||
+    bytes[keyEnd + 3]! >= 0x80 ||
+    valueStart + bytes[keyEnd + 3]! !== end ||
+    !isAscii(bytes, keyStart, keyEnd) ||
+    !isAscii(bytes, valueStart, end)
+  ) {
+    return false
+  }
+  into.keyStart[i] = keyStart
+  into.keyEnd[i] = keyEnd
+  into.values.setRange(i, valueStart, end)
+  r.pos = end
+  return true
 }
 
 /**

@@ -364,19 +364,17 @@ class ColumnarTraceDecoder {
   /** A span event: only flag evaluations matter, read into the span's flags. */
   private event(end: number): void {
     const r = this.r
-    const attributes = this.eventAttributes
-    attributes.count = 0
-    let nameStart = 0
-    let nameEnd = 0
-    while (r.pos < end) {
-      const tag = r.tag(end, 'Span.Event')
-      if (tag === EVENT.name) {
-        nameStart = r.utf8Range(end)
-        nameEnd = r.pos
-      } else if (tag === EVENT.attributes) readKeyValue(r, r.lengthDelimited(end), attributes)
-      else r.skip(tag, end)
+    const start = r.pos
+    // SDKs write the name first: the attributes of other events are skipped unread.
+    const skipped = this.eventFields(end, true)
+    if (!this.eventIsFlag) return
+    if (skipped) {
+      // The name was given twice, a flag evaluation's last (the last one counts): read the
+      // event again, keeping the attributes skipped under the first name.
+      r.pos = start
+      this.eventFields(end, false)
     }
-    if (!this.isFlagEvent(nameStart, nameEnd)) return
+    const attributes = this.eventAttributes
     const key = this.lastAttribute(attributes, FLAG_KEY_BYTES)
     if (key < 0 || attributes.values.isEmpty(key)) return
     const flag = this.flags.add()
@@ -389,6 +387,38 @@ class ColumnarTraceDecoder {
         break
       }
     }
+  }
+
+  /** Whether the event read last is a flag evaluation, by its name. */
+  private eventIsFlag = false
+
+  /**
+   * Reads an event's name (into eventIsFlag) and attributes (into eventAttributes);
+   * with `skipOthers`, attributes that follow a name other than a flag evaluation's are
+   * skipped. Returns whether any were.
+   */
+  private eventFields(end: number, skipOthers: boolean): boolean {
+    const r = this.r
+    const attributes = this.eventAttributes
+    attributes.count = 0
+    this.eventIsFlag = false
+    let skipping = false
+    let skipped = false
+    while (r.pos < end) {
+      const tag = r.tag(end, 'Span.Event')
+      if (tag === EVENT.name) {
+        const nameStart = r.utf8Range(end)
+        this.eventIsFlag = this.isFlagEvent(nameStart, r.pos)
+        skipping = skipOthers && !this.eventIsFlag
+      } else if (tag === EVENT.attributes) {
+        const attributeEnd = r.lengthDelimited(end)
+        if (skipping) {
+          r.pos = attributeEnd
+          skipped = true
+        } else readKeyValue(r, attributeEnd, attributes)
+      } else r.skip(tag, end)
+    }
+    return skipped
   }
 
   private status(end: number): void {
@@ -482,8 +512,15 @@ class ColumnarTraceDecoder {
     const environments = this.environmentNames.length
     const environmentAt = this.environmentAt.fill(-1)
     for (let a = 0; a < attributes.count; a++) {
-      const position = keys.indexOfBytes(bytes, attributes.keyStart[a]!, attributes.keyEnd[a]!)
-      attributes.positions[a] = position
+      const keyStart = attributes.keyStart[a]!
+      const keyEnd = attributes.keyEnd[a]!
+      // Spans of one request mostly repeat their keys in the same order: the key at this
+      // place in the last span is checked before the dictionary is searched.
+      let position = attributes.positions[a]!
+      if (!keys.dictionary.isEntry(position, bytes, keyStart, keyEnd)) {
+        position = keys.indexOfBytes(bytes, keyStart, keyEnd)
+        attributes.positions[a] = position
+      }
       if (position >= this.classified) this.classify(keys)
       const role = this.roles[position]!
       if (role !== 0) {

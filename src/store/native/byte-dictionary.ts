@@ -80,6 +80,11 @@ export class ByteDictionary {
     return index === this.size ? this.arenaLength : this.starts[index]!
   }
 
+  /** Whether entry `index` is the bytes `bytes[start, end)`. */
+  isEntry(index: number, bytes: Uint8Array, start: number, end: number): boolean {
+    return index < this.size && this.equals(index, bytes, start, end)
+  }
+
   private equals(entry: number, bytes: Uint8Array, start: number, end: number): boolean {
     const from = this.starts[entry]!
     const length = end - start

@@ -142,13 +142,9 @@ export class ByteSink {
     const length = (end - start) * 2
     this.reserve(length + 8)
     this.varUInt(length)
-    const buffer = this.buffer
+    const view = this.view
     let at = this.length
-    for (let i = start; i < end; i++) {
-      const byte = source[i]!
-      buffer[at++] = HEX_DIGITS[byte >>> 4]!
-      buffer[at++] = HEX_DIGITS[byte & 0x0f]!
-    }
+    for (let i = start; i < end; i++, at += 2) view.setUint16(at, HEX_PAIRS[source[i]!]!, true)
     this.length = at
   }
 
@@ -211,8 +207,11 @@ export class ByteSink {
 /** Byte ranges shorter than this are copied in a loop rather than with `set`. */
 const SHORT_COPY = 64
 
-/** ASCII codes of '0'-'9', 'a'-'f'. */
-const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0))
+/** Per byte, its two lower-case hex digits as a little-endian 16-bit word (first digit low). */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, byte) => {
+  const [high, low] = byte.toString(16).padStart(2, '0')
+  return high!.charCodeAt(0) | (low!.charCodeAt(0) << 8)
+})
 
 /**
  * Strings shorter than this are copied a character at a time (their length fits the one-byte

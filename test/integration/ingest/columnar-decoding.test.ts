@@ -21,7 +21,16 @@ import { TABLE_COLUMNS } from '../../../src/store/table-columns.ts'
 import { attributes, hex, mixedRequest } from '../../helpers/mixed-spans.ts'
 import { buildRealisticPayload } from '../../helpers/otel-payloads.ts'
 import { createMigratedTestStore, queryRows, uniqueName } from '../../helpers/store.ts'
-import { encodeTraceRequest } from '../../unit/otlp/protobuf-writer.ts'
+import {
+  anyValue,
+  concat,
+  encodeTraceRequest,
+  event,
+  field,
+  keyValue,
+  request,
+  span as spanBody,
+} from '../../unit/otlp/protobuf-writer.ts'
 
 const MAPPING = toMappingOptions(DEFAULT_CONFIG)
 // Within the store's retention, so that what is written is kept.
@@ -231,6 +240,73 @@ describe('decodeTracesToColumns', () => {
       { retentionCutoffNs: NOW_NS - 1_000n, retentionDays: 3 },
     )
     expect(expiredOnly.result.rejectionMessage).toMatch(/older than the 3-day retention/)
+  })
+
+  it('reads attributes at the one-byte length limits, out of field order and of every kind as mapSpans does', async () => {
+    // Key and string lengths either side of 128, where a length takes a second byte, and
+    // AnyValue lengths either side of it too (a string of 126 bytes makes a 128-byte AnyValue).
+    const lengths = [1, 124, 125, 126, 127, 128, 200]
+    const attributes = [
+      ...lengths.map((n) => keyValue('k'.repeat(n), anyValue.string('v'.repeat(n)))),
+      keyValue('empty', anyValue.string('')),
+      keyValue('absent'),
+      keyValue('ключ', anyValue.string('ascii value')),
+      keyValue('ascii.key', anyValue.string('значение')),
+      keyValue('http.response.status_code', anyValue.int(503)),
+      keyValue('last.case.wins', concat(anyValue.string('text'), anyValue.int(5))),
+      concat(field.message(2, anyValue.string('value first')), field.string(1, 'value.first')),
+      concat(
+        field.string(1, 'named.once'),
+        field.string(1, 'named.twice'),
+        field.message(2, anyValue.string('x')),
+      ),
+    ]
+    const body = request({
+      resourceAttributes: [keyValue('service.name', anyValue.string('limits'))],
+      spans: [
+        spanBody({ attributes, startTimeUnixNano: NOW_NS, endTimeUnixNano: NOW_NS + 1_000n }),
+      ],
+    })
+    const { rows } = await expectSameRows(body)
+    expect(rows[0]).toMatchObject({
+      http_status_code: 503,
+      span_attributes: expect.objectContaining({
+        ['k'.repeat(128)]: 'v'.repeat(128),
+        'value.first': 'value first',
+        'named.twice': 'x',
+        'last.case.wins': '5',
+      }),
+    })
+  })
+
+  it('skips the attributes of events other than flag evaluations, and reads a flag event whatever the order of its fields', async () => {
+    const flagKey = (key: string) =>
+      field.message(3, keyValue('feature_flag.key', anyValue.string(key)))
+    const variant = (value: string) =>
+      field.message(3, keyValue('feature_flag.result.variant', anyValue.string(value)))
+    const events = [
+      event('exception', [keyValue('exception.message', anyValue.string('boom'))]),
+      event('exception', [keyValue('feature_flag.key', anyValue.string('not-a-flag'))]),
+      // Attributes before the name.
+      concat(
+        flagKey('attributes-first'),
+        variant('on'),
+        field.string(2, 'feature_flag.evaluation'),
+      ),
+      // A name given twice: the last one counts, so this is a flag evaluation after all.
+      concat(
+        field.string(2, 'exception'),
+        flagKey('renamed'),
+        variant('b'),
+        field.string(2, 'feature_flag.evaluation'),
+      ),
+    ]
+    const body = request({
+      resourceAttributes: [keyValue('service.name', anyValue.string('events'))],
+      spans: [spanBody({ events, startTimeUnixNano: NOW_NS, endTimeUnixNano: NOW_NS + 1_000n })],
+    })
+    const { rows } = await expectSameRows(body)
+    expect(rows[0]!.flags).toEqual({ 'attributes-first': 'on', renamed: 'b' })
   })
 
   it('refuses every span of a resource with too many attributes', async () => {

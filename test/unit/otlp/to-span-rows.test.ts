@@ -199,6 +199,15 @@ describe('toSpanRows dimensions', () => {
     ],
     ['no status from a non-number', { 'http.response.status_code': 'teapot' }, 0],
     ['no status from an out-of-range number', { 'http.response.status_code': 99n }, 0],
+    [
+      'no status from three characters that are not digits',
+      { 'http.response.status_code': '2x0' },
+      0,
+    ],
+    ['no status from a leading zero', { 'http.response.status_code': '099' }, 0],
+    ['no status from a signed number', { 'http.response.status_code': '+99' }, 0],
+    ['no status from a fraction', { 'http.response.status_code': 200.5 }, 0],
+    ['the largest three-digit status', { 'http.response.status_code': 999n }, 999],
     ['no status from a non-HTTP span', {}, 0],
   ])('reads %s', (_name, record: Record<string, AnyValue>, status) => {
     expect(rowOf(testSpan({ attributes: attributes(record) })).http_status_code).toBe(status)
