@@ -301,6 +301,8 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
     nowMs: number,
     requester: Requester,
   ): Promise<void> {
+    // Checked first: a cached verdict polled again by a person or a dashboard costs nothing more.
+    if (!requester.isController && auditedDocuments.has(document)) return
     const record: VerdictRecord = {
       analysisId: analysis.id,
       evaluatedAtMs: Date.parse(document.evaluatedAt),
@@ -315,7 +317,6 @@ export function createVerdictService(options: VerdictServiceOptions): VerdictSer
       await options.repository.recordVerdict(record)
       return
     }
-    if (auditedDocuments.has(document)) return
     auditedDocuments.add(document)
     const [last] = await options.repository.listVerdicts(analysis.id, 1)
     if (last !== undefined) {
