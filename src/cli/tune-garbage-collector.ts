@@ -2,8 +2,8 @@ import { setFlagsFromString } from 'node:v8'
 import type { Logger } from '../logger.ts'
 
 /**
- * V8 settings for a process that streams request bodies and decoded columns through it, as
- * `serve` and `ingest-kafka` do:
+ * V8 settings for `serve`, which streams request bodies through its main thread and decodes
+ * them on worker threads:
  *
  * - `--semi-space-growth-factor=1`: the young generation keeps its starting size instead of
  *   doubling up to 32 MiB per semi-space. With a large young generation V8 starts a full,
@@ -14,7 +14,10 @@ import type { Logger } from '../logger.ts'
  *   before the next full collection.
  *
  * Measured with `benchmarks/otlp-ingest-throughput.ts` (RESULTS.md, "V8's collector tuned for
- * ingest"); what it costs cached verdicts is in "With V8 tuned for ingest".
+ * ingest"); what it costs cached verdicts is in "With V8 tuned for ingest". Not for Kafka
+ * workers: they decode on their main thread, where a small young generation promotes what a
+ * batch decodes before it dies (`ingest-kafka` ran 40% slower tuned, RESULTS.md "Kafka
+ * workers"), so `serve` undoes it when it consumes Kafka too, and `ingest-kafka` never has it.
  *
  * V8 reads both whenever it sizes a heap, so setting them at run time takes effect for the
  * main thread from its next collection and for every worker thread started afterwards. The
@@ -27,8 +30,8 @@ export const INGEST_GC_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-
 /** V8's own values of the same flags (`node --v8-options`), to undo the tuning. */
 const V8_DEFAULT_GC_FLAGS = ['--semi-space-growth-factor=2', '--heap-growing-percent=0']
 
-/** The commands that stream telemetry through the process for as long as it runs. */
-const INGEST_COMMANDS = new Set(['serve', 'ingest-kafka'])
+/** The commands tuned: the OTLP receiver's, for as long as it runs. */
+const TUNED_COMMANDS = new Set(['serve'])
 
 /** Flags by which an operator sizes V8's heaps: when given, theirs are kept and ours skipped. */
 const OPERATOR_GC_FLAGS = [
@@ -59,13 +62,13 @@ export interface GcTuning {
 
 /**
  * As the process starts, before it loads its modules: applies {@link INGEST_GC_FLAGS} for
- * `serve` and `ingest-kafka`, unless Node was given heap flags of its own.
+ * `serve`, unless Node was given heap flags of its own.
  */
 export function tuneGarbageCollectorAtStart(options: TuneAtStartOptions): GcTuning {
   const operatorFlags = options.nodeFlags.filter((flag) =>
     OPERATOR_GC_FLAGS.some((name) => flag === name || flag.startsWith(`${name}=`)),
   )
-  if (!INGEST_COMMANDS.has(options.argv[2] ?? '') || operatorFlags.length > 0) {
+  if (!TUNED_COMMANDS.has(options.argv[2] ?? '') || operatorFlags.length > 0) {
     return { applied: [], operatorFlags }
   }
   const set = options.setFlags ?? setFlagsFromString
@@ -76,6 +79,8 @@ export function tuneGarbageCollectorAtStart(options: TuneAtStartOptions): GcTuni
 export interface SettleOptions {
   /** `runtime.tuneGarbageCollector`. */
   readonly enabled: boolean
+  /** Why the tuning must go even though enabled, e.g. the process consumes Kafka too. */
+  readonly undoBecause?: string
   /** What was done at start; none when the process was not started by the CLI's entry point. */
   readonly tuning: GcTuning | undefined
   readonly logger: Logger
@@ -84,7 +89,7 @@ export interface SettleOptions {
 
 /**
  * Once the configuration is known: keeps the tuning done at start, or undoes it when
- * `runtime.tuneGarbageCollector` is false, and says what holds.
+ * `runtime.tuneGarbageCollector` is false or `undoBecause` says why, and says what holds.
  */
 export function settleGarbageCollectorTuning(options: SettleOptions): void {
   const { tuning, logger } = options
@@ -97,13 +102,16 @@ export function settleGarbageCollectorTuning(options: SettleOptions): void {
     return
   }
   if (tuning.applied.length === 0) return
-  if (options.enabled) {
+  if (options.enabled && options.undoBecause === undefined) {
     logger.debug({ flags: tuning.applied }, 'V8 tuned for ingest')
     return
   }
   const set = options.setFlags ?? setFlagsFromString
   for (const flag of V8_DEFAULT_GC_FLAGS) set(flag)
-  logger.debug({}, "runtime.tuneGarbageCollector is false: V8's own heap sizing")
+  logger.debug(
+    {},
+    `${options.undoBecause ?? 'runtime.tuneGarbageCollector is false'}: V8's own heap sizing`,
+  )
 }
 
 /** Node's flags of this process: its command line's and `NODE_OPTIONS`'s. */

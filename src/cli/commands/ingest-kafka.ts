@@ -11,7 +11,6 @@ import { traceStore } from '../../telemetry/tracing.ts'
 import { addConfigOptions, startCommand, type ConfigFlags } from '../config-options.ts'
 import { startOtelSdk } from '../otel-sdk.ts'
 import { packageVersion } from '../package-version.ts'
-import { gcTuningOfProcess, settleGarbageCollectorTuning } from '../tune-garbage-collector.ts'
 
 interface IngestKafkaFlags extends ConfigFlags {
   readonly brokers?: string
@@ -113,11 +112,6 @@ export function createIngestKafkaCommand(): Command {
         if (flags[flag] !== undefined) overrides[key] = flags[flag]
       }
       const { config, logger } = startCommand(flags, overrides)
-      settleGarbageCollectorTuning({
-        enabled: config.runtime.tuneGarbageCollector,
-        tuning: gcTuningOfProcess(),
-        logger,
-      })
       const signal = waitForShutdownSignal()
       // Traces of every batch's store writes and the metrics, when OTEL_* variables say where
       // to send them; the metrics are served at /metrics in any case.
