@@ -181,10 +181,11 @@ export const DEFAULT_CONFIG = {
   },
   runtime: {
     /**
-     * `serve` and `ingest-kafka` set V8's young generation to keep its size and its old
-     * generation to grow further between full collections (src/cli/tune-garbage-collector.ts):
-     * about 0.15 CPU-s less per 100k spans, for 1-2 ms more p99 of cached verdicts at 10k
-     * requests/s. Skipped when Node is given heap flags of its own.
+     * `serve` sets V8's young generation to keep its size and its old generation to grow
+     * further between full collections (src/cli/tune-garbage-collector.ts): about 0.15 CPU-s
+     * less per 100k spans of OTLP ingest. Skipped when Node is given heap flags of its own, and
+     * undone when `serve` consumes Kafka too (its main thread decodes Kafka messages, which the
+     * tuning slows); `ingest-kafka` never has it.
      */
     tuneGarbageCollector: true,
   },
