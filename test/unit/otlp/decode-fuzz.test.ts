@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest'
 import { isRhError } from '../../../src/errors.ts'
 import { decodeTraceRequestJson } from '../../../src/ingest/otlp/decode-json.ts'
 import { decodeTraceRequestProtobuf } from '../../../src/ingest/otlp/decode-protobuf.ts'
+import { decodeTracesToColumns } from '../../../src/ingest/otlp/decode-traces-columnar.ts'
+import { mapSpans } from '../../../src/model/map-spans.ts'
+import { createSpansChunkBuilder, encodeSpansBlock } from '../../../src/store/spans-block.ts'
 import type { TraceRequest } from '../../../src/ingest/otlp/otlp-types.ts'
 import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
 import { toMappingOptions, toSpanRows } from '../../../src/model/to-span-rows.ts'
@@ -63,6 +66,47 @@ describe('OTLP decoders on arbitrary input', () => {
       fc.property(mutatedProtobuf, (bytes) =>
         decodesOrRefuses(() => decodeTraceRequestProtobuf(bytes)),
       ),
+      { numRuns: 3_000 },
+    )
+  })
+
+  it('never throw anything but RhError for arbitrary or mutated bytes (protobuf into columns)', () => {
+    const decodesToColumnsOrRefuses = (bytes: Uint8Array): boolean => {
+      try {
+        decodeTracesToColumns(bytes, MAPPING, createSpansChunkBuilder())
+      } catch (error) {
+        if (isRhError(error, 'RH_INGEST_UNDECODABLE')) return true
+        throw error
+      }
+      return true
+    }
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), decodesToColumnsOrRefuses), {
+      numRuns: 5_000,
+    })
+    fc.assert(fc.property(mutatedProtobuf, decodesToColumnsOrRefuses), { numRuns: 3_000 })
+  })
+
+  it('map a mutated payload into the same columns from the wire as through objects, when the object decoder takes it', () => {
+    fc.assert(
+      fc.property(mutatedProtobuf, (bytes) => {
+        let request: TraceRequest
+        try {
+          request = decodeTraceRequestProtobuf(bytes)
+        } catch {
+          return true
+        }
+        const objects = createSpansChunkBuilder()
+        const columnar = createSpansChunkBuilder()
+        // The columnar decoder reads less (other events' attributes, scopes), so it may take
+        // what the object decoder refuses, never the reverse.
+        expect(decodeTracesToColumns(bytes, MAPPING, columnar)).toEqual(
+          mapSpans(request, MAPPING, objects),
+        )
+        expect(Buffer.from(encodeSpansBlock([columnar.finish()])).toString('hex')).toBe(
+          Buffer.from(encodeSpansBlock([objects.finish()])).toString('hex'),
+        )
+        return true
+      }),
       { numRuns: 3_000 },
     )
   })
