@@ -39,14 +39,6 @@ import { Agent, request } from 'node:http'
 import { gzipSync } from 'node:zlib'
 import { randomFillSync } from 'node:crypto'
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js'
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
-import { resourceFromAttributes } from '@opentelemetry/resources'
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base'
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
 import { DEFAULT_CONFIG } from '../src/config/defaults.ts'
 import { decodeTraceRequestProtobuf } from '../src/ingest/otlp/decode-protobuf.ts'
 import { ProtobufReader } from '../src/ingest/otlp/protobuf-reader.ts'
@@ -59,6 +51,7 @@ import { createStore } from '../src/store/store-client.ts'
 import { TABLE_COLUMNS } from '../src/store/table-columns.ts'
 import { freePort } from '../test/helpers/free-port.ts'
 import { processUsage, threadUsage } from './kafka-process-usage.ts'
+import { buildCheckoutRequest } from './checkout-requests.ts'
 
 const DURATION_S = Number(process.env.DURATION_S ?? 60)
 const WARMUP_S = Number(process.env.WARMUP_S ?? 10)
@@ -87,42 +80,9 @@ function exportGrpc(client: Client, body: Uint8Array): Promise<number> {
 }
 
 function buildPayloads(): Uint8Array[] {
-  const payloads: Uint8Array[] = []
-  for (let p = 0; p < DISTINCT_PAYLOADS; p++) {
-    const exporter = new InMemorySpanExporter()
-    const provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({
-        'service.name': 'checkout',
-        'service.version': p % 2 === 0 ? '1.4.2' : '1.5.0',
-        'deployment.environment.name': 'production',
-        'host.name': `pod-${p}`,
-      }),
-      spanProcessors: [new SimpleSpanProcessor(exporter)],
-    })
-    const tracer = provider.getTracer('bench')
-    for (let i = 0; i < SPANS_PER_REQUEST; i++) {
-      const span = tracer.startSpan('POST /checkout', { kind: SpanKind.SERVER })
-      span.addEvent('feature_flag.evaluation', {
-        'feature_flag.key': 'new-checkout',
-        'feature_flag.result.variant': i % 2 === 0 ? 'on' : 'off',
-        'feature_flag.provider.name': 'bench',
-      })
-      span.setAttributes({
-        'http.request.method': 'POST',
-        'http.route': '/checkout',
-        'http.response.status_code': i % 100 === 0 ? 500 : 200,
-        'url.scheme': 'https',
-        'server.address': 'checkout.internal',
-        'user_agent.original': 'bench/1.0',
-      })
-      if (i % 100 === 0) span.setStatus({ code: SpanStatusCode.ERROR })
-      span.end()
-    }
-    payloads.push(
-      ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans()) as Uint8Array,
-    )
-  }
-  return payloads
+  return Array.from({ length: DISTINCT_PAYLOADS }, (_, p) =>
+    buildCheckoutRequest(p, SPANS_PER_REQUEST),
+  )
 }
 
 /**

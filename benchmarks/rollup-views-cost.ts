@@ -2,9 +2,10 @@
  * What the two rollup views on `spans` (`request_rollup_1m_mv`, `latency_sample_1m_mv`) cost
  * each insert, and what two other ways of feeding the same rollups would cost instead.
  *
- * Method: REQUESTS requests of 1,000 spans built by the OpenTelemetry JS SDK as
- * `otlp-ingest-throughput.ts` builds them (all request entry spans with a flag evaluation, the
- * views' worst case), decoded into 25,000-row Native blocks as `serve` writes them. A fresh
+ * Method: REQUESTS requests of 1,000 spans like those of `otlp-ingest-throughput.ts`
+ * (`checkout-requests.ts`: all request entry spans with a flag evaluation, the views' worst
+ * case), but spread over five minutes and 0-36 ms long, decoded into 25,000-row Native blocks
+ * as `serve` writes them. A fresh
  * embedded store holds four copies of `spans`, background merges stopped on every table:
  *
  * - `spans` itself, with today's two views (each does the flags' `ARRAY JOIN` and a `GROUP BY`);
@@ -25,14 +26,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
-import { resourceFromAttributes } from '@opentelemetry/resources'
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base'
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
 import { mean } from 'simple-statistics'
 import { DEFAULT_CONFIG } from '../src/config/defaults.ts'
 import { decodeTraces } from '../src/ingest/otlp/decode-traces.ts'
@@ -40,53 +33,30 @@ import { toMappingOptions } from '../src/model/to-span-rows.ts'
 import { loadChdb } from '../src/store/embedded-store.ts'
 import { toInsertSettingsClause } from '../src/store/insert-statement.ts'
 import { migrate } from '../src/store/migrate.ts'
+import { FLAG_ROWS } from '../src/store/schema.ts'
 import { encodeSpansBlock, type SpansChunk } from '../src/store/spans-block.ts'
 import { createStore } from '../src/store/store-client.ts'
 import { TABLE_COLUMNS } from '../src/store/table-columns.ts'
 import { processUsage } from './kafka-process-usage.ts'
+import { buildCheckoutRequest } from './checkout-requests.ts'
 
 const REQUESTS = Number(process.env.REQUESTS ?? 400)
 const ROUNDS = Number(process.env.ROUNDS ?? 4)
 const SPANS_PER_REQUEST = 1_000
 const REQUESTS_PER_BLOCK = 25
 
-/** One request of entry spans, a minute's worth of them per 600 requests, ending `endMs`. */
-function buildRequest(p: number, endMs: number): Uint8Array {
-  const exporter = new InMemorySpanExporter()
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({
-      'service.name': 'checkout',
-      'service.version': p % 2 === 0 ? '1.4.2' : '1.5.0',
-      'deployment.environment.name': 'production',
-      'host.name': `pod-${p % 64}`,
-    }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
-  })
-  const tracer = provider.getTracer('bench')
-  for (let i = 0; i < SPANS_PER_REQUEST; i++) {
-    const startMs = endMs - 60_000 + p * 100 + i / 10
-    const span = tracer.startSpan('POST /checkout', { kind: SpanKind.SERVER, startTime: startMs })
-    span.addEvent('feature_flag.evaluation', {
-      'feature_flag.key': 'new-checkout',
-      'feature_flag.result.variant': i % 2 === 0 ? 'on' : 'off',
-    })
-    span.setAttributes({
-      'http.request.method': 'POST',
-      'http.route': '/checkout',
-      'http.response.status_code': i % 100 === 0 ? 500 : 200,
-      'server.address': 'checkout.internal',
-    })
-    if (i % 100 === 0) span.setStatus({ code: SpanStatusCode.ERROR })
-    span.end(startMs + (i % 37))
-  }
-  return ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans()) as Uint8Array
-}
-
 const mapping = toMappingOptions(DEFAULT_CONFIG)
-const nowMs = Date.now()
 const chunks: SpansChunk[] = []
+// Spread over the past minutes and 0-36 ms long, as real requests are: the latency rollups'
+// work depends on how durations vary.
+const nowMs = Date.now()
+const times = (p: number) => (i: number) => {
+  const startMs = nowMs - 300_000 + p * 600 + i / 2
+  return { startMs, endMs: startMs + (i % 37) }
+}
 for (let p = 0; p < REQUESTS; p++) {
-  chunks.push(decodeTraces(buildRequest(p, nowMs), 'protobuf', mapping, {}).chunk)
+  const request = buildCheckoutRequest(p, SPANS_PER_REQUEST, times(p))
+  chunks.push(decodeTraces(request, 'protobuf', mapping, {}).chunk)
 }
 const blocks: Uint8Array[] = []
 for (let b = 0; b + REQUESTS_PER_BLOCK <= chunks.length; b += REQUESTS_PER_BLOCK) {
@@ -108,10 +78,7 @@ const bothRollups = (source: string) => `SELECT
     groupArraySortedState(256)(
       bitShiftLeft(toUInt128(cityHash64(timestamp, duration_ns)), 64) + duration_ns) AS sample
   FROM ${db}.${source}
-  ARRAY JOIN arrayConcat(
-    [tuple('', '')],
-    CAST(arrayZip(mapKeys(flags), mapValues(flags)), 'Array(Tuple(String, String))')
-  ) AS flag
+  ${FLAG_ROWS}
   WHERE is_entry = 1
   GROUP BY minute, service, environment, release, flag_key, flag_variant`
 const KEYS = 'minute, service, environment, release, flag_key, flag_variant'

@@ -46,6 +46,15 @@ export const KAFKA_LEDGER_TTL_DAYS = 7
  * (hash, duration) does: the engine keeps the smallest of plain numbers about five times
  * faster than of tuples (0.18 vs 0.84 µs per row measured), and this view runs on every insert.
  */
+/**
+ * Each span once with no flag (key and variant '') and once per flag it carries: the rows the
+ * rollups group, so a cohort without a flag selector counts every request once.
+ */
+export const FLAG_ROWS = `ARRAY JOIN arrayConcat(
+        [tuple('', '')],
+        CAST(arrayZip(mapKeys(flags), mapValues(flags)), 'Array(Tuple(String, String))')
+      ) AS flag`
+
 const LATENCY_SAMPLE_SELECT = `SELECT
         toStartOfMinute(timestamp) AS minute,
         service,
@@ -56,10 +65,7 @@ const LATENCY_SAMPLE_SELECT = `SELECT
         groupArraySortedState(256)(
           bitShiftLeft(toUInt128(cityHash64(timestamp, duration_ns)), 64) + duration_ns) AS sample
       FROM {db}.spans
-      ARRAY JOIN arrayConcat(
-        [tuple('', '')],
-        CAST(arrayZip(mapKeys(flags), mapValues(flags)), 'Array(Tuple(String, String))')
-      ) AS flag
+      ${FLAG_ROWS}
       WHERE is_entry = 1
       GROUP BY minute, service, environment, release, flag_key, flag_variant`
 
