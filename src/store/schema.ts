@@ -41,12 +41,6 @@ export const STATE_DEDUPLICATION_WINDOW_BLOCKS = 10_000
 export const KAFKA_LEDGER_TTL_DAYS = 7
 
 /**
- * What `latency_sample_1m` keeps of `{db}.spans` (its view, and its backfill). Each kept span is
- * one UInt128, hash in the high half and duration in the low, so that it sorts as the pair
- * (hash, duration) does: the engine keeps the smallest of plain numbers about five times
- * faster than of tuples (0.18 vs 0.84 µs per row measured), and this view runs on every insert.
- */
-/**
  * Each span once with no flag (key and variant '') and once per flag it carries: the rows the
  * rollups group, so a cohort without a flag selector counts every request once.
  */
@@ -55,6 +49,12 @@ export const FLAG_ROWS = `ARRAY JOIN arrayConcat(
         CAST(arrayZip(mapKeys(flags), mapValues(flags)), 'Array(Tuple(String, String))')
       ) AS flag`
 
+/**
+ * What `latency_sample_1m` keeps of `{db}.spans` (its view, and its backfill). Each kept span is
+ * one UInt128, hash in the high half and duration in the low, so that it sorts as the pair
+ * (hash, duration) does: the engine keeps the smallest of plain numbers about five times
+ * faster than of tuples (0.18 vs 0.84 µs per row measured), and this view runs on every insert.
+ */
 const LATENCY_SAMPLE_SELECT = `SELECT
         toStartOfMinute(timestamp) AS minute,
         service,

@@ -339,7 +339,6 @@ export class ProtobufReader {
 }
 
 /** True when every byte in `[start, end)` is below 0x80, i.e. the range is ASCII text. */
-/** Whether `bytes[start, end)` is all ASCII (so valid UTF-8). */
 export function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
   let pos = start
   // Four bytes a step: a set high bit in any of them is non-ASCII.
