@@ -28,7 +28,8 @@
  *
  * Run: PATH=$PWD/node_modules/.bin:$PATH node benchmarks/kafka-throughput.ts
  * Env: EVENTS (1000000), PARTITIONS (4), SPANS_PER_MESSAGE (200), FORMATS (json,otlp_proto),
- *      COMPRESSION (none), IDLE_SECONDS (20; 0 skips), PROFILE (0), KAFKA_BROKERS (start a broker).
+ *      COMPRESSION (none), IDLE_SECONDS (20; 0 skips), PROFILE (0), KAFKA_BROKERS (start a broker),
+ *      WORKER_NODE_ARGS (Node flags for the worker), SHOW_WORKER_LOG (0).
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -37,7 +38,7 @@ import { join } from 'node:path'
 import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs'
 import { registerCompressionCodecs } from '../src/ingest/kafka/consumer/compression-codecs.ts'
 import { DEFAULT_CONFIG } from '../src/config/defaults.ts'
-import { decodeMessage } from '../src/ingest/kafka/formats/decode-message.ts'
+import { decodeMessages } from '../src/ingest/kafka/formats/decode-message.ts'
 import type { MessageFormat } from '../src/ingest/kafka/formats/format-registry.ts'
 import { rowCount } from '../src/ingest/kafka/formats/message-format.ts'
 import type { ConsumedMessage } from '../src/ingest/kafka/consumed-message.ts'
@@ -46,7 +47,7 @@ import { toMappingOptions } from '../src/model/to-span-rows.ts'
 import { migrate } from '../src/store/migrate.ts'
 import { createStore } from '../src/store/store-client.ts'
 import { startKafkaBroker } from '../test/helpers/kafka-broker.ts'
-import { processUsage, summarizeProfile } from './kafka-process-usage.ts'
+import { processUsage, summarizeProfile, threadUsage } from './kafka-process-usage.ts'
 import { buildTracePayload, type PayloadSpanSpec } from '../test/helpers/otel-payloads.ts'
 
 const EVENTS = Number(process.env.EVENTS ?? 1_000_000)
@@ -63,7 +64,11 @@ const COMPRESSION_TYPES = {
 } as const
 const COMPRESSION = (process.env.COMPRESSION ?? 'none') as keyof typeof COMPRESSION_TYPES
 const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 20)
+/** Node flags for the worker process, e.g. `--trace-gc` or V8 heap sizes to try. */
+const WORKER_NODE_ARGS = (process.env.WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean)
 const STAGE_ROWS = 200_000
+/** Messages per fetch in the decoding stage alone (a partition's fetch of `json` holds ~29,000). */
+const FETCH_MESSAGES = 5_000
 const REPO_ROOT = join(import.meta.dirname, '..')
 const BIN = join(REPO_ROOT, 'bin', 'release-health.js')
 
@@ -80,6 +85,27 @@ interface Run {
   readonly peakRssMb: number
   readonly storedRows: number
   readonly profileDir: string | undefined
+  /** The steady-state window: from 10% to 90% of the events committed. */
+  readonly window: SteadyWindow | undefined
+}
+
+/** What the worker did between two polls of its group's committed offsets. */
+interface SteadyWindow {
+  readonly events: number
+  readonly seconds: number
+  readonly cpuSeconds: number
+  /** CPU seconds of the broker over the window, when it runs here. */
+  readonly brokerCpuSeconds: number | undefined
+  /** CPU seconds by thread name over the window. */
+  readonly byThread: ReadonlyMap<string, number>
+}
+
+interface Sample {
+  readonly atMs: number
+  readonly committed: number
+  readonly cpuSeconds: number
+  readonly brokerCpuSeconds: number | undefined
+  readonly threads: Map<string, number>
 }
 
 /** The `json` message of event `n`: a release event as docs/kafka-json-events.md defines it. */
@@ -173,7 +199,12 @@ async function produceOtlp(producer: Producer, topic: string): Promise<Produced>
   return { topic, messages, bytes }
 }
 
-async function isFullyCommitted(admin: Admin, groupId: string, topic: string): Promise<boolean> {
+/** Messages the group has committed over all partitions, and whether that is all of them. */
+async function committedProgress(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<{ committed: number; complete: boolean }> {
   const [ends, [committed]] = await Promise.all([
     admin.fetchTopicOffsets(topic),
     admin.fetchOffsets({ groupId, topics: [topic] }),
@@ -182,16 +213,48 @@ async function isFullyCommitted(admin: Admin, groupId: string, topic: string): P
     if ((error as { retriable?: unknown }).retriable === true) return [[], [undefined]] as const
     throw error
   })
-  if (ends.length === 0) return false
+  if (ends.length === 0) return { committed: 0, complete: false }
   const byPartition = new Map(committed?.partitions.map((p) => [p.partition, p.offset]))
-  return ends.every(({ partition, high }) => byPartition.get(partition) === high)
+  return {
+    committed: ends.reduce(
+      (sum, { partition }) => sum + Math.max(0, Number(byPartition.get(partition) ?? -1)),
+      0,
+    ),
+    complete: ends.every(({ partition, high }) => byPartition.get(partition) === high),
+  }
+}
+
+/**
+ * The window from the first poll with at least 10% of the messages committed to the first
+ * with at least 90%: the worker's sustained rate, without its start (Node, the engine, joining
+ * the group) or its last partial batches.
+ */
+function steadyWindow(samples: readonly Sample[], messages: number, itemsPerMessage: number) {
+  const from = samples.find((sample) => sample.committed >= 0.1 * messages)
+  const to = samples.find((sample) => sample.committed >= 0.9 * messages)
+  if (from === undefined || to === undefined || to.atMs <= from.atMs) return undefined
+  const byThread = new Map<string, number>()
+  for (const [name, seconds] of to.threads) {
+    byThread.set(name, seconds - (from.threads.get(name) ?? 0))
+  }
+  return {
+    events: (to.committed - from.committed) * itemsPerMessage,
+    seconds: (to.atMs - from.atMs) / 1000,
+    cpuSeconds: to.cpuSeconds - from.cpuSeconds,
+    brokerCpuSeconds:
+      to.brokerCpuSeconds === undefined || from.brokerCpuSeconds === undefined
+        ? undefined
+        : to.brokerCpuSeconds - from.brokerCpuSeconds,
+    byThread,
+  }
 }
 
 async function runWorker(
   admin: Admin,
   brokers: string,
   format: string,
-  topic: string,
+  { topic, messages }: Produced,
+  brokerPid: number | undefined,
 ): Promise<Run> {
   const dataPath = mkdtempSync(join(tmpdir(), 'rh-kafka-bench-'))
   const profileDir = PROFILE ? mkdtempSync(join(tmpdir(), 'rh-kafka-prof-')) : undefined
@@ -201,6 +264,7 @@ async function runWorker(
     process.execPath,
     [
       ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
+      ...WORKER_NODE_ARGS,
       BIN,
       'ingest-kafka',
       '--log-level',
@@ -226,7 +290,17 @@ async function runWorker(
     }
   })
   const exited = new Promise((resolve) => child.once('exit', resolve))
-  while (!(await isFullyCommitted(admin, groupId, topic))) {
+  const samples: Sample[] = []
+  for (;;) {
+    const progress = await committedProgress(admin, groupId, topic)
+    samples.push({
+      atMs: performance.now(),
+      committed: progress.committed,
+      cpuSeconds: processUsage(child.pid as number).cpuSeconds,
+      brokerCpuSeconds: brokerPid === undefined ? undefined : processUsage(brokerPid).cpuSeconds,
+      threads: threadUsage(child.pid as number),
+    })
+    if (progress.complete) break
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
   const doneMs = performance.now()
@@ -249,6 +323,7 @@ async function runWorker(
     peakRssMb,
     storedRows: Number(rows),
     profileDir,
+    window: steadyWindow(samples, messages, EVENTS / messages),
   }
 }
 
@@ -296,8 +371,14 @@ async function stageRates(format: MessageFormat): Promise<{ decode: number; inse
         )
   const options = { mapping: toMappingOptions(DEFAULT_CONFIG), maxMessageBytes: Infinity }
   const decodeStartedMs = performance.now()
-  const messages: ConsumedMessage[] = values.map((value, offset) => {
-    const decoded = decodeMessage(format, value, options)
+  // Fetches of FETCH_MESSAGES messages, decoded as the worker decodes each fetch.
+  const decodedValues = []
+  for (let start = 0; start < values.length; start += FETCH_MESSAGES) {
+    decodedValues.push(
+      ...decodeMessages(format, values.slice(start, start + FETCH_MESSAGES), options),
+    )
+  }
+  const messages: ConsumedMessage[] = decodedValues.map((decoded, offset) => {
     return {
       offset: BigInt(offset),
       timestampMs: '0',
@@ -375,7 +456,13 @@ async function main(): Promise<void> {
     logLevel: logLevel.NOTHING,
   })
   const admin = kafka.admin()
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
+  // Idempotent: a send retried under load must not write its messages twice (it did, once,
+  // and the worker then rightly stored 1% more rows than the events produced).
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  })
   await admin.connect()
   await producer.connect()
   console.log(
@@ -396,13 +483,34 @@ async function main(): Promise<void> {
         `${format}: produced ${produced.messages} messages, ${(produced.bytes / 1e6).toFixed(0)} MB, in ${((performance.now() - producedMs) / 1000).toFixed(1)} s`,
       )
       lastTopic = topic
-      const run = await runWorker(admin, brokers, format, topic)
+      const ends = await admin.fetchTopicOffsets(topic)
+      const inTopic = ends.reduce((sum, { high }) => sum + Number(high), 0)
+      if (inTopic !== produced.messages) {
+        throw new Error(`${topic} holds ${inTopic} messages, ${produced.messages} were produced`)
+      }
+      const run = await runWorker(admin, brokers, format, produced, broker?.pid)
       console.log(
         `${format}: ${run.storedRows} rows stored (expected ${EVENTS}); ` +
           `${run.totalSeconds.toFixed(1)} s from process start => ${Math.round(EVENTS / run.totalSeconds)} events/s; ` +
           `${run.fromFirstBatchSeconds.toFixed(1)} s from the first batch written => ${Math.round(EVENTS / run.fromFirstBatchSeconds)} events/s; ` +
           `worker CPU ${run.cpuSeconds.toFixed(1)} s (all threads), peak RSS ${run.peakRssMb} MB`,
       )
+      if (run.window !== undefined) {
+        const { events, seconds, cpuSeconds, brokerCpuSeconds, byThread } = run.window
+        const per100k = (value: number) => ((value * 100_000) / events).toFixed(3)
+        const threads = [...byThread]
+          .filter(([, value]) => value > 0)
+          .sort((a, b) => b[1] - a[1])
+          .map(([name, value]) => `${name} ${per100k(value)}`)
+          .join(', ')
+        console.log(
+          `${format}: steady state (10% to 90% committed): ${Math.round(events / seconds)} events/s, ` +
+            `${per100k(cpuSeconds)} CPU-s per 100k events; by thread: ${threads}` +
+            (brokerCpuSeconds === undefined
+              ? ''
+              : `; the broker meanwhile ${per100k(brokerCpuSeconds)} CPU-s per 100k events`),
+        )
+      }
       const bareSeconds = await consumeOnly(kafka, topic, produced.messages)
       console.log(
         `${format}: bare KafkaJS consumer, same topic: ${bareSeconds.toFixed(1)} s => ${Math.round(produced.messages / bareSeconds)} messages/s, ${Math.round(EVENTS / bareSeconds)} events/s`,

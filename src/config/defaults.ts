@@ -141,6 +141,8 @@ export const DEFAULT_CONFIG = {
     maxBufferedRows: 300_000,
     /** A larger message is not decoded: it goes to the dead letters as it is. */
     maxMessageBytes: 16 * 1024 * 1024,
+    /** Worker threads that decode and map fetched messages; 0 = on the main thread. */
+    decodeThreads: 1,
     /** Bytes asked for per partition in one fetch (KafkaJS `maxBytesPerPartition`). */
     fetchMaxBytesPerPartition: 8 * 1024 * 1024,
     /** A worker silent for this long is considered dead and its partitions move to others. */
@@ -184,8 +186,8 @@ export const DEFAULT_CONFIG = {
      * `serve` sets V8's young generation to keep its size and its old generation to grow
      * further between full collections (src/cli/tune-garbage-collector.ts): about 0.15 CPU-s
      * less per 100k spans of OTLP ingest. Skipped when Node is given heap flags of its own, and
-     * undone when `serve` consumes Kafka too (its main thread decodes Kafka messages, which the
-     * tuning slows); `ingest-kafka` never has it.
+     * undone when `serve` consumes Kafka too (the tuning slowed the decoding of Kafka messages);
+     * `ingest-kafka` never has it.
      */
     tuneGarbageCollector: true,
   },

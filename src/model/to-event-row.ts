@@ -59,9 +59,18 @@ function readEvent(document: unknown, limits: EventLimits): EventRow {
   return row
 }
 
+/**
+ * An event's `timestamp` as decimal nanoseconds, or undefined when it is not an RFC 3339
+ * date-time from 1970 to before 2100.
+ */
+export function toEventTimestampNanos(text: string): string | undefined {
+  const nanos = parseRfc3339NanosText(text)
+  return nanos !== undefined && isBeforeStoreEnd(nanos) ? nanos : undefined
+}
+
 function readTimestamp(value: unknown): string {
-  const nanos = typeof value === 'string' ? parseRfc3339NanosText(value) : undefined
-  if (nanos === undefined || !isBeforeStoreEnd(nanos)) {
+  const nanos = typeof value === 'string' ? toEventTimestampNanos(value) : undefined
+  if (nanos === undefined) {
     invalid(
       `timestamp must be an RFC 3339 date-time from 1970 to before 2100 such as "2026-11-22T10:00:00.123Z", got ${show(value)}`,
     )
@@ -114,7 +123,8 @@ function readStringMap(document: Fields, key: string, limits: EventLimits): Reco
   if (entries.length > limits.maxAttributes) {
     invalid(`${key} has ${entries.length} entries, more than the limit of ${limits.maxAttributes}`)
   }
-  const map: Record<string, string> = {}
+  // No prototype: a key named `__proto__` is an entry like any other, not a prototype to set.
+  const map: Record<string, string> = Object.create(null) as Record<string, string>
   for (const [name, item] of entries) {
     if (typeof item === 'string') map[name] = item
     else if (typeof item === 'number' || typeof item === 'boolean') map[name] = String(item)

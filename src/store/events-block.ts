@@ -1,79 +1,198 @@
 import type { EventRow } from '../model/event-row.ts'
 import { ByteSink } from './native/byte-sink.ts'
-import { FixedColumn, LowCardinalityColumn, StringMapColumn } from './native/native-columns.ts'
+import {
+  FixedColumn,
+  LowCardinalityColumn,
+  StringMapColumn,
+  type LowCardinalityPart,
+  type StringMapPart,
+} from './native/native-columns.ts'
 import { EVENT_COLUMNS } from './table-columns.ts'
 
 /**
- * One Native block of `events` rows (the table of release events from custom producers), in
- * the table's column order: the Kafka `json` format's writes skip JSON between the worker and
- * ClickHouse as the span writes do. `value` is `Nullable(Float64)`, which Native writes as a
- * null map (UInt8 per row, 1 = null) followed by the values (0 where null).
+ * The `events` rows (release events from custom producers) of one Kafka fetch as Native column
+ * parts: the `json` format's messages are mapped into one chunk per fetch, on a decoding thread,
+ * and each message keeps only where its row lies in it ({@link EventsSlice}). `value` is
+ * `Nullable(Float64)`: a null map (UInt8 per row, 1 = null) and the values (0 where null).
  */
-export function encodeEventsBlock(rows: readonly EventRow[]): Uint8Array {
-  const count = rows.length
-  const timestamp = new FixedColumn(count * 8)
-  const service = new LowCardinalityColumn(count)
-  const environment = new LowCardinalityColumn(count)
-  const release = new LowCardinalityColumn(count)
-  const flags = new StringMapColumn({ rows: count })
-  const name = new LowCardinalityColumn(count)
-  const nulls = new FixedColumn(count)
-  const values = new ByteSink(count * 8)
-  const outcome = new LowCardinalityColumn(count)
+export interface EventsChunk {
+  readonly rows: number
+  /** Int64 nanoseconds, little-endian. */
+  readonly timestamp: Uint8Array
+  readonly service: LowCardinalityPart
+  readonly environment: LowCardinalityPart
+  readonly release: LowCardinalityPart
+  readonly flags: StringMapPart
+  readonly name: LowCardinalityPart
+  readonly nulls: Uint8Array
+  /** Float64, little-endian. */
+  readonly values: Uint8Array
+  readonly outcome: LowCardinalityPart
+  readonly attributes: StringMapPart
+}
+
+/** Rows `[from, to)` of a chunk: one message's rows within the chunk of its fetch. */
+export interface EventsSlice {
+  readonly chunk: EventsChunk
+  readonly from: number
+  readonly to: number
+}
+
+/**
+ * A release event whose strings are byte ranges of `source` (JSON text without escapes), as
+ * the Kafka `json` format's scanner reads them: interned without making JavaScript strings.
+ */
+export interface EventBytes {
+  readonly source: Uint8Array
+  /** Decimal nanoseconds since the epoch. */
+  readonly timestamp: string
+  readonly serviceStart: number
+  readonly serviceEnd: number
+  readonly environmentStart: number
+  readonly environmentEnd: number
+  readonly releaseStart: number
+  readonly releaseEnd: number
+  readonly nameStart: number
+  readonly nameEnd: number
+  readonly value: number | null
+  readonly outcome: EventRow['outcome']
+  readonly flags: MapBytes
+  readonly attributes: MapBytes
+}
+
+/** A string map's `entries` entries, keys and values as byte ranges of the event's source. */
+export interface MapBytes {
+  /** Per entry: key start, key end, value start, value end (-1: the value is in `texts`). */
+  readonly bounds: readonly number[]
+  readonly texts: readonly string[]
+  readonly entries: number
+}
+
+export interface EventsChunkBuilder {
+  readonly rows: number
+  add(row: EventRow): void
+  /** The same as {@link add} for an event read as byte ranges. */
+  addBytes(event: EventBytes): void
+  /** The rows added so far as a chunk of their own; the builder is not used afterwards. */
+  finish(): EventsChunk
+}
+
+export function createEventsChunkBuilder(initialRows = 256): EventsChunkBuilder {
+  const timestamp = new FixedColumn(initialRows * 8)
+  const service = new LowCardinalityColumn(initialRows)
+  const environment = new LowCardinalityColumn(initialRows)
+  const release = new LowCardinalityColumn(initialRows)
+  const flags = new StringMapColumn({ rows: initialRows })
+  const name = new LowCardinalityColumn(initialRows)
+  const nulls = new FixedColumn(initialRows)
+  const values = new FixedColumn(initialRows * 8)
+  const outcome = new LowCardinalityColumn(initialRows)
   const attributes = new StringMapColumn({
-    rows: count,
-    entries: count * 4,
-    valueBytes: count * 64,
+    rows: initialRows,
+    entries: initialRows * 4,
+    valueBytes: initialRows * 32,
   })
-  for (const row of rows) {
-    timestamp.bigint64(BigInt(row.timestamp))
-    service.string(row.service)
-    environment.string(row.environment)
-    release.string(row.release)
-    mapRow(flags, row.flags)
-    name.string(row.name)
-    nulls.uint8(row.value === null ? 1 : 0)
-    values.float64(row.value ?? 0)
-    outcome.string(row.outcome)
-    mapRow(attributes, row.attributes)
+  return {
+    get rows() {
+      return timestamp.rows
+    },
+    add(row) {
+      timestamp.bigint64(BigInt(row.timestamp))
+      service.string(row.service)
+      environment.string(row.environment)
+      release.string(row.release)
+      mapRow(flags, row.flags)
+      name.string(row.name)
+      nulls.uint8(row.value === null ? 1 : 0)
+      values.float64(row.value ?? 0)
+      outcome.string(row.outcome)
+      mapRow(attributes, row.attributes)
+    },
+    addBytes(event) {
+      const { source } = event
+      timestamp.bigint64(BigInt(event.timestamp))
+      service.index(service.indexOfBytes(source, event.serviceStart, event.serviceEnd))
+      environment.index(
+        environment.indexOfBytes(source, event.environmentStart, event.environmentEnd),
+      )
+      release.index(release.indexOfBytes(source, event.releaseStart, event.releaseEnd))
+      mapRowOfBytes(flags, event.flags, source)
+      name.index(name.indexOfBytes(source, event.nameStart, event.nameEnd))
+      nulls.uint8(event.value === null ? 1 : 0)
+      values.float64(event.value ?? 0)
+      outcome.string(event.outcome)
+      mapRowOfBytes(attributes, event.attributes, source)
+    },
+    finish: () => ({
+      rows: timestamp.rows,
+      timestamp: timestamp.part(),
+      service: service.part(),
+      environment: environment.part(),
+      release: release.part(),
+      flags: flags.part(),
+      name: name.part(),
+      nulls: nulls.part(),
+      values: values.part(),
+      outcome: outcome.part(),
+      attributes: attributes.part(),
+    }),
   }
-  const columns: Readonly<
-    Record<(typeof EVENT_COLUMNS)[number], [string, (sink: ByteSink) => void]>
-  > = {
-    timestamp: ["DateTime64(9, 'UTC')", (sink) => FixedColumn.write(sink, [timestamp.part()])],
-    service: [
-      'LowCardinality(String)',
-      (sink) => LowCardinalityColumn.write(sink, [service.part()]),
+}
+
+/** A chunk of `rows`, in order: for tests and for callers that hold row objects. */
+export function toEventsChunk(rows: readonly EventRow[]): EventsChunk {
+  const builder = createEventsChunkBuilder(rows.length)
+  for (const row of rows) builder.add(row)
+  return builder.finish()
+}
+
+/**
+ * One Native block of the rows of `slices`, in order, in the table's column order: the Kafka
+ * `json` format's writes skip JSON between the worker and ClickHouse as the span writes do.
+ * Adjacent slices of one chunk (a batch's messages from one fetch) are written as one range.
+ */
+export function encodeEventsBlock(slices: readonly EventsSlice[]): Uint8Array {
+  const parts = coalesce(slices).map(({ chunk, from, to }) => rangeOf(chunk, from, to))
+  const count = parts.reduce((sum, part) => sum + part.rows, 0)
+  type Column = readonly [type: string, write: (sink: ByteSink) => void]
+  const lowCardinality = (column: (part: EventsChunk) => LowCardinalityPart): Column => [
+    'LowCardinality(String)',
+    (sink) => LowCardinalityColumn.write(sink, parts.map(column)),
+  ]
+  const stringMap = (column: (part: EventsChunk) => StringMapPart): Column => [
+    'Map(LowCardinality(String), String)',
+    (sink) => StringMapColumn.write(sink, parts.map(column)),
+  ]
+  const columns = {
+    timestamp: [
+      "DateTime64(9, 'UTC')",
+      (sink: ByteSink) =>
+        FixedColumn.write(
+          sink,
+          parts.map((part) => part.timestamp),
+        ),
     ],
-    environment: [
-      'LowCardinality(String)',
-      (sink) => LowCardinalityColumn.write(sink, [environment.part()]),
-    ],
-    release: [
-      'LowCardinality(String)',
-      (sink) => LowCardinalityColumn.write(sink, [release.part()]),
-    ],
-    flags: [
-      'Map(LowCardinality(String), String)',
-      (sink) => StringMapColumn.write(sink, [flags.part()]),
-    ],
-    name: ['LowCardinality(String)', (sink) => LowCardinalityColumn.write(sink, [name.part()])],
+    service: lowCardinality((part) => part.service),
+    environment: lowCardinality((part) => part.environment),
+    release: lowCardinality((part) => part.release),
+    flags: stringMap((part) => part.flags),
+    name: lowCardinality((part) => part.name),
     value: [
       'Nullable(Float64)',
-      (sink) => {
-        FixedColumn.write(sink, [nulls.part()])
-        sink.bytes(values.view8())
+      (sink: ByteSink) => {
+        FixedColumn.write(
+          sink,
+          parts.map((part) => part.nulls),
+        )
+        FixedColumn.write(
+          sink,
+          parts.map((part) => part.values),
+        )
       },
     ],
-    outcome: [
-      'LowCardinality(String)',
-      (sink) => LowCardinalityColumn.write(sink, [outcome.part()]),
-    ],
-    attributes: [
-      'Map(LowCardinality(String), String)',
-      (sink) => StringMapColumn.write(sink, [attributes.part()]),
-    ],
-  }
+    outcome: lowCardinality((part) => part.outcome),
+    attributes: stringMap((part) => part.attributes),
+  } as const satisfies Readonly<Record<(typeof EVENT_COLUMNS)[number], Column>>
   const sink = new ByteSink(1024 + count * 64)
   sink.varUInt(EVENT_COLUMNS.length)
   sink.varUInt(count)
@@ -86,6 +205,38 @@ export function encodeEventsBlock(rows: readonly EventRow[]): Uint8Array {
   return sink.view8()
 }
 
+/** The slices with each run of adjacent ranges of one chunk joined into one. */
+function coalesce(slices: readonly EventsSlice[]): EventsSlice[] {
+  const joined: EventsSlice[] = []
+  for (const slice of slices) {
+    const last = joined.at(-1)
+    if (last !== undefined && last.chunk === slice.chunk && last.to === slice.from) {
+      joined[joined.length - 1] = { chunk: last.chunk, from: last.from, to: slice.to }
+    } else if (slice.to > slice.from) {
+      joined.push(slice)
+    }
+  }
+  return joined
+}
+
+/** Rows `[from, to)` of a chunk as a chunk of its own: views of its parts, nothing copied. */
+function rangeOf(chunk: EventsChunk, from: number, to: number): EventsChunk {
+  if (from === 0 && to === chunk.rows) return chunk
+  return {
+    rows: to - from,
+    timestamp: chunk.timestamp.subarray(from * 8, to * 8),
+    service: LowCardinalityColumn.range(chunk.service, from, to),
+    environment: LowCardinalityColumn.range(chunk.environment, from, to),
+    release: LowCardinalityColumn.range(chunk.release, from, to),
+    flags: StringMapColumn.range(chunk.flags, from, to),
+    name: LowCardinalityColumn.range(chunk.name, from, to),
+    nulls: chunk.nulls.subarray(from, to),
+    values: chunk.values.subarray(from * 8, to * 8),
+    outcome: LowCardinalityColumn.range(chunk.outcome, from, to),
+    attributes: StringMapColumn.range(chunk.attributes, from, to),
+  }
+}
+
 const NO_ENTRIES: readonly string[] = []
 
 function mapRow(column: StringMapColumn, record: Readonly<Record<string, string>>): void {
@@ -96,4 +247,19 @@ function mapRow(column: StringMapColumn, record: Readonly<Record<string, string>
       keys,
       keys.map((key) => record[key]!),
     )
+}
+
+/** Dictionary indexes of a row's keys, reused from row to row. */
+const positions: number[] = []
+
+function mapRowOfBytes(column: StringMapColumn, map: MapBytes, source: Uint8Array): void {
+  const { bounds, texts, entries } = map
+  for (let i = 0; i < entries; i++) {
+    positions[i] = column.keys.indexOfBytes(source, bounds[4 * i]!, bounds[4 * i + 1]!)
+  }
+  column.rowOfIndexes(positions, entries, (i) => {
+    const start = bounds[4 * i + 2]!
+    if (start < 0) column.values.string(texts[i]!)
+    else column.values.copy(source, start, bounds[4 * i + 3]!)
+  })
 }

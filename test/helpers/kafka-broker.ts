@@ -63,6 +63,8 @@ export interface KafkaBroker {
   /** Bootstrap address, `127.0.0.1:<port>`. */
   readonly brokers: string
   readonly secure: SecureListeners
+  /** The broker's JVM process (benchmarks read its CPU time). */
+  readonly pid: number | undefined
   /** Kills the broker and deletes its data. */
   stop(): Promise<void>
 }
@@ -123,6 +125,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
       ssl: `127.0.0.1:${ports.sslPort}`,
       certificates,
     },
+    pid: java.pid,
     stop: () => stopBroker(java, dir),
   }
   const killOnExit = (): void => {

@@ -44,9 +44,7 @@ export function createServeCommand(): Command {
       const { config, logger } = startCommand(flags, overrides)
       settleGarbageCollectorTuning({
         enabled: config.runtime.tuneGarbageCollector,
-        ...(config.kafka.brokers.length > 0
-          ? { undoBecause: 'serve consumes Kafka on its main thread too' }
-          : {}),
+        ...(config.kafka.brokers.length > 0 ? { undoBecause: 'serve consumes Kafka too' } : {}),
         tuning: gcTuningOfProcess(),
         logger,
       })

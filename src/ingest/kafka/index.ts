@@ -13,6 +13,7 @@ import {
 } from './consumer/group-consumer.ts'
 import { createLagTracker, type PartitionLag } from './consumer/partition-lag.ts'
 import { createPartitionPipeline } from './consumer/partition-pipeline.ts'
+import { createFetchDecoder, type FetchDecoder } from './formats/fetch-decoder.ts'
 import { parseTopicFormats } from './formats/parse-topic-formats.ts'
 import { createIngestMetrics, type KafkaIngestMetrics } from './ingest-metrics.ts'
 import { createBatchLedger } from './ledger/batch-ledger.ts'
@@ -37,6 +38,11 @@ export interface KafkaIngestOptions {
    * as if its process had died, while another worker shares the process.
    */
   readonly socketFactory?: ISocketFactory
+  /**
+   * Replaces the decoder of fetched batches (`kafka.decodeThreads` worker threads). Tests use
+   * it to make a decoding thread fail, which nothing else can cause on purpose.
+   */
+  readonly decoder?: FetchDecoder
 }
 
 export interface KafkaIngest {
@@ -96,10 +102,12 @@ export function createKafkaIngest(options: KafkaIngestOptions): KafkaIngest {
   const flow = createFlowControl(config.maxBufferedRows)
   const ledger = createBatchLedger({ store, groupId: config.groupId })
   const writeBatch = createBatchWriter(store)
+  const decoder = options.decoder ?? createFetchDecoder({ threads: config.decodeThreads })
   const consumer: GroupConsumer = createGroupConsumer({
     config,
     topics,
     decodeOptions: { mapping, maxMessageBytes: config.maxMessageBytes },
+    decoder,
     flow,
     metrics,
     logger,
@@ -124,7 +132,10 @@ export function createKafkaIngest(options: KafkaIngestOptions): KafkaIngest {
   })
   return {
     start: () => consumer.start(),
-    stop: () => consumer.stop(),
+    stop: async () => {
+      await consumer.stop()
+      await decoder.close()
+    },
     metrics: () => ({ ...metrics }),
     partitions: () => lag.snapshot(),
     state: () => consumer.state(),

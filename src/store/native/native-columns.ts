@@ -154,6 +154,25 @@ export class StringColumn {
     for (const part of parts) bytes += part.length
     return bytes
   }
+
+  /** Values `[from, to)` of a part, a view of it: found by reading the lengths before them. */
+  static range(part: Uint8Array, from: number, to: number): Uint8Array {
+    let at = 0
+    let start = 0
+    for (let value = 0; value < to; value++) {
+      if (value === from) start = at
+      let length = 0
+      let shift = 0
+      let byte: number
+      do {
+        byte = part[at++]!
+        length += (byte & 0x7f) * 2 ** shift
+        shift += 7
+      } while (byte >= 0x80)
+      at += length
+    }
+    return part.subarray(from === to ? at : start, at)
+  }
 }
 
 /** One request's `LowCardinality(String)` values: its own dictionary and indexes into it. */
@@ -265,6 +284,11 @@ export class LowCardinalityColumn {
   static write(sink: ByteSink, parts: readonly LowCardinalityPart[]): void {
     LowCardinalityColumn.writePrefix(sink)
     LowCardinalityColumn.writeData(sink, parts)
+  }
+
+  /** Rows `[from, to)` of a part: its dictionary whole, a view of their indexes. */
+  static range(part: LowCardinalityPart, from: number, to: number): LowCardinalityPart {
+    return { dictionary: part.dictionary, indexes: part.indexes.subarray(from, to) }
   }
 
   /** At most the bytes {@link write} takes for `parts` (every dictionary entry kept apart). */
@@ -407,6 +431,19 @@ export class StringMapColumn {
     this.keys.reset()
     this.values.reset()
     this.rows = 0
+  }
+
+  /** Rows `[from, to)` of a part, as views of it. */
+  static range(part: StringMapPart, from: number, to: number): StringMapPart {
+    let first = 0
+    for (let row = 0; row < from; row++) first += part.sizes[row]!
+    let end = first
+    for (let row = from; row < to; row++) end += part.sizes[row]!
+    return {
+      sizes: part.sizes.subarray(from, to),
+      keys: LowCardinalityColumn.range(part.keys, first, end),
+      values: StringColumn.range(part.values, first, end),
+    }
   }
 
   /** At most the bytes {@link write} takes for `parts`. */

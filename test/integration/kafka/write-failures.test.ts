@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
+import {
+  createFetchDecoder,
+  type FetchDecoder,
+} from '../../../src/ingest/kafka/formats/fetch-decoder.ts'
 import { createKafkaIngest } from '../../../src/ingest/kafka/index.ts'
 import { toMappingOptions } from '../../../src/model/to-span-rows.ts'
 import type { Store } from '../../../src/store/store-client.ts'
@@ -125,5 +129,46 @@ describe.skipIf(kafkaUnavailable())('Kafka ingestion when ClickHouse writes fail
       { flag_key: '', flag_variant: '', requests: '2', errors: '1' },
       { flag_key: 'new-cart', flag_variant: 'on', requests: '1', errors: '0' },
     ])
+  })
+
+  it('fetches a batch again when its decoding thread fails, and stores every event once', async () => {
+    const topic = await kafka.createTopic('failing_decodes', PARTITIONS)
+    const prefix = `${uniqueName('decode')}-`
+    await produceStream(kafka.producer, {
+      topic,
+      partitions: PARTITIONS,
+      prefix,
+      count: EVENTS,
+      batchSize: 500,
+      intervalMs: 0,
+    })
+    // A test double for the one fault that cannot be caused on purpose: a decoding thread that
+    // dies. The real decoder (on its worker thread) does everything else.
+    const real = createFetchDecoder({ threads: 1 })
+    let calls = 0
+    const decoder: FetchDecoder = {
+      decode: (format, values, options) =>
+        ++calls === 2
+          ? Promise.reject(new Error('the decoding thread exited'))
+          : real.decode(format, values, options),
+      close: () => real.close(),
+    }
+    const config = testKafkaConfig({ [topic]: 'json' }, { maxBatchRows: 400 })
+    const ingest = createKafkaIngest({ store, config, mapping, decoder })
+    await ingest.start()
+    try {
+      await waitFor(
+        async () => ((await kafka.isFullyCommitted(config.groupId, topic)) ? true : undefined),
+        { what: `all of ${topic} committed`, timeoutMs: 60_000 },
+      )
+    } finally {
+      await ingest.stop()
+    }
+
+    expect(calls).toBeGreaterThan(2)
+    expect(ingest.metrics().messages).toBeGreaterThanOrEqual(EVENTS)
+    expect(await storedChecksum(store, prefix)).toEqual(
+      await expectedChecksum(store, prefix, EVENTS),
+    )
   })
 })

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EventRow } from '../../../src/model/event-row.ts'
-import { encodeEventsBlock } from '../../../src/store/events-block.ts'
+import {
+  encodeEventsBlock,
+  toEventsChunk,
+  type EventsSlice,
+} from '../../../src/store/events-block.ts'
 import { insertCompactRows, insertEncoded } from '../../../src/store/insert-rows.ts'
 import type { Store } from '../../../src/store/store-client.ts'
 import { TABLE_COLUMNS } from '../../../src/store/table-columns.ts'
@@ -32,17 +36,38 @@ function events(count: number): EventRow[] {
   }))
 }
 
+/**
+ * One slice per row, as the messages of fetches of `fetchRows` rows hold them: each fetch's rows
+ * are one chunk.
+ */
+function sliceByFetch(rows: readonly EventRow[], fetchRows: number): EventsSlice[] {
+  const slices: EventsSlice[] = []
+  for (let start = 0; start < rows.length; start += fetchRows) {
+    const chunk = toEventsChunk(rows.slice(start, start + fetchRows))
+    for (let row = 0; row < chunk.rows; row++) slices.push({ chunk, from: row, to: row + 1 })
+  }
+  return slices
+}
+
 describe('Native events blocks', () => {
-  it('store exactly what JSON rows of the same events store, column by column', async () => {
+  it('store exactly what JSON rows of the same events store, column by column, whatever ranges of fetched chunks a batch holds', async () => {
     const rows = events(5_000)
-    await insertEncoded(store, {
-      table: 'events',
-      columns: TABLE_COLUMNS.events,
-      format: 'Native',
-      body: encodeEventsBlock(rows),
-      rows: rows.length,
-      deduplicationToken: 'events-native',
-    })
+    const slices = sliceByFetch(rows, 1_700)
+    // Batches cut where fetches do not end: each starts or ends inside a chunk.
+    for (const [from, to] of [
+      [0, 2_345],
+      [2_345, 2_346],
+      [2_346, 5_000],
+    ] as const) {
+      await insertEncoded(store, {
+        table: 'events',
+        columns: TABLE_COLUMNS.events,
+        format: 'Native',
+        body: encodeEventsBlock(slices.slice(from, to)),
+        rows: to - from,
+        deduplicationToken: `events-native-${from}`,
+      })
+    }
     await insertCompactRows(store, {
       table: 'events_json',
       columns: TABLE_COLUMNS.events,

@@ -49,7 +49,7 @@ describe('garbage collector tuning', () => {
     expect(youngGenerationAfterChurn('serve', false)).toBeGreaterThanOrEqual(16 * MIB)
   })
 
-  it('gives V8 its own sizing back to a serve that consumes Kafka on its main thread too', () => {
+  it('gives V8 its own sizing back to a serve that consumes Kafka too', () => {
     expect(youngGenerationAfterChurn('serve', true, 'serve consumes Kafka')).toBeGreaterThanOrEqual(
       16 * MIB,
     )

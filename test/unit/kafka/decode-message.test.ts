@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts'
-import { decodeMessage } from '../../../src/ingest/kafka/formats/decode-message.ts'
+import { decodeMessage, decodeMessages } from '../../../src/ingest/kafka/formats/decode-message.ts'
 import { toMappingOptions } from '../../../src/model/to-span-rows.ts'
 import { buildTracePayload } from '../../helpers/otel-payloads.ts'
 import type { LowCardinalityPart } from '../../../src/store/native/native-columns.ts'
@@ -30,12 +30,36 @@ function dictionaryEntry(part: LowCardinalityPart, index: number): string {
 
 describe('decodeMessage', () => {
   it('decodes a json release event to one events row', () => {
-    expect(decodeMessage('json', Buffer.from(EVENT), OPTIONS)).toMatchObject({
+    const decoded = decodeMessage('json', Buffer.from(EVENT), OPTIONS)
+    expect(decoded).toMatchObject({
       kind: 'rows',
       table: 'events',
-      rows: [{ service: 'checkout', name: 'login', outcome: 'success' }],
+      events: { from: 0, to: 1 },
       rejectedItems: [],
     })
+    const chunk =
+      decoded.kind === 'rows' && decoded.table === 'events' ? decoded.events.chunk : undefined
+    expect(chunk?.rows).toBe(1)
+    expect(
+      chunk === undefined ? '' : dictionaryEntry(chunk.service, chunk.service.indexes[0]!),
+    ).toBe('checkout')
+  })
+
+  it("maps a fetch's release events into one chunk, each message holding its row's place, poison messages between them taking none", () => {
+    const values = [EVENT, '{"schemaVersion":', EVENT.replace('login', 'logout')].map((text) =>
+      Buffer.from(text),
+    )
+    const decoded = decodeMessages('json', values, OPTIONS)
+    expect(decoded.map((message) => message.kind)).toEqual(['rows', 'poison', 'rows'])
+    const [first, , last] = decoded.map((message) =>
+      message.kind === 'rows' && message.table === 'events' ? message.events : undefined,
+    )
+    expect([first?.from, first?.to, last?.from, last?.to]).toEqual([0, 1, 1, 2])
+    expect(first?.chunk).toBe(last?.chunk)
+    const names = last?.chunk.name
+    expect(
+      names === undefined ? [] : [...names.indexes].map((i) => dictionaryEntry(names, i)),
+    ).toEqual(['login', 'logout'])
   })
 
   it.each([

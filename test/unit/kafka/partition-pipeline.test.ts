@@ -8,6 +8,7 @@ import type { BatchLedger } from '../../../src/ingest/kafka/ledger/batch-ledger.
 import { toBatchToken, type BatchRange } from '../../../src/ingest/kafka/ledger/batch-token.ts'
 import type { LedgerEntry } from '../../../src/ingest/kafka/ledger/plan-next-batch.ts'
 import type { BatchToWrite } from '../../../src/ingest/kafka/writer/write-batch.ts'
+import { toEventsChunk } from '../../../src/store/events-block.ts'
 import { waitFor } from '../../helpers/store.ts'
 
 /** A fetched json message at `offset` holding one events row. */
@@ -18,19 +19,23 @@ function message(offset: number): ConsumedMessage {
     decoded: {
       kind: 'rows',
       table: 'events',
-      rows: [
-        {
-          timestamp: '0',
-          service: 's',
-          environment: '',
-          release: '',
-          flags: {},
-          name: 'n',
-          value: offset,
-          outcome: '',
-          attributes: {},
-        },
-      ],
+      events: {
+        chunk: toEventsChunk([
+          {
+            timestamp: '0',
+            service: 's',
+            environment: '',
+            release: '',
+            flags: {},
+            name: 'n',
+            value: offset,
+            outcome: '',
+            attributes: {},
+          },
+        ]),
+        from: 0,
+        to: 1,
+      },
       rejectedItems: [],
     },
     rows: 1,

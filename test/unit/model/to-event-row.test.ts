@@ -65,6 +65,19 @@ describe('toEventRow', () => {
     })
   })
 
+  it('keeps an attribute named __proto__ as an attribute', () => {
+    const event = JSON.parse(
+      JSON.stringify(EVENT).replace('"region"', '"__proto__":"x","region"'),
+    ) as typeof EVENT
+    const result = toEventRow(event, { maxAttributes: 4 })
+    expect(result.ok && Object.entries(result.row.attributes)).toEqual([
+      ['__proto__', 'x'],
+      ['region', 'eu-west-1'],
+      ['tenant', '42'],
+      ['beta', 'true'],
+    ])
+  })
+
   it('ignores fields it does not know, so producers can add some', () => {
     expect(toEventRow({ ...EVENT, traceId: 'abc', extra: { nested: true } }, LIMITS).ok).toBe(true)
   })

@@ -1,8 +1,16 @@
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type ISocketFactory } from 'kafkajs'
+import {
+  Kafka,
+  logLevel,
+  type Batch,
+  type Consumer,
+  type EachBatchPayload,
+  type ISocketFactory,
+} from 'kafkajs'
 import type { Config } from '../../../config/defaults.ts'
 import { toMessage } from '../../../errors.ts'
 import type { Logger } from '../../../logger.ts'
 import type { DecodeOptions } from '../formats/decode-message.ts'
+import type { FetchDecoder } from '../formats/fetch-decoder.ts'
 import type { MessageFormat } from '../formats/format-registry.ts'
 import type { KafkaIngestMetrics } from '../ingest-metrics.ts'
 import type { KafkaSecurity } from '../security/kafka-security.ts'
@@ -19,6 +27,8 @@ export interface GroupConsumerOptions {
   readonly config: Config['kafka']
   readonly topics: ReadonlyMap<string, MessageFormat>
   readonly decodeOptions: DecodeOptions
+  /** Decodes each fetched batch's messages, on a worker thread unless `kafka.decodeThreads` is 0. */
+  readonly decoder: FetchDecoder
   /** A pipeline for a newly assigned partition, committing through `commit`. */
   readonly createPipeline: (
     topic: string,
@@ -84,7 +94,7 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
   let consumer: Consumer | undefined
   let stopping = false
   let state: ConsumerState = 'starting'
-  /** The batch being handed to a pipeline (KafkaJS hands over one at a time here). */
+  /** The batches being handed to their pipelines (see `eachBatch`). */
   let consuming: Promise<void> = Promise.resolve()
   let restartTimer: NodeJS.Timeout | undefined
   let stopped: Promise<void> | undefined
@@ -120,44 +130,95 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
     lag.committed(topic, partition, offset)
   }
 
-  const eachBatch = (payload: EachBatchPayload): Promise<void> => {
-    if (stopping) return Promise.resolve()
-    consuming = consumeBatch(payload)
-    return consuming
+  /**
+   * The hand-over of the last batch KafkaJS gave: batches are appended in the order fetched,
+   * each after the one before it.
+   */
+  let handing: Promise<void> = Promise.resolve()
+  /**
+   * Per partition, the first offset of a batch that could not be handed over: fetching was sent
+   * back there, and batches fetched from further on before that took effect are dropped.
+   */
+  const lostFrom = new Map<string, bigint>()
+  /**
+   * Counts joins and crashes: a batch fetched before one is dropped, not appended, as every
+   * partition then restarts from its committed offset (and the batch's may have moved away).
+   */
+  let generation = 0
+
+  /**
+   * Starts decoding the batch (on the decoding thread) and returns once the batch before it is
+   * in its pipeline: KafkaJS fetches and parses the next batch while this one is decoded, and
+   * at most two are in hand at a time.
+   */
+  const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+    if (stopping) return
+    const previous = handing
+    handing = handOver(payload, previous)
+    consuming = handing
+    await previous
   }
 
-  const consumeBatch = async (payload: EachBatchPayload): Promise<void> => {
+  const handOver = (payload: EachBatchPayload, previous: Promise<void>): Promise<void> => {
     const { batch } = payload
-    try {
-      const format = topics.get(batch.topic) as MessageFormat
-      const receivedAtMs = Date.now()
-      lag.fetched(
-        batch.topic,
-        batch.partition,
-        BigInt(batch.firstOffset() ?? batch.lastOffset()),
-        BigInt(batch.highWatermark),
-      )
-      const messages = batch.messages.map((message) =>
-        toConsumedMessage(message, format, options.decodeOptions, receivedAtMs),
-      )
-      metrics.messages += messages.length
-      await withHeartbeats(
-        () => payload.heartbeat(),
-        config.heartbeatIntervalMs,
-        async () => {
-          const pipeline = await pipelineFor(batch.topic, batch.partition)
-          await pipeline.append({ messages, lastOffset: BigInt(batch.lastOffset()) })
-        },
-      )
-      payload.resolveOffset(batch.lastOffset())
-      flow.pauseIfSaturated(() => payload.pause())
-    } catch (error) {
-      // Unresolved, the batch is fetched again; the pipeline skips what it already holds.
-      logger.error(
-        { topic: batch.topic, partition: batch.partition, err: toMessage(error) },
-        'unexpected failure while consuming a kafka batch; it will be fetched again',
-      )
-    }
+    const { topic, partition } = batch
+    const key = JSON.stringify([topic, partition])
+    const format = topics.get(topic) as MessageFormat
+    const receivedAtMs = Date.now()
+    lag.fetched(
+      topic,
+      partition,
+      BigInt(batch.firstOffset() ?? batch.lastOffset()),
+      BigInt(batch.highWatermark),
+    )
+    const decoding = options.decoder.decode(
+      format,
+      batch.messages.map((message) => message.value),
+      options.decodeOptions,
+    )
+    // Awaited below, after the batch before it: not an unhandled rejection meanwhile.
+    decoding.catch(() => undefined)
+    // The next fetch starts after this batch; should it fail, fetching is sent back (below).
+    payload.resolveOffset(batch.lastOffset())
+    const fetchedAt = fetchedOffsetOf(batch)
+    const fetchedIn = generation
+    return previous.then(async () => {
+      if (stopping || generation !== fetchedIn) return
+      const lost = lostFrom.get(key)
+      if (lost !== undefined) {
+        // Fetched before fetching went back: it comes again after the lost batch.
+        if (fetchedAt > lost) return
+        lostFrom.delete(key)
+      }
+      try {
+        const decoded = await decoding
+        const messages = batch.messages.map((message, index) =>
+          toConsumedMessage(message, decoded[index]!, receivedAtMs),
+        )
+        metrics.messages += messages.length
+        await withHeartbeats(
+          () => payload.heartbeat(),
+          config.heartbeatIntervalMs,
+          async () => {
+            const pipeline = await pipelineFor(topic, partition)
+            await pipeline.append({ messages, lastOffset: BigInt(batch.lastOffset()) })
+          },
+        )
+        flow.pauseIfSaturated(() => payload.pause())
+      } catch (error) {
+        // Fetched again from where this batch was fetched; the pipeline skips what it holds.
+        lostFrom.set(key, fetchedAt)
+        logger.error(
+          { topic, partition, err: toMessage(error) },
+          'unexpected failure while consuming a kafka batch; it will be fetched again',
+        )
+        try {
+          consumer?.seek({ topic, partition, offset: fetchedAt.toString() })
+        } catch {
+          // Not running any more: the next run starts from the committed offsets anyway.
+        }
+      }
+    })
   }
 
   const run = async (): Promise<void> => {
@@ -173,6 +234,8 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
     })
     consumer = created
     created.on(created.events.GROUP_JOIN, ({ payload }) => {
+      generation++
+      lostFrom.clear()
       void retireAll('rebalance')
       lag.retain(payload.memberAssignment)
       if (!stopping) state = 'consuming'
@@ -186,6 +249,8 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
       )
     })
     created.on(created.events.CRASH, ({ payload }) => {
+      generation++
+      lostFrom.clear()
       void retireAll('rebalance')
       if (!stopping) state = 'restarting'
       logger.error(
@@ -272,6 +337,17 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
       return stopped
     },
   }
+}
+
+/**
+ * The offset a batch was fetched from (KafkaJS keeps it, its typings do not say so); its first
+ * message's offset may be later (records removed by compaction, transaction markers).
+ */
+function fetchedOffsetOf(batch: Batch): bigint {
+  const fetched = (batch as { fetchedOffset?: unknown }).fetchedOffset
+  return typeof fetched === 'string' || typeof fetched === 'number'
+    ? BigInt(fetched)
+    : BigInt(batch.firstOffset() ?? batch.lastOffset())
 }
 
 /** Runs `work` while heartbeating, so a slow ledger read or write keeps the group membership. */

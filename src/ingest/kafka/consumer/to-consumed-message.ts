@@ -1,21 +1,19 @@
 import type { KafkaMessage } from 'kafkajs'
 import type { ConsumedMessage } from '../consumed-message.ts'
-import { decodeMessage, type DecodeOptions } from '../formats/decode-message.ts'
-import type { MessageFormat } from '../formats/format-registry.ts'
+import type { DecodedMessage } from '../formats/message-format.ts'
 import { rowCount } from '../formats/message-format.ts'
 
 /**
- * Decodes a fetched KafkaJS message for its partition's buffer. Only a poison message keeps its
- * bytes (for the dead letter), copied so that it does not pin the whole fetch response; a
- * message with rejected items keeps its key (their dead letters carry it).
+ * A fetched KafkaJS message and what its value decoded to, for its partition's buffer. Only a
+ * poison message keeps its bytes (for the dead letter), copied so that it does not pin the
+ * whole fetch response; a message with rejected items keeps its key (their dead letters carry
+ * it).
  */
 export function toConsumedMessage(
   message: KafkaMessage,
-  format: MessageFormat,
-  options: DecodeOptions,
+  decoded: DecodedMessage,
   receivedAtMs: number,
 ): ConsumedMessage {
-  const decoded = decodeMessage(format, message.value, options)
   const poison = decoded.kind === 'poison'
   const keepKey = poison || decoded.rejectedItems.length > 0
   return {

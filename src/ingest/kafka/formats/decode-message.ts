@@ -1,8 +1,39 @@
 import { toMessage } from '../../../errors.ts'
+import { createEventsChunkBuilder, type EventsChunkBuilder } from '../../../store/events-block.ts'
 import { KAFKA_FORMATS, type DecodeOptions, type MessageFormat } from './format-registry.ts'
-import type { DecodedMessage } from './message-format.ts'
+import type { DecodedMessage, FormatResult } from './message-format.ts'
 
 export type { DecodeOptions } from './format-registry.ts'
+
+const NO_REJECTED_ITEMS = Object.freeze([])
+
+/**
+ * Decodes the message values of one fetch from a partition of a `format` topic, in order.
+ * Release events (`json`) are mapped into one events chunk for the fetch, each message holding
+ * its row's place in it; spans and metric points into a chunk per message. Never throws: see
+ * {@link decodeMessage}.
+ */
+export function decodeMessages(
+  format: MessageFormat,
+  values: readonly (Buffer | null)[],
+  options: DecodeOptions,
+): DecodedMessage[] {
+  let builder: EventsChunkBuilder | undefined
+  const events = () => (builder ??= createEventsChunkBuilder(values.length))
+  const results = values.map((value) => decodeValue(format, value, options, events))
+  if (builder === undefined) return results as DecodedMessage[]
+  const chunk = builder.finish()
+  return results.map((result) =>
+    result.kind === 'event'
+      ? {
+          kind: 'rows',
+          table: 'events',
+          events: { chunk, from: result.row, to: result.row + 1 },
+          rejectedItems: NO_REJECTED_ITEMS,
+        }
+      : result,
+  )
+}
 
 /**
  * Decodes one Kafka message value in its topic's format. Never throws: whatever is wrong with
@@ -14,6 +45,15 @@ export function decodeMessage(
   value: Buffer | null,
   options: DecodeOptions,
 ): DecodedMessage {
+  return decodeMessages(format, [value], options)[0]!
+}
+
+function decodeValue(
+  format: MessageFormat,
+  value: Buffer | null,
+  options: DecodeOptions,
+  events: () => EventsChunkBuilder,
+): FormatResult {
   if (value === null || value.length === 0) {
     return { kind: 'poison', error: `${format}: the message has no value` }
   }
@@ -24,7 +64,7 @@ export function decodeMessage(
     }
   }
   try {
-    return KAFKA_FORMATS[format].decode(value, options)
+    return KAFKA_FORMATS[format].decode(value, options, events)
   } catch (error) {
     const reason = toMessage(error)
     return {

@@ -1,8 +1,9 @@
 import type { MappingOptions } from '../../../model/to-span-rows.ts'
+import type { EventsChunkBuilder } from '../../../store/events-block.ts'
 import { decodeJsonEvent } from './decode-json-event.ts'
 import { decodeOtlpMetrics } from './decode-otlp-metrics.ts'
 import { decodeOtlpTraces } from './decode-otlp-traces.ts'
-import type { DecodedMessage } from './message-format.ts'
+import type { FormatResult } from './message-format.ts'
 
 export interface DecodeOptions {
   readonly mapping: MappingOptions
@@ -17,9 +18,9 @@ export interface KafkaFormat {
   /**
    * Decodes one non-empty message value of at most `maxMessageBytes`. May throw (the caller
    * makes any exception a dead letter with its message); returns rows, some rows with rejected
-   * items, or a poison verdict.
+   * items, a release event added to the fetch's `events` chunk, or a poison verdict.
    */
-  decode(value: Buffer, options: DecodeOptions): DecodedMessage
+  decode(value: Buffer, options: DecodeOptions, events: () => EventsChunkBuilder): FormatResult
 }
 
 /**
@@ -52,8 +53,8 @@ export const KAFKA_FORMATS = {
   },
   json: {
     carries: 'release events, one JSON object a message (docs/kafka-json-events.md)',
-    decode: (value, options) =>
-      decodeJsonEvent(value, { maxAttributes: options.mapping.maxAttributesPerSpan }),
+    decode: (value, options, events) =>
+      decodeJsonEvent(value, { maxAttributes: options.mapping.maxAttributesPerSpan }, events),
   },
 } as const satisfies Readonly<Record<string, KafkaFormat>>
 

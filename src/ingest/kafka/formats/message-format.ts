@@ -1,21 +1,22 @@
-import type { EventRow } from '../../../model/event-row.ts'
+import type { EventsSlice } from '../../../store/events-block.ts'
 import type { MetricPointsChunk } from '../../../store/metric-points-block.ts'
 import type { SpansChunk } from '../../../store/spans-block.ts'
 
 /**
- * The rows of one message, for the table they belong in: spans as a chunk of Native columns
- * (decoded as OTLP/HTTP requests are, and written the same way), events as row objects. A
+ * The rows of one message, for the table they belong in: spans and metric points as a chunk of
+ * Native columns of their own (decoded as OTLP/HTTP requests are, and written the same way),
+ * an event as its row's place in the events chunk of its fetch (`decodeMessages`). A
  * format for a new table (OTLP logs, metric points) adds its table here, beside its entry in
  * `KAFKA_FORMATS` and its writer in `write-batch.ts`.
  */
 export type MessageRows =
   | { readonly table: 'spans'; readonly chunk: SpansChunk }
-  | { readonly table: 'events'; readonly rows: readonly EventRow[] }
+  | { readonly table: 'events'; readonly events: EventsSlice }
   | { readonly table: 'metric_points'; readonly chunk: MetricPointsChunk }
 
 /** How many rows a message holds. */
 export function rowCount(rows: MessageRows): number {
-  return rows.table === 'events' ? rows.rows.length : rows.chunk.rows
+  return rows.table === 'events' ? rows.events.to - rows.events.from : rows.chunk.rows
 }
 
 /**
@@ -42,3 +43,9 @@ export type DecodedMessage =
       readonly rejectedItems: readonly RejectedItem[]
     })
   | { readonly kind: 'poison'; readonly error: string }
+
+/**
+ * What a format's decoder makes of one message: a `DecodedMessage`, or a release event, added
+ * as row `row` of the events chunk of the message's fetch.
+ */
+export type FormatResult = DecodedMessage | { readonly kind: 'event'; readonly row: number }

@@ -2,9 +2,8 @@ import type { Store } from '../../../store/store-client.ts'
 import type { ConsumedMessage } from '../consumed-message.ts'
 import { insertDeadLetters, type DeadLetter } from '../dead-letters/dead-letter-writer.ts'
 import type { MessageRows } from '../formats/message-format.ts'
-import type { EventRow } from '../../../model/event-row.ts'
 import { insertEncoded } from '../../../store/insert-rows.ts'
-import { encodeEventsBlock } from '../../../store/events-block.ts'
+import { encodeEventsBlock, type EventsSlice } from '../../../store/events-block.ts'
 import {
   encodeMetricPointsBlock,
   METRIC_POINT_COLUMNS,
@@ -31,12 +30,12 @@ export interface BatchWriteResult {
 function collect(
   rows: MessageRows,
   spans: SpansChunk[],
-  events: EventRow[],
+  events: EventsSlice[],
   points: MetricPointsChunk[],
 ): void {
   if (rows.table === 'spans') spans.push(rows.chunk)
   else if (rows.table === 'metric_points') points.push(rows.chunk)
-  else for (const row of rows.rows) events.push(row)
+  else events.push(rows.events)
 }
 
 /** Writes a batch's messages to the store, stored once however often it is called. */
@@ -52,7 +51,7 @@ export type WriteBatch = (batch: BatchToWrite) => Promise<BatchWriteResult>
 export function createBatchWriter(store: Store): WriteBatch {
   return async (batch) => {
     const spans: SpansChunk[] = []
-    const events: EventRow[] = []
+    const events: EventsSlice[] = []
     const points: MetricPointsChunk[] = []
     const deadLetters: DeadLetter[] = []
     for (const message of batch.messages) {
@@ -97,15 +96,16 @@ export function createBatchWriter(store: Store): WriteBatch {
       rowsByTable.spans = rows
     }
     if (events.length > 0) {
+      const rows = events.reduce((sum, slice) => sum + slice.to - slice.from, 0)
       await insertEncoded(store, {
         table: 'events',
         columns: TABLE_COLUMNS.events,
         format: 'Native',
         body: encodeEventsBlock(events),
-        rows: events.length,
+        rows,
         deduplicationToken: batch.token,
       })
-      rowsByTable.events = events.length
+      rowsByTable.events = rows
     }
     if (points.length > 0) {
       const rows = points.reduce((sum, chunk) => sum + chunk.rows, 0)

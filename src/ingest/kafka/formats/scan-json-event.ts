@@ -1,0 +1,385 @@
+import { toEventTimestampNanos, type EventLimits } from '../../../model/to-event-row.ts'
+
+/**
+ * Where the fields of one release event lie in its message, as {@link scanJsonEvent} found
+ * them: strings as byte ranges of `source` (their JSON text, which holds no escapes), so that
+ * the events chunk interns them without making JavaScript strings. Reused from message to
+ * message.
+ */
+export class ScannedEvent {
+  source: Uint8Array = new Uint8Array()
+  /** Decimal nanoseconds since the epoch. */
+  timestamp = ''
+  serviceStart = 0
+  serviceEnd = 0
+  environmentStart = 0
+  environmentEnd = 0
+  releaseStart = 0
+  releaseEnd = 0
+  nameStart = 0
+  nameEnd = 0
+  value: number | null = null
+  outcome: '' | 'success' | 'failure' = ''
+  readonly flags = new ScannedMap()
+  readonly attributes = new ScannedMap()
+
+  reset(source: Uint8Array): void {
+    this.source = source
+    this.environmentStart = this.environmentEnd = 0
+    this.releaseStart = this.releaseEnd = 0
+    this.value = null
+    this.outcome = ''
+    this.flags.clear()
+    this.attributes.clear()
+  }
+}
+
+/**
+ * The entries of a flat JSON object: keys as byte ranges; string values as byte ranges, other
+ * scalars as the text JavaScript gives them (`String(1.50)` is `1.5`), as `toEventRow` stores them.
+ */
+export class ScannedMap {
+  /** Per entry: key start, key end, value start, value end (-1 when the value is in `texts`). */
+  readonly bounds: number[] = []
+  readonly texts: string[] = []
+  entries = 0
+
+  clear(): void {
+    this.entries = 0
+  }
+
+  push(keyStart: number, keyEnd: number, valueStart: number, valueEnd: number, text: string) {
+    const at = this.entries * 4
+    this.bounds[at] = keyStart
+    this.bounds[at + 1] = keyEnd
+    this.bounds[at + 2] = valueStart
+    this.bounds[at + 3] = valueEnd
+    this.texts[this.entries] = text
+    this.entries++
+  }
+}
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const COMMA = 0x2c
+const COLON = 0x3a
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const MINUS = 0x2d
+const ZERO = 0x30
+const NINE = 0x39
+const DOT = 0x2e
+const PLUS = 0x2b
+
+/** The fields of a release event (docs/kafka-json-events.md) the scanner reads, by key. */
+const FIELDS = [
+  'schemaVersion',
+  'timestamp',
+  'service',
+  'environment',
+  'release',
+  'flags',
+  'name',
+  'value',
+  'outcome',
+  'attributes',
+] as const
+const FIELD_BYTES = FIELDS.map((field) => asciiBytes(field))
+const SCHEMA_VERSION = 0
+const TIMESTAMP = 1
+const SERVICE = 2
+const ENVIRONMENT = 3
+const RELEASE = 4
+const FLAGS = 5
+const NAME = 6
+const VALUE = 7
+const OUTCOME = 8
+const ATTRIBUTES = 9
+
+/**
+ * Reads a `json` message that is a valid release event of the plain shape producers write
+ * (ASCII text without escapes, only the documented fields, each once, flat maps whose keys do
+ * not start with a digit), straight from its bytes into `into`: no JSON.parse, no objects per
+ * event. Returns false for anything else, valid or not, having decided nothing: the message is
+ * then read by `JSON.parse` and `toEventRow`, which give the answer (a row or the reason it is
+ * refused). So for every message it accepts, the row is the one `toEventRow` makes; the tests
+ * hold the two to that on generated and mutated messages.
+ */
+export function scanJsonEvent(bytes: Buffer, limits: EventLimits, into: ScannedEvent): boolean {
+  into.reset(bytes)
+  let at = skipSpace(bytes, 0)
+  if (byteAt(bytes, at) !== OPEN_BRACE) return false
+  at = skipSpace(bytes, at + 1)
+  let seen = 0
+  let value: number | null | undefined
+  for (;;) {
+    if (byteAt(bytes, at) !== QUOTE) return false
+    const keyEnd = plainStringEnd(bytes, at + 1)
+    if (keyEnd < 0) return false
+    const field = fieldAt(bytes, at + 1, keyEnd)
+    if (field < 0 || (seen & (1 << field)) !== 0) return false
+    seen |= 1 << field
+    at = skipSpace(bytes, keyEnd + 1)
+    if (byteAt(bytes, at) !== COLON) return false
+    at = skipSpace(bytes, at + 1)
+    const start = at
+    if (field === SCHEMA_VERSION) {
+      // Exactly `1`; `1.0` and `1e0` mean it too, and are left to JSON.parse.
+      if (byteAt(bytes, at) !== ZERO + 1) return false
+      at++
+    } else if (field === FLAGS || field === ATTRIBUTES) {
+      if (isNull(bytes, at)) at += 4
+      else {
+        at = scanMap(bytes, at, limits, field === FLAGS ? into.flags : into.attributes)
+        if (at < 0) return false
+      }
+    } else if (field === VALUE) {
+      if (isNull(bytes, at)) {
+        value = null
+        at += 4
+      } else {
+        const end = numberEnd(bytes, at)
+        if (end < 0) return false
+        value = numberOf(bytes, at, end)
+        if (!Number.isFinite(value)) return false
+        at = end
+      }
+    } else if (isNull(bytes, at)) {
+      // Only the optional strings may be null.
+      if (field !== ENVIRONMENT && field !== RELEASE && field !== OUTCOME) return false
+      at += 4
+    } else {
+      if (byteAt(bytes, at) !== QUOTE) return false
+      const end = plainStringEnd(bytes, at + 1)
+      if (end < 0) return false
+      if (!readString(bytes, field, start + 1, end, into)) return false
+      at = end + 1
+    }
+    at = skipSpace(bytes, at)
+    if (byteAt(bytes, at) === COMMA) {
+      at = skipSpace(bytes, at + 1)
+      continue
+    }
+    if (byteAt(bytes, at) !== CLOSE_BRACE) return false
+    at = skipSpace(bytes, at + 1)
+    break
+  }
+  if (at !== bytes.length) return false
+  const required = (1 << SCHEMA_VERSION) | (1 << TIMESTAMP) | (1 << SERVICE) | (1 << NAME)
+  if ((seen & required) !== required) return false
+  into.value = value ?? null
+  return into.value !== null || into.outcome !== ''
+}
+
+/** Reads a string field's text `bytes[start, end)` into `into`; false when it is not valid there. */
+function readString(
+  bytes: Buffer,
+  field: number,
+  start: number,
+  end: number,
+  into: ScannedEvent,
+): boolean {
+  switch (field) {
+    case TIMESTAMP: {
+      const nanos = toEventTimestampNanos(latin1(bytes, start, end))
+      if (nanos === undefined) return false
+      into.timestamp = nanos
+      return true
+    }
+    case SERVICE:
+      into.serviceStart = start
+      into.serviceEnd = end
+      return end > start
+    case NAME:
+      into.nameStart = start
+      into.nameEnd = end
+      return end > start
+    case ENVIRONMENT:
+      into.environmentStart = start
+      into.environmentEnd = end
+      return true
+    case RELEASE:
+      into.releaseStart = start
+      into.releaseEnd = end
+      return true
+    case OUTCOME:
+      if (end - start === SUCCESS.length && isLiteral(bytes, start, SUCCESS)) {
+        into.outcome = 'success'
+      } else if (end - start === FAILURE.length && isLiteral(bytes, start, FAILURE)) {
+        into.outcome = 'failure'
+      } else {
+        return false
+      }
+      return true
+    default:
+      return false
+  }
+}
+
+/** Reads a flat object of scalars at `at` into `map`; its end, or -1 when it is not one. */
+function scanMap(bytes: Buffer, at: number, limits: EventLimits, map: ScannedMap): number {
+  if (byteAt(bytes, at) !== OPEN_BRACE) return -1
+  at = skipSpace(bytes, at + 1)
+  if (byteAt(bytes, at) === CLOSE_BRACE) return at + 1
+  for (;;) {
+    if (byteAt(bytes, at) !== QUOTE) return -1
+    const keyStart = at + 1
+    const keyEnd = plainStringEnd(bytes, keyStart)
+    // Integer-like keys come first in a JavaScript object, whatever their place in the text;
+    // `__proto__` is not an ordinary key there either. Both are left to JSON.parse.
+    if (keyEnd < 0 || isDigitAt(bytes, keyStart) || isProto(bytes, keyStart, keyEnd)) return -1
+    at = skipSpace(bytes, keyEnd + 1)
+    if (byteAt(bytes, at) !== COLON) return -1
+    at = skipSpace(bytes, at + 1)
+    const byte = byteAt(bytes, at)
+    if (byte === QUOTE) {
+      const end = plainStringEnd(bytes, at + 1)
+      if (end < 0) return -1
+      map.push(keyStart, keyEnd, at + 1, end, '')
+      at = end + 1
+    } else if (isLiteral(bytes, at, TRUE)) {
+      map.push(keyStart, keyEnd, at, at + 4, '')
+      at += 4
+    } else if (isLiteral(bytes, at, FALSE)) {
+      map.push(keyStart, keyEnd, at, at + 5, '')
+      at += 5
+    } else {
+      const end = numberEnd(bytes, at)
+      if (end < 0) return -1
+      map.push(keyStart, keyEnd, -1, -1, String(numberOf(bytes, at, end)))
+      at = end
+    }
+    if (map.entries > limits.maxAttributes) return -1
+    at = skipSpace(bytes, at)
+    if (byteAt(bytes, at) === COMMA) {
+      at = skipSpace(bytes, at + 1)
+      continue
+    }
+    return byteAt(bytes, at) === CLOSE_BRACE ? at + 1 : -1
+  }
+}
+
+/**
+ * The index of the quote ending a string whose text starts at `start`, or -1 when it holds an
+ * escape, a control character or a non-ASCII byte (left to JSON.parse), or does not end.
+ */
+function plainStringEnd(bytes: Buffer, start: number): number {
+  for (let at = start; at < bytes.length; at++) {
+    const byte = bytes[at]!
+    if (byte === QUOTE) return at
+    if (byte === BACKSLASH || byte < 0x20 || byte >= 0x80) return -1
+  }
+  return -1
+}
+
+/** The end of the JSON number at `at` (RFC 8259 section 6), or -1 when there is none. */
+function numberEnd(bytes: Buffer, at: number): number {
+  if (byteAt(bytes, at) === MINUS) at++
+  if (byteAt(bytes, at) === ZERO) at++
+  else if (isDigitAt(bytes, at)) while (isDigitAt(bytes, at)) at++
+  else return -1
+  if (byteAt(bytes, at) === DOT) {
+    at++
+    if (!isDigitAt(bytes, at)) return -1
+    while (isDigitAt(bytes, at)) at++
+  }
+  if (byteAt(bytes, at) === 0x65 || byteAt(bytes, at) === 0x45) {
+    at++
+    if (byteAt(bytes, at) === PLUS || byteAt(bytes, at) === MINUS) at++
+    if (!isDigitAt(bytes, at)) return -1
+    while (isDigitAt(bytes, at)) at++
+  }
+  return at
+}
+
+/** The field whose key is `bytes[start, end)`, or -1 for another key. */
+function fieldAt(bytes: Buffer, start: number, end: number): number {
+  const length = end - start
+  if (length > MAX_FIELD_LENGTH) return -1
+  const field = FIELD_BY_LENGTH_AND_FIRST_BYTE[(length << 7) | (bytes[start]! & 0x7f)]!
+  if (field < 0) return -1
+  const name = FIELD_BYTES[field]!
+  for (let i = 1; i < length; i++) if (bytes[start + i] !== name[i]) return -1
+  return field
+}
+
+const MAX_FIELD_LENGTH = Math.max(...FIELDS.map((field) => field.length))
+
+/** The one field a key's length and first byte can name (they tell the ten apart), or -1. */
+const FIELD_BY_LENGTH_AND_FIRST_BYTE = new Int8Array((MAX_FIELD_LENGTH + 1) << 7).fill(-1)
+FIELDS.forEach((field, index) => {
+  FIELD_BY_LENGTH_AND_FIRST_BYTE[(field.length << 7) | field.charCodeAt(0)] = index
+})
+
+/** JSON's whitespace: space, tab, line feed, carriage return. */
+function skipSpace(bytes: Uint8Array, at: number): number {
+  while (at < bytes.length) {
+    const byte = bytes[at]!
+    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return at
+    at++
+  }
+  return at
+}
+
+const TRUE = asciiBytes('true')
+const FALSE = asciiBytes('false')
+const NULL = asciiBytes('null')
+const PROTO = asciiBytes('__proto__')
+const SUCCESS = asciiBytes('success')
+const FAILURE = asciiBytes('failure')
+
+function asciiBytes(text: string): Uint8Array {
+  return Uint8Array.from(text, (char) => char.charCodeAt(0))
+}
+
+/**
+ * The JSON number `bytes[start, end)`. Integers of up to 15 digits are summed digit by digit
+ * (exact: below 2^53); anything else is read by `Number`, as JSON.parse reads it.
+ */
+function numberOf(bytes: Buffer, start: number, end: number): number {
+  const negative = bytes[start] === MINUS
+  const first = negative ? start + 1 : start
+  if (end - first <= 15) {
+    let value = 0
+    let at = first
+    for (; at < end; at++) {
+      const digit = bytes[at]! - ZERO
+      if (digit < 0 || digit > 9) break
+      value = value * 10 + digit
+    }
+    if (at === end) return negative ? -value : value
+  }
+  return Number(latin1(bytes, start, end))
+}
+
+function isLiteral(bytes: Uint8Array, at: number, literal: Uint8Array): boolean {
+  if (at + literal.length > bytes.length) return false
+  for (let i = 0; i < literal.length; i++) if (bytes[at + i] !== literal[i]) return false
+  return true
+}
+
+function isNull(bytes: Uint8Array, at: number): boolean {
+  return isLiteral(bytes, at, NULL)
+}
+
+function isProto(bytes: Uint8Array, start: number, end: number): boolean {
+  return end - start === PROTO.length && isLiteral(bytes, start, PROTO)
+}
+
+function isDigitAt(bytes: Uint8Array, at: number): boolean {
+  const byte = byteAt(bytes, at)
+  return byte >= ZERO && byte <= NINE
+}
+
+/**
+ * The byte at `at`, or -1 past the end. Every read of the scanner goes through here or a
+ * bounds check: a typed array read out of bounds slows down every read of the function.
+ */
+function byteAt(bytes: Uint8Array, at: number): number {
+  return at < bytes.length ? bytes[at]! : -1
+}
+
+/** ASCII bytes as a string (the scanner only calls it on ASCII). */
+function latin1(bytes: Buffer, start: number, end: number): string {
+  return bytes.toString('latin1', start, end)
+}
