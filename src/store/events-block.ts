@@ -44,8 +44,8 @@ export interface EventsSlice {
  */
 export interface EventBytes {
   readonly source: Uint8Array
-  /** Decimal nanoseconds since the epoch. */
-  readonly timestamp: string
+  /** The timestamp, from 1970 on: whole seconds since the epoch, and nanoseconds. */
+  readonly time: { readonly seconds: number; readonly nanos: number }
   readonly serviceStart: number
   readonly serviceEnd: number
   readonly environmentStart: number
@@ -110,7 +110,7 @@ export function createEventsChunkBuilder(initialRows = 256): EventsChunkBuilder 
     },
     addBytes(event) {
       const { source } = event
-      timestamp.bigint64(BigInt(event.timestamp))
+      writeEpochNanos(timestamp, event.time.seconds, event.time.nanos)
       service.index(service.indexOfBytes(source, event.serviceStart, event.serviceEnd))
       environment.index(
         environment.indexOfBytes(source, event.environmentStart, event.environmentEnd),
@@ -257,9 +257,30 @@ function mapRowOfBytes(column: StringMapColumn, map: MapBytes, source: Uint8Arra
   for (let i = 0; i < entries; i++) {
     positions[i] = column.keys.indexOfBytes(source, bounds[4 * i]!, bounds[4 * i + 1]!)
   }
-  column.rowOfIndexes(positions, entries, (i) => {
+  const writeValue = (i: number): void => {
     const start = bounds[4 * i + 2]!
     if (start < 0) column.values.string(texts[i]!)
     else column.values.copy(source, start, bounds[4 * i + 3]!)
-  })
+  }
+  if (column.hasRepeats(positions, entries)) {
+    column.rowOfIndexes(positions, entries, writeValue)
+    return
+  }
+  for (let i = 0; i < entries; i++) {
+    column.keys.index(positions[i]!)
+    writeValue(i)
+  }
+  column.endRow(entries)
+}
+
+/**
+ * Writes `seconds` × 10^9 + `nanos` as an Int64, exactly and without a bigint, for `seconds`
+ * from 0 to 2^33: the seconds are split at 2^21 so that every product and sum stays below 2^53.
+ */
+function writeEpochNanos(column: FixedColumn, seconds: number, nanos: number): void {
+  const upper = Math.floor(seconds / 2 ** 21)
+  const lower = seconds - upper * 2 ** 21
+  const upperNanos = upper * 1e9
+  const low = (upperNanos % 2 ** 11) * 2 ** 21 + lower * 1e9 + nanos
+  column.uint64(Math.floor(upperNanos / 2 ** 11) + Math.floor(low / 2 ** 32), low % 2 ** 32)
 }

@@ -1,4 +1,9 @@
-import { toEventTimestampNanos, type EventLimits } from '../../../model/to-event-row.ts'
+import { parseRfc3339Bytes, type EpochTime } from '../../../model/parse-rfc3339.ts'
+import type { EventLimits } from '../../../model/to-event-row.ts'
+import { MAX_START_NS } from '../../../model/span-rules.ts'
+
+/** The first second release events may not reach (2100-01-01), as `toEventRow` reads it. */
+const EVENTS_END_SECONDS = Number(MAX_START_NS / 1_000_000_000n)
 
 /**
  * Where the fields of one release event lie in its message, as {@link scanJsonEvent} found
@@ -8,8 +13,8 @@ import { toEventTimestampNanos, type EventLimits } from '../../../model/to-event
  */
 export class ScannedEvent {
   source: Uint8Array = new Uint8Array()
-  /** Decimal nanoseconds since the epoch. */
-  timestamp = ''
+  /** The timestamp: whole seconds since the epoch, and nanoseconds. */
+  readonly time: EpochTime = { seconds: 0, nanos: 0 }
   serviceStart = 0
   serviceEnd = 0
   environmentStart = 0
@@ -180,12 +185,13 @@ function readString(
   into: ScannedEvent,
 ): boolean {
   switch (field) {
-    case TIMESTAMP: {
-      const nanos = toEventTimestampNanos(latin1(bytes, start, end))
-      if (nanos === undefined) return false
-      into.timestamp = nanos
-      return true
-    }
+    case TIMESTAMP:
+      // From 1970 to before 2100, as `toEventRow` takes them.
+      return (
+        parseRfc3339Bytes(bytes, start, end, into.time) &&
+        into.time.seconds >= 0 &&
+        into.time.seconds < EVENTS_END_SECONDS
+      )
     case SERVICE:
       into.serviceStart = start
       into.serviceEnd = end
