@@ -29,7 +29,8 @@
  * Run: PATH=$PWD/node_modules/.bin:$PATH node benchmarks/kafka-throughput.ts
  * Env: EVENTS (1000000), PARTITIONS (4), SPANS_PER_MESSAGE (200), FORMATS (json,otlp_proto),
  *      COMPRESSION (none), IDLE_SECONDS (20; 0 skips), PROFILE (0), KAFKA_BROKERS (start a broker),
- *      WORKER_NODE_ARGS (Node flags for the worker), SHOW_WORKER_LOG (0).
+ *      WORKER_NODE_ARGS (Node flags for the worker), WORKER_BIN (another checkout's
+ *      bin/release-health.js), SHOW_WORKER_LOG (0).
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -70,7 +71,8 @@ const STAGE_ROWS = 200_000
 /** Messages per fetch in the decoding stage alone (a partition's fetch of `json` holds ~29,000). */
 const FETCH_MESSAGES = 5_000
 const REPO_ROOT = join(import.meta.dirname, '..')
-const BIN = join(REPO_ROOT, 'bin', 'release-health.js')
+/** The worker to measure; WORKER_BIN names another checkout's to compare in the same hour. */
+const BIN = process.env.WORKER_BIN ?? join(REPO_ROOT, 'bin', 'release-health.js')
 
 interface Produced {
   readonly topic: string
