@@ -1,6 +1,5 @@
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
 import { RhError, type ErrorCode } from '../../errors.ts'
 import type { MappingOptions } from '../../model/map-spans.ts'
 import type { BodyCompression } from './content-encoding.ts'
@@ -12,6 +11,7 @@ import {
   type DecodedSignal,
   type DecodeOptionsOf,
 } from './signal-decoders.ts'
+import { createWorkerThreads } from '../worker-threads.ts'
 import { packedBufferOf, unpackTypedArrays, type Packed } from './transferables.ts'
 
 /**
@@ -48,11 +48,6 @@ interface Reply {
   readonly error?: { readonly code: ErrorCode; readonly message: string }
 }
 
-interface Pending {
-  readonly resolve: (decoded: unknown) => void
-  readonly reject: (error: unknown) => void
-}
-
 /** The worker's module, a sibling of this one: .ts from a clone, .js from the package. */
 const WORKER_URL = new URL(
   `./decode-worker${extname(fileURLToPath(import.meta.url))}`,
@@ -70,33 +65,10 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
       close: () => Promise.resolve(),
     }
   }
-  const pending = new Map<number, Pending>()
-  let nextId = 0
-  let nextWorker = 0
-  const workers = Array.from({ length: options.threads }, () => {
-    const worker = new Worker(WORKER_URL)
-    worker.on('message', (reply: Reply) => {
-      const waiting = pending.get(reply.id)
-      pending.delete(reply.id)
-      if (waiting === undefined) return
-      if (reply.decoded !== undefined) waiting.resolve(unpackTypedArrays(reply.decoded))
-      else
-        waiting.reject(new RhError(reply.error?.code ?? 'RH_INTERNAL', reply.error?.message ?? ''))
-    })
-    worker.on('error', (error) => {
-      // A decoding thread only dies of a bug; fail what it held rather than hang it.
-      for (const [id, waiting] of pending) {
-        pending.delete(id)
-        waiting.reject(error)
-      }
-    })
-    // Idle workers must not keep the process alive.
-    worker.unref()
-    return worker
-  })
+  const threads = createWorkerThreads<Reply>(WORKER_URL, options.threads)
 
   return {
-    decode<S extends DecodedSignal>(
+    async decode<S extends DecodedSignal>(
       signal: S,
       body: Uint8Array,
       encoding: OtlpEncoding,
@@ -104,15 +76,12 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
       mapOptions: DecodeOptionsOf<S>,
       compression?: BodyCompression,
     ) {
-      const id = nextId++
       // Transfer, not copy: a body sharing its buffer (Node pools small ones) is copied first.
       const own =
         body.byteOffset === 0 && body.byteLength === body.buffer.byteLength
           ? body
           : new Uint8Array(body)
-      const worker = workers[nextWorker++ % workers.length]!
-      return new Promise<DecodedOf<S>>((resolve, reject) => {
-        pending.set(id, { resolve: resolve as (decoded: unknown) => void, reject })
+      const reply = await threads.request((id) => {
         const job: DecodeJob = {
           id,
           signal,
@@ -122,17 +91,19 @@ export function createDecodePool(options: { readonly threads: number }): DecodeP
           options: mapOptions,
           ...(compression === undefined ? {} : { compression }),
         }
-        worker.postMessage(job, [own.buffer as ArrayBuffer])
+        return { message: job, transfer: [own.buffer as ArrayBuffer] }
       })
+      if (reply.decoded === undefined) {
+        throw new RhError(reply.error?.code ?? 'RH_INTERNAL', reply.error?.message ?? '')
+      }
+      return unpackTypedArrays(reply.decoded) as DecodedOf<S>
     },
     release(decoded) {
       const buffer = packedBufferOf(decoded)
       if (buffer === undefined || buffer.detached) return
       const recycled: RecycledBuffer = { recycle: buffer }
-      workers[nextWorker++ % workers.length]!.postMessage(recycled, [buffer])
+      threads.post(recycled, [buffer])
     },
-    async close() {
-      await Promise.all(workers.map((worker) => worker.terminate()))
-    },
+    close: () => threads.close(),
   }
 }

@@ -34,6 +34,21 @@ describe.skipIf(kafkaUnavailable())('Kafka ingestion when ClickHouse writes fail
     await store?.close()
   })
 
+  /** A fresh topic holding EVENTS json events whose ids start with the returned prefix. */
+  async function produceEvents(name: string): Promise<{ topic: string; prefix: string }> {
+    const topic = await kafka.createTopic(name, PARTITIONS)
+    const prefix = `${uniqueName(name)}-`
+    await produceStream(kafka.producer, {
+      topic,
+      partitions: PARTITIONS,
+      prefix,
+      count: EVENTS,
+      batchSize: 500,
+      intervalMs: 0,
+    })
+    return { topic, prefix }
+  }
+
   const trials: readonly InsertFault[][] = [
     ['after-write', 'before-write'],
     ['before-write', 'after-write'],
@@ -41,16 +56,7 @@ describe.skipIf(kafkaUnavailable())('Kafka ingestion when ClickHouse writes fail
   ]
   trials.forEach((faults, trial) => {
     it(`commits nothing while writes fail (${faults.join(', then ')}), then stores every event once (trial ${trial + 1})`, async () => {
-      const topic = await kafka.createTopic('failing_writes', PARTITIONS)
-      const prefix = `${uniqueName('fail')}-`
-      await produceStream(kafka.producer, {
-        topic,
-        partitions: PARTITIONS,
-        prefix,
-        count: EVENTS,
-        batchSize: 500,
-        intervalMs: 0,
-      })
+      const { topic, prefix } = await produceEvents('failing_writes')
       const faulty = createFaultyStore(store, 'events')
       const config = testKafkaConfig({ [topic]: 'json' }, { maxBatchRows: 400 })
       const ingest = createKafkaIngest({ store: faulty.store, config, mapping })
@@ -132,16 +138,7 @@ describe.skipIf(kafkaUnavailable())('Kafka ingestion when ClickHouse writes fail
   })
 
   it('fetches a batch again when its decoding thread fails, and stores every event once', async () => {
-    const topic = await kafka.createTopic('failing_decodes', PARTITIONS)
-    const prefix = `${uniqueName('decode')}-`
-    await produceStream(kafka.producer, {
-      topic,
-      partitions: PARTITIONS,
-      prefix,
-      count: EVENTS,
-      batchSize: 500,
-      intervalMs: 0,
-    })
+    const { topic, prefix } = await produceEvents('failing_decodes')
     // A test double for the one fault that cannot be caused on purpose: a decoding thread that
     // dies. The real decoder (on its worker thread) does everything else.
     const real = createFetchDecoder({ threads: 1 })

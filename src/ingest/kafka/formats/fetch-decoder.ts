@@ -1,8 +1,8 @@
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
 import { RhError } from '../../../errors.ts'
 import { unpackTypedArrays } from '../../otlp/transferables.ts'
+import { createWorkerThreads } from '../../worker-threads.ts'
 import { decodeMessages, type DecodeOptions } from './decode-message.ts'
 import type { MessageFormat } from './format-registry.ts'
 import type { DecodedMessage } from './message-format.ts'
@@ -30,11 +30,6 @@ const WORKER_URL = new URL(
   import.meta.url,
 )
 
-interface Pending {
-  readonly resolve: (decoded: DecodedMessage[]) => void
-  readonly reject: (error: unknown) => void
-}
-
 export function createFetchDecoder(options: { readonly threads: number }): FetchDecoder {
   if (options.threads <= 0) {
     return {
@@ -43,47 +38,20 @@ export function createFetchDecoder(options: { readonly threads: number }): Fetch
       close: () => Promise.resolve(),
     }
   }
-  const pending = new Map<number, Pending>()
-  let nextId = 0
-  let nextWorker = 0
-  const workers = Array.from({ length: options.threads }, () => {
-    const worker = new Worker(WORKER_URL)
-    worker.on('message', (reply: FetchReply) => {
-      const waiting = pending.get(reply.id)
-      pending.delete(reply.id)
-      if (waiting === undefined) return
-      if (reply.decoded !== undefined) {
-        waiting.resolve(fromWire(unpackTypedArrays(reply.decoded)))
-      } else {
-        waiting.reject(new RhError('RH_INTERNAL', `decoding a kafka fetch failed: ${reply.error}`))
-      }
-    })
-    worker.on('error', (error) => {
-      // A decoding thread only dies of a bug; fail what it held (the fetch is read again).
-      for (const [id, waiting] of pending) {
-        pending.delete(id)
-        waiting.reject(error)
-      }
-    })
-    // Idle workers must not keep the process alive.
-    worker.unref()
-    return worker
-  })
-
+  const threads = createWorkerThreads<FetchReply>(WORKER_URL, options.threads)
   return {
-    decode(format, values, decodeOptions) {
-      const id = nextId++
-      const { bytes, bounds } = packValues(values)
-      const worker = workers[nextWorker++ % workers.length]!
-      return new Promise<DecodedMessage[]>((resolve, reject) => {
-        pending.set(id, { resolve, reject })
+    async decode(format, values, decodeOptions) {
+      const reply = await threads.request((id) => {
+        const { bytes, bounds } = packValues(values)
         const job: FetchJob = { id, format, bytes, bounds, options: decodeOptions }
-        worker.postMessage(job, [bytes.buffer, bounds.buffer])
+        return { message: job, transfer: [bytes.buffer, bounds.buffer] }
       })
+      if (reply.decoded === undefined) {
+        throw new RhError('RH_INTERNAL', `decoding a kafka fetch failed: ${reply.error}`)
+      }
+      return fromWire(unpackTypedArrays(reply.decoded))
     },
-    async close() {
-      await Promise.all(workers.map((worker) => worker.terminate()))
-    },
+    close: () => threads.close(),
   }
 }
 
