@@ -32,7 +32,15 @@ function events(count: number): EventRow[] {
     value: n % 6 === 0 ? null : n * 0.125 - 40,
     outcome: n % 6 === 0 ? 'failure' : n % 3 === 0 ? '' : 'success',
     attributes:
-      n % 9 === 0 ? {} : { 'order.id': `o-${n}`, 'cart.items': String(n % 13), ключ: 'значение' },
+      n % 9 === 0
+        ? {}
+        : {
+            'order.id': `o-${n}`,
+            'cart.items': String(n % 13),
+            ключ: 'значение',
+            // Values of 128 bytes and more take two length bytes in a String column.
+            ...(n % 4 === 1 ? { note: 'x'.repeat(100 + (n % 300)) } : {}),
+          },
   }))
 }
 

@@ -33,6 +33,7 @@ function parsedBlock(text: string): Uint8Array | undefined {
 }
 
 const PLAIN = [
+  '{"schemaVersion":1,"timestamp":"2099-12-31T23:59:59.999999999Z","service":"s","name":"n","value":-9007199254740991,"attributes":{"big":123456789012345678901234567890}}',
   '{"schemaVersion":1,"timestamp":"2026-11-22T10:00:00.123Z","service":"checkout","name":"login","outcome":"success"}',
   ' {\n\t"schemaVersion" : 1 ,\r\n "timestamp":"2026-11-22T11:00:00+01:00", "service":"s","environment":"production","release":"1.5.0","flags":{"new-checkout":"on","dark":true,"ratio":0.50,"count":-12e2},"name":"checkout.completed","value":-0.125e1,"outcome":"failure","attributes":{"order.id":"o-1","a":"x","a":"y"}} ',
   '{"schemaVersion":1,"timestamp":"2026-11-22T10:00:00Z","service":"s","environment":null,"release":null,"flags":null,"name":"n","value":42,"outcome":null,"attributes":{}}',
