@@ -207,13 +207,14 @@ export function encodeEventsBlock(slices: readonly EventsSlice[]): Uint8Array {
 
 /** The slices with each run of adjacent ranges of one chunk joined into one. */
 function coalesce(slices: readonly EventsSlice[]): EventsSlice[] {
-  const joined: EventsSlice[] = []
-  for (const slice of slices) {
-    const last = joined.at(-1)
-    if (last !== undefined && last.chunk === slice.chunk && last.to === slice.from) {
-      joined[joined.length - 1] = { chunk: last.chunk, from: last.from, to: slice.to }
-    } else if (slice.to > slice.from) {
-      joined.push(slice)
+  const joined: { chunk: EventsChunk; from: number; to: number }[] = []
+  let last: { chunk: EventsChunk; from: number; to: number } | undefined
+  for (const { chunk, from, to } of slices) {
+    if (last !== undefined && last.chunk === chunk && last.to === from) {
+      last.to = to
+    } else if (to > from) {
+      last = { chunk, from, to }
+      joined.push(last)
     }
   }
   return joined

@@ -34,11 +34,11 @@ describe('decodeMessage', () => {
     expect(decoded).toMatchObject({
       kind: 'rows',
       table: 'events',
-      events: { from: 0, to: 1 },
+      from: 0,
+      to: 1,
       rejectedItems: [],
     })
-    const chunk =
-      decoded.kind === 'rows' && decoded.table === 'events' ? decoded.events.chunk : undefined
+    const chunk = decoded.kind === 'rows' && decoded.table === 'events' ? decoded.chunk : undefined
     expect(chunk?.rows).toBe(1)
     expect(
       chunk === undefined ? '' : dictionaryEntry(chunk.service, chunk.service.indexes[0]!),
@@ -52,7 +52,7 @@ describe('decodeMessage', () => {
     const decoded = decodeMessages('json', values, OPTIONS)
     expect(decoded.map((message) => message.kind)).toEqual(['rows', 'poison', 'rows'])
     const [first, , last] = decoded.map((message) =>
-      message.kind === 'rows' && message.table === 'events' ? message.events : undefined,
+      message.kind === 'rows' && message.table === 'events' ? message : undefined,
     )
     expect([first?.from, first?.to, last?.from, last?.to]).toEqual([0, 1, 1, 2])
     expect(first?.chunk).toBe(last?.chunk)

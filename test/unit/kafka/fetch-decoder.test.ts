@@ -18,7 +18,7 @@ function stored(message: DecodedMessage): unknown {
   if (message.kind === 'poison') return message
   const block =
     message.table === 'events'
-      ? encodeEventsBlock([message.events])
+      ? encodeEventsBlock([message])
       : message.table === 'spans'
         ? encodeSpansBlock([message.chunk])
         : undefined

@@ -19,23 +19,21 @@ function message(offset: number): ConsumedMessage {
     decoded: {
       kind: 'rows',
       table: 'events',
-      events: {
-        chunk: toEventsChunk([
-          {
-            timestamp: '0',
-            service: 's',
-            environment: '',
-            release: '',
-            flags: {},
-            name: 'n',
-            value: offset,
-            outcome: '',
-            attributes: {},
-          },
-        ]),
-        from: 0,
-        to: 1,
-      },
+      chunk: toEventsChunk([
+        {
+          timestamp: '0',
+          service: 's',
+          environment: '',
+          release: '',
+          flags: {},
+          name: 'n',
+          value: offset,
+          outcome: '',
+          attributes: {},
+        },
+      ]),
+      from: 0,
+      to: 1,
       rejectedItems: [],
     },
     rows: 1,

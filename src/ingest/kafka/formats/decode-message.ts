@@ -28,7 +28,9 @@ export function decodeMessages(
       ? {
           kind: 'rows',
           table: 'events',
-          events: { chunk, from: result.row, to: result.row + 1 },
+          chunk,
+          from: result.row,
+          to: result.row + 1,
           rejectedItems: NO_REJECTED_ITEMS,
         }
       : result,

@@ -43,9 +43,9 @@ export function toWire(decoded: readonly DecodedMessage[]): WireFetch {
       message.table === 'events' &&
       message.rejectedItems.length === 0
     ) {
-      events ??= message.events.chunk
-      if (message.events.chunk === events && message.events.to === message.events.from + 1) {
-        eventRows[index] = message.events.from
+      events ??= message.chunk
+      if (message.chunk === events && message.to === message.from + 1) {
+        eventRows[index] = message.from
         return
       }
     }
@@ -66,7 +66,9 @@ export function fromWire({ events, eventRows, others }: WireFetch): DecodedMessa
       decoded[index] = {
         kind: 'rows',
         table: 'events',
-        events: { chunk: events, from: row, to: row + 1 },
+        chunk: events,
+        from: row,
+        to: row + 1,
         rejectedItems: NO_REJECTED_ITEMS,
       }
     }

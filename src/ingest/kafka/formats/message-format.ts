@@ -5,18 +5,19 @@ import type { SpansChunk } from '../../../store/spans-block.ts'
 /**
  * The rows of one message, for the table they belong in: spans and metric points as a chunk of
  * Native columns of their own (decoded as OTLP/HTTP requests are, and written the same way),
- * an event as its row's place in the events chunk of its fetch (`decodeMessages`). A
+ * an event as its row's place in the events chunk of its fetch (`decodeMessages`): the message
+ * is itself the slice its batch writes, one object fewer per buffered event. A
  * format for a new table (OTLP logs, metric points) adds its table here, beside its entry in
  * `KAFKA_FORMATS` and its writer in `write-batch.ts`.
  */
 export type MessageRows =
   | { readonly table: 'spans'; readonly chunk: SpansChunk }
-  | { readonly table: 'events'; readonly events: EventsSlice }
+  | ({ readonly table: 'events' } & EventsSlice)
   | { readonly table: 'metric_points'; readonly chunk: MetricPointsChunk }
 
 /** How many rows a message holds. */
 export function rowCount(rows: MessageRows): number {
-  return rows.table === 'events' ? rows.events.to - rows.events.from : rows.chunk.rows
+  return rows.table === 'events' ? rows.to - rows.from : rows.chunk.rows
 }
 
 /**

@@ -35,7 +35,7 @@ function collect(
 ): void {
   if (rows.table === 'spans') spans.push(rows.chunk)
   else if (rows.table === 'metric_points') points.push(rows.chunk)
-  else events.push(rows.events)
+  else events.push(rows)
 }
 
 /** Writes a batch's messages to the store, stored once however often it is called. */
@@ -56,6 +56,10 @@ export function createBatchWriter(store: Store): WriteBatch {
     const deadLetters: DeadLetter[] = []
     for (const message of batch.messages) {
       const { decoded } = message
+      if (decoded.kind === 'rows' && decoded.rejectedItems.length === 0) {
+        collect(decoded, spans, events, points)
+        continue
+      }
       const letter = {
         topic: batch.topic,
         partition: batch.partition,
