@@ -40,8 +40,9 @@ export class ScannedEvent {
 }
 
 /**
- * The entries of a flat JSON object: keys as byte ranges; string values as byte ranges, other
- * scalars as the text JavaScript gives them (`String(1.50)` is `1.5`), as `toEventRow` stores them.
+ * The entries of a flat JSON object: keys, string values and `true`/`false` as byte ranges,
+ * numbers as the text JavaScript gives them (`String(1.50)` is `1.5`), as `toEventRow` stores
+ * them.
  */
 export class ScannedMap {
   /** Per entry: key start, key end, value start, value end (-1 when the value is in `texts`). */
