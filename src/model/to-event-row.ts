@@ -63,7 +63,7 @@ function readEvent(document: unknown, limits: EventLimits): EventRow {
  * An event's `timestamp` as decimal nanoseconds, or undefined when it is not an RFC 3339
  * date-time from 1970 to before 2100.
  */
-export function toEventTimestampNanos(text: string): string | undefined {
+function toEventTimestampNanos(text: string): string | undefined {
   const nanos = parseRfc3339NanosText(text)
   return nanos !== undefined && isBeforeStoreEnd(nanos) ? nanos : undefined
 }

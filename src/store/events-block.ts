@@ -1,4 +1,5 @@
 import type { EventRow } from '../model/event-row.ts'
+import type { EpochTime } from '../model/parse-rfc3339.ts'
 import { ByteSink } from './native/byte-sink.ts'
 import {
   FixedColumn,
@@ -45,7 +46,7 @@ export interface EventsSlice {
 export interface EventBytes {
   readonly source: Uint8Array
   /** The timestamp, from 1970 on: whole seconds since the epoch, and nanoseconds. */
-  readonly time: { readonly seconds: number; readonly nanos: number }
+  readonly time: Readonly<EpochTime>
   readonly serviceStart: number
   readonly serviceEnd: number
   readonly environmentStart: number
@@ -258,20 +259,11 @@ function mapRowOfBytes(column: StringMapColumn, map: MapBytes, source: Uint8Arra
   for (let i = 0; i < entries; i++) {
     positions[i] = column.keys.indexOfBytes(source, bounds[4 * i]!, bounds[4 * i + 1]!)
   }
-  const writeValue = (i: number): void => {
+  column.rowOfIndexes(positions, entries, (i) => {
     const start = bounds[4 * i + 2]!
     if (start < 0) column.values.string(texts[i]!)
     else column.values.copy(source, start, bounds[4 * i + 3]!)
-  }
-  if (column.hasRepeats(positions, entries)) {
-    column.rowOfIndexes(positions, entries, writeValue)
-    return
-  }
-  for (let i = 0; i < entries; i++) {
-    column.keys.index(positions[i]!)
-    writeValue(i)
-  }
-  column.endRow(entries)
+  })
 }
 
 /**

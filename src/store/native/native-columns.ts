@@ -379,12 +379,7 @@ export class StringMapColumn {
     this.endRow(count)
   }
 
-  /**
-   * Whether a row of these dictionary indexes names a key twice (then write it with
-   * {@link rowOfIndexes}, which keeps the key once; otherwise its entries can be appended
-   * directly, then {@link endRow}).
-   */
-  hasRepeats(positions: ArrayLike<number>, count: number): boolean {
+  private hasRepeats(positions: ArrayLike<number>, count: number): boolean {
     const stamp = ++this.rowStamp
     let repeated = false
     for (let i = 0; i < count; i++) {

@@ -1,11 +1,9 @@
 import { toMessage } from '../../../errors.ts'
 import { createEventsChunkBuilder, type EventsChunkBuilder } from '../../../store/events-block.ts'
 import { KAFKA_FORMATS, type DecodeOptions, type MessageFormat } from './format-registry.ts'
-import type { DecodedMessage, FormatResult } from './message-format.ts'
+import { eventMessage, type DecodedMessage, type FormatResult } from './message-format.ts'
 
 export type { DecodeOptions } from './format-registry.ts'
-
-const NO_REJECTED_ITEMS = Object.freeze([])
 
 /**
  * Decodes the message values of one fetch from a partition of a `format` topic, in order.
@@ -24,16 +22,7 @@ export function decodeMessages(
   if (builder === undefined) return results as DecodedMessage[]
   const chunk = builder.finish()
   return results.map((result) =>
-    result.kind === 'event'
-      ? {
-          kind: 'rows',
-          table: 'events',
-          chunk,
-          from: result.row,
-          to: result.row + 1,
-          rejectedItems: NO_REJECTED_ITEMS,
-        }
-      : result,
+    result.kind === 'event' ? eventMessage(chunk, result.row) : result,
   )
 }
 

@@ -2,7 +2,7 @@ import type { EventsChunk } from '../../../store/events-block.ts'
 import type { Packed } from '../../otlp/transferables.ts'
 import type { DecodeOptions } from './decode-message.ts'
 import type { MessageFormat } from './format-registry.ts'
-import type { DecodedMessage } from './message-format.ts'
+import { eventMessage, type DecodedMessage } from './message-format.ts'
 
 /** A fetch to decode, as `createFetchDecoder` posts it to a decoding thread. */
 export interface FetchJob {
@@ -54,8 +54,6 @@ export function toWire(decoded: readonly DecodedMessage[]): WireFetch {
   return { events, eventRows, others }
 }
 
-const NO_REJECTED_ITEMS = Object.freeze([])
-
 /** The decoded messages of a fetch again, their rejected items' payloads as Buffers again. */
 export function fromWire({ events, eventRows, others }: WireFetch): DecodedMessage[] {
   const decoded = new Array<DecodedMessage>(eventRows.length)
@@ -63,14 +61,7 @@ export function fromWire({ events, eventRows, others }: WireFetch): DecodedMessa
     for (let index = 0; index < eventRows.length; index++) {
       const row = eventRows[index]!
       if (row < 0) continue
-      decoded[index] = {
-        kind: 'rows',
-        table: 'events',
-        chunk: events,
-        from: row,
-        to: row + 1,
-        rejectedItems: NO_REJECTED_ITEMS,
-      }
+      decoded[index] = eventMessage(events, row)
     }
   }
   for (const { index, decoded: message } of others) {

@@ -1,4 +1,4 @@
-import type { EventsSlice } from '../../../store/events-block.ts'
+import type { EventsChunk, EventsSlice } from '../../../store/events-block.ts'
 import type { MetricPointsChunk } from '../../../store/metric-points-block.ts'
 import type { SpansChunk } from '../../../store/spans-block.ts'
 
@@ -50,3 +50,17 @@ export type DecodedMessage =
  * as row `row` of the events chunk of the message's fetch.
  */
 export type FormatResult = DecodedMessage | { readonly kind: 'event'; readonly row: number }
+
+const NO_REJECTED_ITEMS = Object.freeze([])
+
+/** The message of a release event: row `row` of its fetch's events chunk. */
+export function eventMessage(chunk: EventsChunk, row: number): DecodedMessage {
+  return {
+    kind: 'rows',
+    table: 'events',
+    chunk,
+    from: row,
+    to: row + 1,
+    rejectedItems: NO_REJECTED_ITEMS,
+  }
+}

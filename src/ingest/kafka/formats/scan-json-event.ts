@@ -232,8 +232,9 @@ function scanMap(bytes: Buffer, at: number, limits: EventLimits, map: ScannedMap
     if (byteAt(bytes, at) !== QUOTE) return -1
     const keyStart = at + 1
     const keyEnd = plainStringEnd(bytes, keyStart)
-    // Integer-like keys come first in a JavaScript object, whatever their place in the text;
-    // `__proto__` is not an ordinary key there either. Both are left to JSON.parse.
+    // Integer-like keys come first in a JavaScript object, whatever their place in the text,
+    // and `__proto__` is a setter on an ordinary one: both are left to JSON.parse and
+    // `toEventRow`, which read them right.
     if (keyEnd < 0 || isDigitAt(bytes, keyStart) || isProto(bytes, keyStart, keyEnd)) return -1
     at = skipSpace(bytes, keyEnd + 1)
     if (byteAt(bytes, at) !== COLON) return -1
