@@ -11,6 +11,9 @@
  * are in ClickHouse, so that is the time until all events are stored. Finally stop the worker
  * with SIGTERM and count the stored rows, which must equal EVENTS.
  *
+ * Each run is bracketed by `probeMachineSpeed`: on this shared machine the same work costs up
+ * to twice the CPU time when the host is busy, and a figure compares only at a similar probe.
+ *
  * For reference, each stage is then measured alone: a bare KafkaJS consumer reads the same
  * topic without decoding or writing (the ceiling KafkaJS puts on a worker), and STAGE_ROWS
  * rows are decoded and mapped, then inserted into a fresh embedded store, in this process.
@@ -49,6 +52,7 @@ import { migrate } from '../src/store/migrate.ts'
 import { createStore } from '../src/store/store-client.ts'
 import { startKafkaBroker } from '../test/helpers/kafka-broker.ts'
 import { processUsage, summarizeProfile, threadUsage } from './kafka-process-usage.ts'
+import { describeSpeed, probeMachineSpeed } from './machine-speed.ts'
 import { buildTracePayload, type PayloadSpanSpec } from '../test/helpers/otel-payloads.ts'
 
 const EVENTS = Number(process.env.EVENTS ?? 1_000_000)
@@ -490,12 +494,15 @@ async function main(): Promise<void> {
       if (inTopic !== produced.messages) {
         throw new Error(`${topic} holds ${inTopic} messages, ${produced.messages} were produced`)
       }
+      const speedBefore = probeMachineSpeed()
       const run = await runWorker(admin, brokers, format, produced, broker?.pid)
+      const speedAfter = probeMachineSpeed()
       console.log(
         `${format}: ${run.storedRows} rows stored (expected ${EVENTS}); ` +
           `${run.totalSeconds.toFixed(1)} s from process start => ${Math.round(EVENTS / run.totalSeconds)} events/s; ` +
           `${run.fromFirstBatchSeconds.toFixed(1)} s from the first batch written => ${Math.round(EVENTS / run.fromFirstBatchSeconds)} events/s; ` +
-          `worker CPU ${run.cpuSeconds.toFixed(1)} s (all threads), peak RSS ${run.peakRssMb} MB`,
+          `worker CPU ${run.cpuSeconds.toFixed(1)} s (all threads), peak RSS ${run.peakRssMb} MB; ` +
+          describeSpeed(speedBefore, speedAfter),
       )
       if (run.window !== undefined) {
         const { events, seconds, cpuSeconds, brokerCpuSeconds, byThread } = run.window

@@ -18,6 +18,9 @@
  * CEILING_BLOCK_ROWS rows beforehand, inserted straight into a fresh embedded store by this
  * process, whose CPU time for the inserts (engine threads included) is measured.
  *
+ * Both are bracketed by `probeMachineSpeed`: on this shared machine the same work costs up to
+ * twice the CPU time when the host is busy, and a figure compares only at a similar probe.
+ *
  * TRANSPORT=grpc sends the same messages over OTLP/gRPC instead (TraceService/Export, one
  * HTTP/2 channel with CONCURRENCY calls in flight, gzip-compressed when GZIP=1), counting
  * calls answered OK.
@@ -52,6 +55,7 @@ import { TABLE_COLUMNS } from '../src/store/table-columns.ts'
 import { freePort } from '../test/helpers/free-port.ts'
 import { processUsage, threadUsage } from './kafka-process-usage.ts'
 import { buildCheckoutRequest } from './checkout-requests.ts'
+import { probeMachineSpeed } from './machine-speed.ts'
 
 const DURATION_S = Number(process.env.DURATION_S ?? 60)
 const WARMUP_S = Number(process.env.WARMUP_S ?? 10)
@@ -365,8 +369,10 @@ const payloads = Array.from(
 // grpc-js compresses the messages itself.
 const bodies =
   GZIP && TRANSPORT === 'http' ? payloads.map((payload) => gzipSync(payload)) : payloads
+const speedBefore = probeMachineSpeed()
 const serve = await measureServe(bodies)
 const ceiling = await measureCeiling(payloads)
+const speedAfter = probeMachineSpeed()
 console.log(
   JSON.stringify(
     {
@@ -378,6 +384,8 @@ console.log(
       requestBytes: bodies[0]?.byteLength,
       serve,
       ceiling,
+      // Documents per CPU-second of a fixed workload before and after (machine-speed.ts).
+      machineSpeedProbe: [speedBefore.documentsPerCpuSecond, speedAfter.documentsPerCpuSecond],
     },
     null,
     2,

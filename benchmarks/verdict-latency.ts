@@ -7,7 +7,7 @@
  * is fed as by real ingest), then background merges are let settle. Uncached: the verdict service with caching off evaluates the
  * analysis RUNS times; the median and max wall time are reported. Cached: the API serves the
  * same verdict while autocannon, in its own process, sends GETs over 50 connections for
- * LOAD_S seconds.
+ * LOAD_S seconds. Both are bracketed by `probeMachineSpeed` (machine-speed.ts).
  *
  * Run: PATH=$PWD/node_modules/.bin:$PATH node benchmarks/verdict-latency.ts
  * Env: SPANS (default 1000000), RUNS (7), LOAD_S (20).
@@ -27,6 +27,7 @@ import { createApiServer } from '../src/api/api-server.ts'
 import { silentLogger } from '../src/logger.ts'
 import { loadavg } from 'node:os'
 import { max, median, quantile } from 'simple-statistics'
+import { probeMachineSpeed } from './machine-speed.ts'
 
 const SPANS = Number(process.env.SPANS ?? 1_000_000)
 const RUNS = Number(process.env.RUNS ?? 7)
@@ -102,6 +103,7 @@ const analysis = await uncached.create({
   startTime: new Date(startMs).toISOString(),
 })
 
+const speedBefore = probeMachineSpeed()
 const timesMs: number[] = []
 let decision = ''
 for (let run = 0; run < RUNS; run++) {
@@ -139,6 +141,7 @@ const load = JSON.parse(stdout) as {
   errors: number
 }
 await api.close()
+const speedAfter = probeMachineSpeed()
 await store.close()
 rmSync(dataPath, { recursive: true, force: true })
 
@@ -150,6 +153,8 @@ console.log(
       mergesSettledSeconds: Number(settleS.toFixed(1)),
       activeParts,
       loadAverage: Number(loadavg()[0]!.toFixed(1)),
+      // Documents per CPU-second of a fixed workload around the timed part (machine-speed.ts).
+      machineSpeedProbe: [speedBefore.documentsPerCpuSecond, speedAfter.documentsPerCpuSecond],
       decision,
       uncachedMs: {
         median: Math.round(median(timesMs)),
