@@ -3,13 +3,14 @@ import type { RunningApp } from '../../../src/app.ts'
 import { startTestApp } from '../../helpers/app.ts'
 import { buildMetricPayload } from '../../helpers/metric-payloads.ts'
 import { buildTracePayload } from '../../helpers/otel-payloads.ts'
-import { queryRows } from '../../helpers/store.ts'
+import { queryRows, waitFor } from '../../helpers/store.ts'
 
 // A long flush interval keeps the first request's rows queued, so the queue is full for the
-// requests that follow it: saturation without relying on timing.
+// requests that follow it: saturation without relying on timing. The second request is sent
+// once the first one's rows are seen waiting in the queue (`rh_writer_queue_rows`).
 let app: RunningApp
 beforeAll(async () => {
-  app = await startTestApp({ 'writer.maxQueuedRows': 150, 'writer.flushIntervalMs': 1_500 })
+  app = await startTestApp({ 'writer.maxQueuedRows': 150, 'writer.flushIntervalMs': 3_000 })
 })
 afterAll(() => app.stop())
 
@@ -18,6 +19,18 @@ const hundredSpans = buildTracePayload({
   release: 'bp-1',
   spans: Array.from({ length: 100 }, () => ({ name: 'GET /cart', kind: 'server' as const })),
 }).protobuf
+
+/** Resolves once at least `rows` rows wait in the writers' queues. */
+async function queued(rows: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const text = await (await fetch(`${app.apiUrl}/metrics`)).text()
+      const waiting = /^rh_writer_queue_rows\S* (\d+)/m.exec(text)
+      return Number(waiting?.[1] ?? 0) >= rows ? true : undefined
+    },
+    { timeoutMs: 20_000, what: `${rows} rows to be queued` },
+  )
+}
 
 function send(body: Uint8Array): Promise<Response> {
   return fetch(`${app.otlpHttpUrl}/v1/traces`, {
@@ -30,7 +43,7 @@ function send(body: Uint8Array): Promise<Response> {
 describe('OTLP/HTTP receiver under load', () => {
   it('answers 429 with Retry-After while the writer queue is full, and stores what it acknowledged', async () => {
     const first = send(hundredSpans)
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await queued(100)
     const second = await send(hundredSpans)
     expect(second.status).toBe(429)
     expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0)
@@ -71,7 +84,7 @@ describe('OTLP/HTTP receiver under load', () => {
         headers: { 'content-type': 'application/x-protobuf' },
       })
     const first = sendMetrics()
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await queued(100)
     const second = await sendMetrics()
     expect(second.status).toBe(429)
     expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0)
