@@ -6,7 +6,8 @@
  * same work costs more CPU time on our threads (the guest's own load average and steal time
  * stay low), and every CPU-seconds-per-item figure of a run rises with it: on 2026-11-26 the
  * decoding thread of the Kafka worker spent 0.25 and 0.49 CPU-s per 100k identical events in
- * two runs ten minutes apart. A figure is only comparable with one measured at the same probe.
+ * two runs ten minutes apart. The probe says how fast the host ran just before and just after
+ * a run; it cannot vouch for the run itself, as the host's speed moves within seconds.
  *
  * The work never changes with the project's code (a deterministic JSON document parsed and its
  * numbers summed, on the calling thread), so probes of different commits and days compare.
@@ -42,7 +43,7 @@ export function probeMachineSpeed(): MachineSpeed {
   return { documentsPerCpuSecond: Number(((documents * 1000) / usedMs).toFixed(1)) }
 }
 
-/** "probe 41.2 -> 40.8 docs/CPU-s", for a run's line. */
+/** "machine speed probe 231.2 -> 243.5 docs/CPU-s", for a run's line. */
 export function describeSpeed(before: MachineSpeed, after: MachineSpeed): string {
   return `machine speed probe ${before.documentsPerCpuSecond} -> ${after.documentsPerCpuSecond} docs/CPU-s`
 }
