@@ -135,8 +135,13 @@ export const DEFAULT_CONFIG = {
     fromBeginning: true,
     /** A partition's batch is written once it holds this many rows (spans, points or events)... */
     maxBatchRows: 50_000,
-    /** ...or once its oldest message has waited this long. */
-    maxBatchWaitMs: 500,
+    /**
+     * ...or once its oldest message has waited this long. Each partition writes batches of its
+     * own, so at 150k events/s over four partitions 500 ms made batches of 12,500-18,750 rows,
+     * and the engine's inserts and merges of them cost two to three times what 1 s batches do
+     * (benchmarks/RESULTS.md, "Kafka workers"); serve's writer waits up to 1 s too.
+     */
+    maxBatchWaitMs: 1_000,
     /** Rows buffered or being written, over all partitions, beyond which fetching pauses. */
     maxBufferedRows: 300_000,
     /** A larger message is not decoded: it goes to the dead letters as it is. */
