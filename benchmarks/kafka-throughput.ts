@@ -12,7 +12,8 @@
  * with SIGTERM and count the stored rows, which must equal EVENTS.
  *
  * Each run is bracketed by `probeMachineSpeed`: on this shared machine the same work costs up
- * to twice the CPU time when the host is busy, and a figure compares only at a similar probe.
+ * to twice the CPU time when the host is busy. The probes say how the host ran around the run,
+ * not during it (machine-speed.ts).
  *
  * For reference, each stage is then measured alone: a bare KafkaJS consumer reads the same
  * topic without decoding or writing (the ceiling KafkaJS puts on a worker), and STAGE_ROWS

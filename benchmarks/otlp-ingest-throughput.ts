@@ -19,7 +19,8 @@
  * process, whose CPU time for the inserts (engine threads included) is measured.
  *
  * Both are bracketed by `probeMachineSpeed`: on this shared machine the same work costs up to
- * twice the CPU time when the host is busy, and a figure compares only at a similar probe.
+ * twice the CPU time when the host is busy. The probes say how the host ran around the run,
+ * not during it (machine-speed.ts).
  *
  * TRANSPORT=grpc sends the same messages over OTLP/gRPC instead (TraceService/Export, one
  * HTTP/2 channel with CONCURRENCY calls in flight, gzip-compressed when GZIP=1), counting

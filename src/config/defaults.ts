@@ -137,9 +137,10 @@ export const DEFAULT_CONFIG = {
     maxBatchRows: 50_000,
     /**
      * ...or once its oldest message has waited this long. Each partition writes batches of its
-     * own, so at 150k events/s over four partitions 500 ms made batches of 12,500-18,750 rows,
-     * and the engine's inserts and merges of them cost two to three times what 1 s batches do
-     * (benchmarks/RESULTS.md, "Kafka workers"); serve's writer waits up to 1 s too.
+     * own, so at 100-150k events/s over four partitions 500 ms made batches of 12,500-18,750
+     * rows, and the engine's inserts and merges of them cost two to three times what 1 s batches
+     * do (benchmarks/RESULTS.md, "Where the figures stand", "Kafka batch wait"); serve's writer
+     * waits up to 1 s too.
      */
     maxBatchWaitMs: 1_000,
     /** Rows buffered or being written, over all partitions, beyond which fetching pauses. */
@@ -152,7 +153,7 @@ export const DEFAULT_CONFIG = {
      * Bytes asked for per partition in one fetch (KafkaJS `maxBytesPerPartition`). KafkaJS keeps
      * each fetched message as a few objects until the whole fetch is handled: at 8 MiB a fetch of
      * four partitions held 110,000 of them, and the worker's peak RSS passed 1 GiB with no gain
-     * in throughput (benchmarks/RESULTS.md, "Kafka workers").
+     * in throughput (benchmarks/RESULTS.md, "Where the figures stand", "Kafka fetch size").
      */
     fetchMaxBytesPerPartition: 2 * 1024 * 1024,
     /** A worker silent for this long is considered dead and its partitions move to others. */
