@@ -6,8 +6,9 @@
  * same work costs more CPU time on our threads (the guest's own load average and steal time
  * stay low), and every CPU-seconds-per-item figure of a run rises with it: on 2026-11-26 the
  * decoding thread of the Kafka worker spent 0.23 and 0.46 CPU-s per 100k identical events in
- * two runs ten minutes apart (benchmarks/RESULTS.md, "Where the figures stand"). The probe says how fast the host ran just before and just after
- * a run; it cannot vouch for the run itself, as the host's speed moves within seconds.
+ * two runs ten minutes apart (benchmarks/RESULTS.md, "Where the figures stand"). The probe
+ * says how fast the host ran just before and just after a run; it cannot vouch for the run
+ * itself, as the host's speed moves within seconds.
  *
  * The work never changes with the project's code (a deterministic JSON document parsed and its
  * numbers summed, on the calling thread), so probes of different commits and days compare.
