@@ -13,7 +13,8 @@ const LIMITS = { maxAttributes: 8 }
 /** The Native block of the message as the scanner reads it, or undefined when it declines. */
 function scannedBlock(text: string): Uint8Array | undefined {
   const scanned = new ScannedEvent()
-  if (!scanJsonEvent(Buffer.from(text), LIMITS, scanned)) return undefined
+  const bytes = Buffer.from(text)
+  if (!scanJsonEvent(bytes, 0, bytes.length, LIMITS, scanned)) return undefined
   const builder = createEventsChunkBuilder()
   builder.addBytes(scanned)
   return encodeEventsBlock([{ chunk: builder.finish(), from: 0, to: 1 }])

@@ -10,31 +10,49 @@ const scanned = new ScannedEvent()
 
 /**
  * A `json` topic message: one release event (docs/kafka-json-events.md) as UTF-8 JSON, added
- * to `events`. Events of the plain shape producers write are read from the bytes
- * (`scanJsonEvent`); any other message is parsed with JSON.parse and mapped by `toEventRow`,
- * which also says why an invalid one is refused.
+ * to `events`. See {@link decodeJsonEventAt}.
  */
 export function decodeJsonEvent(
   value: Buffer,
   limits: EventLimits,
   events: () => EventsChunkBuilder,
 ): FormatResult {
-  if (scanJsonEvent(value, limits, scanned)) {
+  const result = decodeJsonEventAt(value, 0, value.length, limits, events)
+  return typeof result === 'number'
+    ? { kind: 'event', row: result }
+    : { kind: 'poison', error: result }
+}
+
+/**
+ * The `json` message `bytes[start, end)` (`bytes` may hold a whole fetch's values) added to
+ * `events`: its row there, or the reason it is a poison message. Events of the plain shape
+ * producers write are read from the bytes (`scanJsonEvent`); any other message is parsed with
+ * JSON.parse and mapped by `toEventRow`, which also says why an invalid one is refused. A row
+ * or a string: no object per message.
+ */
+export function decodeJsonEventAt(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  limits: EventLimits,
+  events: () => EventsChunkBuilder,
+): number | string {
+  if (scanJsonEvent(bytes, start, end, limits, scanned)) {
     const builder = events()
     builder.addBytes(scanned)
-    return { kind: 'event', row: builder.rows - 1 }
+    return builder.rows - 1
   }
   // Buffer#toString would replace invalid sequences silently; bad bytes are refused instead.
-  if (!isUtf8(value)) return { kind: 'poison', error: 'json: the message is not valid UTF-8' }
+  if (!isUtf8(bytes.subarray(start, end))) return 'json: the message is not valid UTF-8'
   let document: unknown
   try {
-    document = JSON.parse(value.toString('utf8'))
+    document = JSON.parse(bytes.toString('utf8', start, end))
   } catch (error) {
-    return { kind: 'poison', error: `json: the message is not valid JSON: ${toMessage(error)}` }
+    return `json: the message is not valid JSON: ${toMessage(error)}`
   }
   const result = toEventRow(document, limits)
-  if (!result.ok) return { kind: 'poison', error: `json: ${result.error}` }
+  if (!result.ok) return `json: ${result.error}`
   const builder = events()
   builder.add(result.row)
-  return { kind: 'event', row: builder.rows - 1 }
+  return builder.rows - 1
 }

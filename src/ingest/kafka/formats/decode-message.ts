@@ -45,22 +45,33 @@ function decodeValue(
   options: DecodeOptions,
   events: () => EventsChunkBuilder,
 ): FormatResult {
-  if (value === null || value.length === 0) {
-    return { kind: 'poison', error: `${format}: the message has no value` }
-  }
-  if (value.length > options.maxMessageBytes) {
-    return {
-      kind: 'poison',
-      error: `${format}: the message has ${value.length} bytes, more than kafka.maxMessageBytes (${options.maxMessageBytes})`,
-    }
-  }
+  const refused = sizeRefusal(format, value === null ? -1 : value.length, options)
+  if (refused !== undefined) return { kind: 'poison', error: refused }
   try {
-    return KAFKA_FORMATS[format].decode(value, options, events)
+    return KAFKA_FORMATS[format].decode(value!, options, events)
   } catch (error) {
-    const reason = toMessage(error)
-    return {
-      kind: 'poison',
-      error: reason.startsWith(format) ? reason : `${format}: ${reason}`,
-    }
+    return { kind: 'poison', error: thrownReason(format, error) }
   }
+}
+
+/**
+ * Why a message of `bytes` bytes (-1: without a value) is not decoded at all: empty or larger
+ * than `kafka.maxMessageBytes`; undefined when it is decoded.
+ */
+export function sizeRefusal(
+  format: MessageFormat,
+  bytes: number,
+  options: DecodeOptions,
+): string | undefined {
+  if (bytes <= 0) return `${format}: the message has no value`
+  if (bytes > options.maxMessageBytes) {
+    return `${format}: the message has ${bytes} bytes, more than kafka.maxMessageBytes (${options.maxMessageBytes})`
+  }
+  return undefined
+}
+
+/** The poison reason of a message whose decoder threw `error`. */
+export function thrownReason(format: MessageFormat, error: unknown): string {
+  const reason = toMessage(error)
+  return reason.startsWith(format) ? reason : `${format}: ${reason}`
 }

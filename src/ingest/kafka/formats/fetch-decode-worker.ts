@@ -1,8 +1,8 @@
 import { parentPort } from 'node:worker_threads'
 import { toMessage } from '../../../errors.ts'
 import { packTypedArrays } from '../../otlp/transferables.ts'
-import { decodeMessages } from './decode-message.ts'
-import { toWire, type FetchJob, type FetchReply } from './fetch-wire.ts'
+import { decodeFetch } from './decode-fetch.ts'
+import type { FetchJob, FetchReply } from './fetch-wire.ts'
 
 /**
  * A decoding thread of `createFetchDecoder`: decodes each fetch it is sent and posts back the
@@ -12,14 +12,7 @@ parentPort?.on('message', (job: FetchJob) => {
   let reply: FetchReply
   let transfer: ArrayBuffer[] = []
   try {
-    const values = Array.from({ length: job.bounds.length / 2 }, (_, index) => {
-      const start = job.bounds[2 * index]!
-      const end = job.bounds[2 * index + 1]!
-      return start < 0
-        ? null
-        : Buffer.from(job.bytes.buffer, job.bytes.byteOffset + start, end - start)
-    })
-    const decoded = packTypedArrays(toWire(decodeMessages(job.format, values, job.options)))
+    const decoded = packTypedArrays(decodeFetch(job.format, job.bytes, job.bounds, job.options))
     reply = { id: job.id, decoded }
     transfer = [decoded.buffer]
   } catch (error) {

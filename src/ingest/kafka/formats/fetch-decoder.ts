@@ -6,7 +6,7 @@ import { createWorkerThreads } from '../../worker-threads.ts'
 import { decodeMessages, type DecodeOptions } from './decode-message.ts'
 import type { MessageFormat } from './format-registry.ts'
 import type { DecodedMessage } from './message-format.ts'
-import { fromWire, type FetchJob, type FetchReply } from './fetch-wire.ts'
+import { fromWire, packValues, type FetchJob, type FetchReply } from './fetch-wire.ts'
 
 /**
  * Where the messages of each fetch are decoded and mapped: on `threads` worker threads, or on
@@ -53,31 +53,4 @@ export function createFetchDecoder(options: { readonly threads: number }): Fetch
     },
     close: () => threads.close(),
   }
-}
-
-/**
- * The values copied into one buffer to transfer: a fetch's values are views of KafkaJS's
- * response buffers, which cannot move. `bounds` holds each value's start and end, -1 for null.
- */
-function packValues(values: readonly (Buffer | null)[]): {
-  bytes: Uint8Array<ArrayBuffer>
-  bounds: Int32Array<ArrayBuffer>
-} {
-  let total = 0
-  for (const value of values) total += value?.length ?? 0
-  const bytes = new Uint8Array(total)
-  const bounds = new Int32Array(values.length * 2)
-  let at = 0
-  values.forEach((value, index) => {
-    if (value === null) {
-      bounds[2 * index] = -1
-      bounds[2 * index + 1] = -1
-      return
-    }
-    bytes.set(value, at)
-    bounds[2 * index] = at
-    at += value.length
-    bounds[2 * index + 1] = at
-  })
-  return { bytes, bounds }
 }

@@ -81,3 +81,30 @@ export function fromWire({ events, eventRows, others }: WireFetch): DecodedMessa
   }
   return decoded
 }
+
+/**
+ * The values copied into one buffer to transfer: a fetch's values are views of KafkaJS's
+ * response buffers, which cannot move. `bounds` holds each value's start and end, -1 for null.
+ */
+export function packValues(values: readonly (Buffer | null)[]): {
+  bytes: Uint8Array<ArrayBuffer>
+  bounds: Int32Array<ArrayBuffer>
+} {
+  let total = 0
+  for (const value of values) total += value?.length ?? 0
+  const bytes = new Uint8Array(total)
+  const bounds = new Int32Array(values.length * 2)
+  let at = 0
+  values.forEach((value, index) => {
+    if (value === null) {
+      bounds[2 * index] = -1
+      bounds[2 * index + 1] = -1
+      return
+    }
+    bytes.set(value, at)
+    bounds[2 * index] = at
+    at += value.length
+    bounds[2 * index + 1] = at
+  })
+  return { bytes, bounds }
+}

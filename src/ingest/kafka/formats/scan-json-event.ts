@@ -103,74 +103,80 @@ const OUTCOME = 8
 const ATTRIBUTES = 9
 
 /**
- * Reads a `json` message that is a valid release event of the plain shape producers write
- * (ASCII text without escapes, only the documented fields, each once, flat maps whose keys do
- * not start with a digit), straight from its bytes into `into`: no JSON.parse, no objects per
- * event. Returns false for anything else, valid or not, having decided nothing: the message is
- * then read by `JSON.parse` and `toEventRow`, which give the answer (a row or the reason it is
- * refused). So for every message it accepts, the row is the one `toEventRow` makes; the tests
- * hold the two to that on generated and mutated messages.
+ * Reads a `json` message `bytes[start, end)` that is a valid release event of the plain shape
+ * producers write (ASCII text without escapes, only the documented fields, each once, flat maps
+ * whose keys do not start with a digit), straight from its bytes into `into`: no JSON.parse, no
+ * objects per event. `bytes` may hold a whole fetch's values, one after the other: the ranges
+ * read into `into` are then ranges of it. Returns false for anything else, valid or not, having
+ * decided nothing: the message is then read by `JSON.parse` and `toEventRow`, which give the
+ * answer (a row or the reason it is refused). So for every message it accepts, the row is the
+ * one `toEventRow` makes; the tests hold the two to that on generated and mutated messages.
  */
-export function scanJsonEvent(bytes: Buffer, limits: EventLimits, into: ScannedEvent): boolean {
+export function scanJsonEvent(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  limits: EventLimits,
+  into: ScannedEvent,
+): boolean {
   into.reset(bytes)
-  let at = skipSpace(bytes, 0)
-  if (byteAt(bytes, at) !== OPEN_BRACE) return false
-  at = skipSpace(bytes, at + 1)
+  let at = skipSpace(bytes, start, end)
+  if (byteAt(bytes, at, end) !== OPEN_BRACE) return false
+  at = skipSpace(bytes, at + 1, end)
   let seen = 0
   let value: number | null | undefined
   for (;;) {
-    if (byteAt(bytes, at) !== QUOTE) return false
-    const keyEnd = plainStringEnd(bytes, at + 1)
+    if (byteAt(bytes, at, end) !== QUOTE) return false
+    const keyEnd = plainStringEnd(bytes, at + 1, end)
     if (keyEnd < 0) return false
     const field = fieldAt(bytes, at + 1, keyEnd)
     if (field < 0 || (seen & (1 << field)) !== 0) return false
     seen |= 1 << field
-    at = skipSpace(bytes, keyEnd + 1)
-    if (byteAt(bytes, at) !== COLON) return false
-    at = skipSpace(bytes, at + 1)
-    const start = at
+    at = skipSpace(bytes, keyEnd + 1, end)
+    if (byteAt(bytes, at, end) !== COLON) return false
+    at = skipSpace(bytes, at + 1, end)
     if (field === SCHEMA_VERSION) {
       // Exactly `1`; `1.0` and `1e0` mean it too, and are left to JSON.parse.
-      if (byteAt(bytes, at) !== ZERO + 1) return false
+      if (byteAt(bytes, at, end) !== ZERO + 1) return false
       at++
     } else if (field === FLAGS || field === ATTRIBUTES) {
-      if (isNull(bytes, at)) at += 4
+      if (isNull(bytes, at, end)) at += 4
       else {
-        at = scanMap(bytes, at, limits, field === FLAGS ? into.flags : into.attributes)
+        at = scanMap(bytes, at, end, limits, field === FLAGS ? into.flags : into.attributes)
         if (at < 0) return false
       }
     } else if (field === VALUE) {
-      if (isNull(bytes, at)) {
+      if (isNull(bytes, at, end)) {
         value = null
         at += 4
       } else {
-        const end = numberEnd(bytes, at)
-        if (end < 0) return false
-        value = numberOf(bytes, at, end)
+        const numberEnd = numberEndAt(bytes, at, end)
+        if (numberEnd < 0) return false
+        value = numberOf(bytes, at, numberEnd)
         if (!Number.isFinite(value)) return false
-        at = end
+        at = numberEnd
       }
-    } else if (isNull(bytes, at)) {
+    } else if (isNull(bytes, at, end)) {
       // Only the optional strings may be null.
       if (field !== ENVIRONMENT && field !== RELEASE && field !== OUTCOME) return false
       at += 4
     } else {
-      if (byteAt(bytes, at) !== QUOTE) return false
-      const end = plainStringEnd(bytes, at + 1)
-      if (end < 0) return false
-      if (!readString(bytes, field, start + 1, end, into)) return false
-      at = end + 1
+      if (byteAt(bytes, at, end) !== QUOTE) return false
+      const stringEnd = plainStringEnd(bytes, at + 1, end)
+      if (stringEnd < 0) return false
+      if (!readString(bytes, field, at + 1, stringEnd, into)) return false
+      at = stringEnd + 1
     }
-    at = skipSpace(bytes, at)
-    if (byteAt(bytes, at) === COMMA) {
-      at = skipSpace(bytes, at + 1)
+    at = skipSpace(bytes, at, end)
+    if (byteAt(bytes, at, end) === COMMA) {
+      at = skipSpace(bytes, at + 1, end)
       continue
     }
-    if (byteAt(bytes, at) !== CLOSE_BRACE) return false
-    at = skipSpace(bytes, at + 1)
+    if (byteAt(bytes, at, end) !== CLOSE_BRACE) return false
+    at = skipSpace(bytes, at + 1, end)
     break
   }
-  if (at !== bytes.length) return false
+  if (at !== end) return false
   const required = (1 << SCHEMA_VERSION) | (1 << TIMESTAMP) | (1 << SERVICE) | (1 << NAME)
   if ((seen & required) !== required) return false
   into.value = value ?? null
@@ -210,9 +216,9 @@ function readString(
       into.releaseEnd = end
       return true
     case OUTCOME:
-      if (end - start === SUCCESS.length && isLiteral(bytes, start, SUCCESS)) {
+      if (end - start === SUCCESS.length && isLiteral(bytes, start, end, SUCCESS)) {
         into.outcome = 'success'
-      } else if (end - start === FAILURE.length && isLiteral(bytes, start, FAILURE)) {
+      } else if (end - start === FAILURE.length && isLiteral(bytes, start, end, FAILURE)) {
         into.outcome = 'failure'
       } else {
         return false
@@ -223,56 +229,68 @@ function readString(
   }
 }
 
-/** Reads a flat object of scalars at `at` into `map`; its end, or -1 when it is not one. */
-function scanMap(bytes: Buffer, at: number, limits: EventLimits, map: ScannedMap): number {
-  if (byteAt(bytes, at) !== OPEN_BRACE) return -1
-  at = skipSpace(bytes, at + 1)
-  if (byteAt(bytes, at) === CLOSE_BRACE) return at + 1
+/**
+ * Reads a flat object of scalars at `at` (before `end`) into `map`; its end, or -1 when it is
+ * not one.
+ */
+function scanMap(
+  bytes: Buffer,
+  at: number,
+  end: number,
+  limits: EventLimits,
+  map: ScannedMap,
+): number {
+  if (byteAt(bytes, at, end) !== OPEN_BRACE) return -1
+  at = skipSpace(bytes, at + 1, end)
+  if (byteAt(bytes, at, end) === CLOSE_BRACE) return at + 1
   for (;;) {
-    if (byteAt(bytes, at) !== QUOTE) return -1
+    if (byteAt(bytes, at, end) !== QUOTE) return -1
     const keyStart = at + 1
-    const keyEnd = plainStringEnd(bytes, keyStart)
+    const keyEnd = plainStringEnd(bytes, keyStart, end)
     // Integer-like keys come first in a JavaScript object, whatever their place in the text,
     // and `__proto__` is a setter on an ordinary one: both are left to JSON.parse and
     // `toEventRow`, which read them right.
-    if (keyEnd < 0 || isDigitAt(bytes, keyStart) || isProto(bytes, keyStart, keyEnd)) return -1
-    at = skipSpace(bytes, keyEnd + 1)
-    if (byteAt(bytes, at) !== COLON) return -1
-    at = skipSpace(bytes, at + 1)
-    const byte = byteAt(bytes, at)
+    if (keyEnd < 0 || isDigitAt(bytes, keyStart, end) || isProto(bytes, keyStart, keyEnd)) {
+      return -1
+    }
+    at = skipSpace(bytes, keyEnd + 1, end)
+    if (byteAt(bytes, at, end) !== COLON) return -1
+    at = skipSpace(bytes, at + 1, end)
+    const byte = byteAt(bytes, at, end)
     if (byte === QUOTE) {
-      const end = plainStringEnd(bytes, at + 1)
-      if (end < 0) return -1
-      map.push(keyStart, keyEnd, at + 1, end, '')
-      at = end + 1
-    } else if (isLiteral(bytes, at, TRUE)) {
+      const stringEnd = plainStringEnd(bytes, at + 1, end)
+      if (stringEnd < 0) return -1
+      map.push(keyStart, keyEnd, at + 1, stringEnd, '')
+      at = stringEnd + 1
+    } else if (isLiteral(bytes, at, end, TRUE)) {
       map.push(keyStart, keyEnd, at, at + 4, '')
       at += 4
-    } else if (isLiteral(bytes, at, FALSE)) {
+    } else if (isLiteral(bytes, at, end, FALSE)) {
       map.push(keyStart, keyEnd, at, at + 5, '')
       at += 5
     } else {
-      const end = numberEnd(bytes, at)
-      if (end < 0) return -1
-      map.push(keyStart, keyEnd, -1, -1, String(numberOf(bytes, at, end)))
-      at = end
+      const numberEnd = numberEndAt(bytes, at, end)
+      if (numberEnd < 0) return -1
+      map.push(keyStart, keyEnd, -1, -1, String(numberOf(bytes, at, numberEnd)))
+      at = numberEnd
     }
     if (map.entries > limits.maxAttributes) return -1
-    at = skipSpace(bytes, at)
-    if (byteAt(bytes, at) === COMMA) {
-      at = skipSpace(bytes, at + 1)
+    at = skipSpace(bytes, at, end)
+    if (byteAt(bytes, at, end) === COMMA) {
+      at = skipSpace(bytes, at + 1, end)
       continue
     }
-    return byteAt(bytes, at) === CLOSE_BRACE ? at + 1 : -1
+    return byteAt(bytes, at, end) === CLOSE_BRACE ? at + 1 : -1
   }
 }
 
 /**
  * The index of the quote ending a string whose text starts at `start`, or -1 when it holds an
- * escape, a control character or a non-ASCII byte (left to JSON.parse), or does not end.
+ * escape, a control character or a non-ASCII byte (left to JSON.parse), or does not end
+ * before `end`.
  */
-function plainStringEnd(bytes: Buffer, start: number): number {
-  for (let at = start; at < bytes.length; at++) {
+function plainStringEnd(bytes: Buffer, start: number, end: number): number {
+  for (let at = start; at < end; at++) {
     const byte = bytes[at]!
     if (byte === QUOTE) return at
     if (byte === BACKSLASH || byte < 0x20 || byte >= 0x80) return -1
@@ -281,21 +299,23 @@ function plainStringEnd(bytes: Buffer, start: number): number {
 }
 
 /** The end of the JSON number at `at` (RFC 8259 section 6), or -1 when there is none. */
-function numberEnd(bytes: Buffer, at: number): number {
-  if (byteAt(bytes, at) === MINUS) at++
-  if (byteAt(bytes, at) === ZERO) at++
-  else if (isDigitAt(bytes, at)) while (isDigitAt(bytes, at)) at++
+function numberEndAt(bytes: Buffer, at: number, end: number): number {
+  if (byteAt(bytes, at, end) === MINUS) at++
+  if (byteAt(bytes, at, end) === ZERO) at++
+  else if (isDigitAt(bytes, at, end)) while (isDigitAt(bytes, at, end)) at++
   else return -1
-  if (byteAt(bytes, at) === DOT) {
+  if (byteAt(bytes, at, end) === DOT) {
     at++
-    if (!isDigitAt(bytes, at)) return -1
-    while (isDigitAt(bytes, at)) at++
+    if (!isDigitAt(bytes, at, end)) return -1
+    while (isDigitAt(bytes, at, end)) at++
   }
-  if (byteAt(bytes, at) === 0x65 || byteAt(bytes, at) === 0x45) {
+  const exponent = byteAt(bytes, at, end)
+  if (exponent === 0x65 || exponent === 0x45) {
     at++
-    if (byteAt(bytes, at) === PLUS || byteAt(bytes, at) === MINUS) at++
-    if (!isDigitAt(bytes, at)) return -1
-    while (isDigitAt(bytes, at)) at++
+    const sign = byteAt(bytes, at, end)
+    if (sign === PLUS || sign === MINUS) at++
+    if (!isDigitAt(bytes, at, end)) return -1
+    while (isDigitAt(bytes, at, end)) at++
   }
   return at
 }
@@ -320,8 +340,8 @@ FIELDS.forEach((field, index) => {
 })
 
 /** JSON's whitespace: space, tab, line feed, carriage return. */
-function skipSpace(bytes: Uint8Array, at: number): number {
-  while (at < bytes.length) {
+function skipSpace(bytes: Uint8Array, at: number, end: number): number {
+  while (at < end) {
     const byte = bytes[at]!
     if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return at
     at++
@@ -360,31 +380,32 @@ function numberOf(bytes: Buffer, start: number, end: number): number {
   return Number(latin1(bytes, start, end))
 }
 
-function isLiteral(bytes: Uint8Array, at: number, literal: Uint8Array): boolean {
-  if (at + literal.length > bytes.length) return false
+function isLiteral(bytes: Uint8Array, at: number, end: number, literal: Uint8Array): boolean {
+  if (at + literal.length > end) return false
   for (let i = 0; i < literal.length; i++) if (bytes[at + i] !== literal[i]) return false
   return true
 }
 
-function isNull(bytes: Uint8Array, at: number): boolean {
-  return isLiteral(bytes, at, NULL)
+function isNull(bytes: Uint8Array, at: number, end: number): boolean {
+  return isLiteral(bytes, at, end, NULL)
 }
 
 function isProto(bytes: Uint8Array, start: number, end: number): boolean {
-  return end - start === PROTO.length && isLiteral(bytes, start, PROTO)
+  return end - start === PROTO.length && isLiteral(bytes, start, end, PROTO)
 }
 
-function isDigitAt(bytes: Uint8Array, at: number): boolean {
-  const byte = byteAt(bytes, at)
+function isDigitAt(bytes: Uint8Array, at: number, end: number): boolean {
+  const byte = byteAt(bytes, at, end)
   return byte >= ZERO && byte <= NINE
 }
 
 /**
- * The byte at `at`, or -1 past the end. Every read of the scanner goes through here or a
- * bounds check: a typed array read out of bounds slows down every read of the function.
+ * The byte at `at`, or -1 at or past the message's `end`. Every read of the scanner goes
+ * through here or a bounds check: a typed array read out of bounds slows down every read of
+ * the function.
  */
-function byteAt(bytes: Uint8Array, at: number): number {
-  return at < bytes.length ? bytes[at]! : -1
+function byteAt(bytes: Uint8Array, at: number, end: number): number {
+  return at < end ? bytes[at]! : -1
 }
 
 /** ASCII bytes as a string (the scanner only calls it on ASCII). */
