@@ -255,15 +255,27 @@ function mapRow(column: StringMapColumn, record: Readonly<Record<string, string>
 const positions: number[] = []
 
 function mapRowOfBytes(column: StringMapColumn, map: MapBytes, source: Uint8Array): void {
-  const { bounds, texts, entries } = map
+  const { bounds, entries } = map
+  const keys = column.keys
   for (let i = 0; i < entries; i++) {
-    positions[i] = column.keys.indexOfBytes(source, bounds[4 * i]!, bounds[4 * i + 1]!)
+    positions[i] = keys.indexOfBytes(source, bounds[4 * i]!, bounds[4 * i + 1]!)
   }
-  column.rowOfIndexes(positions, entries, (i) => {
-    const start = bounds[4 * i + 2]!
-    if (start < 0) column.values.string(texts[i]!)
-    else column.values.copy(source, start, bounds[4 * i + 3]!)
-  })
+  if (column.hasRepeats(positions, entries)) {
+    column.rowOfIndexes(positions, entries, (i) => writeMapValue(column, map, source, i))
+    return
+  }
+  // The common row, each key once: written here rather than through a callback made per row.
+  for (let i = 0; i < entries; i++) {
+    keys.index(positions[i]!)
+    writeMapValue(column, map, source, i)
+  }
+  column.endRow(entries)
+}
+
+function writeMapValue(column: StringMapColumn, map: MapBytes, source: Uint8Array, i: number) {
+  const start = map.bounds[4 * i + 2]!
+  if (start < 0) column.values.string(map.texts[i]!)
+  else column.values.copy(source, start, map.bounds[4 * i + 3]!)
 }
 
 /**

@@ -125,9 +125,14 @@ export class ByteSink {
   lengthPrefixed(source: Uint8Array, start: number, end: number): void {
     const length = end - start
     this.reserve(length + 8)
-    this.varUInt(length)
     const buffer = this.buffer
     let at = this.length
+    // A length below 0x80 is its own one-byte VarUInt.
+    if (length < 0x80) buffer[at++] = length
+    else {
+      this.varUInt(length)
+      at = this.length
+    }
     // Short values (most of telemetry) copy faster by hand than through a subarray.
     if (length < SHORT_COPY) for (let i = start; i < end; i++) buffer[at++] = source[i]!
     else {

@@ -196,6 +196,7 @@ export class LowCardinalityColumn {
   // with the last one is cheaper than hashing it again.
   private lastValue = ''
   private lastPosition = 0
+  private lastBytesPosition = 0
   rows = 0
 
   /** The dictionary index of a string, added when new; append it with {@link index}. */
@@ -213,7 +214,12 @@ export class LowCardinalityColumn {
 
   /** The dictionary index of the bytes `source[start, end)`, added when new. */
   indexOfBytes(source: Uint8Array, start: number, end: number): number {
-    return this.dictionary.intern(source, start, end)
+    // Compared with the last one first, as `indexOf` does: one pass over the bytes, not two.
+    const last = this.lastBytesPosition
+    if (this.dictionary.isEntry(last, source, start, end)) return last
+    const position = this.dictionary.intern(source, start, end)
+    this.lastBytesPosition = position
+    return position
   }
 
   string(value: string): void {
@@ -248,6 +254,7 @@ export class LowCardinalityColumn {
     this.byString.set('', 0)
     this.lastValue = ''
     this.lastPosition = 0
+    this.lastBytesPosition = 0
     this.rows = 0
   }
 
@@ -379,7 +386,11 @@ export class StringMapColumn {
     this.endRow(count)
   }
 
-  private hasRepeats(positions: ArrayLike<number>, count: number): boolean {
+  /**
+   * Whether a row's key indexes name a key more than once (such a row is written through
+   * {@link rowOfIndexes}, which keeps each key once). Each call starts a new row's check.
+   */
+  hasRepeats(positions: ArrayLike<number>, count: number): boolean {
     const stamp = ++this.rowStamp
     let repeated = false
     for (let i = 0; i < count; i++) {
