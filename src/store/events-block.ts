@@ -93,6 +93,9 @@ export function createEventsChunkBuilder(initialRows = 256): EventsChunkBuilder 
     entries: initialRows * 4,
     valueBytes: initialRows * 32,
   })
+  // The dictionary indexes of the last row's map keys, per place (`mapRowOfBytes`).
+  const flagKeys: number[] = []
+  const attributeKeys: number[] = []
   return {
     get rows() {
       return timestamp.rows
@@ -117,12 +120,12 @@ export function createEventsChunkBuilder(initialRows = 256): EventsChunkBuilder 
         environment.indexOfBytes(source, event.environmentStart, event.environmentEnd),
       )
       release.index(release.indexOfBytes(source, event.releaseStart, event.releaseEnd))
-      mapRowOfBytes(flags, event.flags, source)
+      mapRowOfBytes(flags, event.flags, source, flagKeys)
       name.index(name.indexOfBytes(source, event.nameStart, event.nameEnd))
       nulls.uint8(event.value === null ? 1 : 0)
       values.float64(event.value ?? 0)
       outcome.string(event.outcome)
-      mapRowOfBytes(attributes, event.attributes, source)
+      mapRowOfBytes(attributes, event.attributes, source, attributeKeys)
     },
     finish: () => ({
       rows: timestamp.rows,
@@ -251,14 +254,26 @@ function mapRow(column: StringMapColumn, record: Readonly<Record<string, string>
     )
 }
 
-/** Dictionary indexes of a row's keys, reused from row to row. */
-const positions: number[] = []
-
-function mapRowOfBytes(column: StringMapColumn, map: MapBytes, source: Uint8Array): void {
+/**
+ * Appends a map row whose keys and values are byte ranges of `source`. `positions` holds the
+ * dictionary indexes of the column's previous row's keys and gets this row's: a producer writes
+ * its maps' keys in the same order event after event, so the key at each place is compared with
+ * the one there before rather than hashed again.
+ */
+function mapRowOfBytes(
+  column: StringMapColumn,
+  map: MapBytes,
+  source: Uint8Array,
+  positions: number[],
+): void {
   const { bounds, entries } = map
   const keys = column.keys
+  const dictionary = keys.dictionary
   for (let i = 0; i < entries; i++) {
-    positions[i] = keys.indexOfBytes(source, bounds[4 * i]!, bounds[4 * i + 1]!)
+    const start = bounds[4 * i]!
+    const end = bounds[4 * i + 1]!
+    if (i < positions.length && dictionary.isEntry(positions[i]!, source, start, end)) continue
+    positions[i] = dictionary.intern(source, start, end)
   }
   if (column.hasRepeats(positions, entries)) {
     column.rowOfIndexes(positions, entries, (i) => writeMapValue(column, map, source, i))

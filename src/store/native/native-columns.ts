@@ -196,7 +196,6 @@ export class LowCardinalityColumn {
   // with the last one is cheaper than hashing it again.
   private lastValue = ''
   private lastPosition = 0
-  private lastBytesPosition = 0
   rows = 0
 
   /** The dictionary index of a string, added when new; append it with {@link index}. */
@@ -214,12 +213,7 @@ export class LowCardinalityColumn {
 
   /** The dictionary index of the bytes `source[start, end)`, added when new. */
   indexOfBytes(source: Uint8Array, start: number, end: number): number {
-    // Compared with the last one first, as `indexOf` does: one pass over the bytes, not two.
-    const last = this.lastBytesPosition
-    if (this.dictionary.isEntry(last, source, start, end)) return last
-    const position = this.dictionary.intern(source, start, end)
-    this.lastBytesPosition = position
-    return position
+    return this.dictionary.intern(source, start, end)
   }
 
   string(value: string): void {
@@ -254,7 +248,6 @@ export class LowCardinalityColumn {
     this.byString.set('', 0)
     this.lastValue = ''
     this.lastPosition = 0
-    this.lastBytesPosition = 0
     this.rows = 0
   }
 
