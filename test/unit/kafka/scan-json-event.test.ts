@@ -105,6 +105,14 @@ describe('scanJsonEvent', () => {
     },
   )
 
+  it('declines a key whose bytes are not ASCII, even where their low seven bits spell a field', () => {
+    const bytes = Buffer.from(PLAIN[1]!)
+    bytes[bytes.indexOf('"service"') + 1] = 0x80 | 0x73
+    expect(scanJsonEvent(bytes, 0, bytes.length, LIMITS, new ScannedEvent())).toBe(false)
+    const unmasked = Buffer.from(PLAIN[1]!)
+    expect(scanJsonEvent(unmasked, 0, unmasked.length, LIMITS, new ScannedEvent())).toBe(true)
+  })
+
   it('accepts a mutated message only when JSON.parse and toEventRow accept it, with the same row', () => {
     const random = createRandom(20261126)
     const alphabet = '{}[]:,"\\ 0123456789.eE+-ntrufalsxy\n\u00e9'

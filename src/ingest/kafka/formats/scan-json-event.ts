@@ -127,11 +127,10 @@ export function scanJsonEvent(
   let value: number | null | undefined
   for (;;) {
     if (byteAt(bytes, at, end) !== QUOTE) return false
-    const keyEnd = plainStringEnd(bytes, at + 1, end)
-    if (keyEnd < 0) return false
-    const field = fieldAt(bytes, at + 1, keyEnd)
+    const field = fieldAt(bytes, at + 1, end)
     if (field < 0 || (seen & (1 << field)) !== 0) return false
     seen |= 1 << field
+    const keyEnd = at + 1 + FIELD_BYTES[field]!.length
     at = skipSpace(bytes, keyEnd + 1, end)
     if (byteAt(bytes, at, end) !== COLON) return false
     at = skipSpace(bytes, at + 1, end)
@@ -320,23 +319,25 @@ function numberEndAt(bytes: Buffer, at: number, end: number): number {
   return at
 }
 
-/** The field whose key is `bytes[start, end)`, or -1 for another key. */
+/**
+ * The field whose key's text starts at `start` (its name, then the closing quote, before
+ * `end`), or -1 for any other key: the key is read once, as it is compared with the name.
+ */
 function fieldAt(bytes: Buffer, start: number, end: number): number {
-  const length = end - start
-  if (length > MAX_FIELD_LENGTH) return -1
-  const field = FIELD_BY_LENGTH_AND_FIRST_BYTE[(length << 7) | (bytes[start]! & 0x7f)]!
+  if (start + 2 >= end) return -1
+  const field = FIELD_BY_FIRST_BYTES[(bytes[start]! << 8) | bytes[start + 1]!]!
   if (field < 0) return -1
   const name = FIELD_BYTES[field]!
-  for (let i = 1; i < length; i++) if (bytes[start + i] !== name[i]) return -1
-  return field
+  const length = name.length
+  if (start + length >= end) return -1
+  for (let i = 2; i < length; i++) if (bytes[start + i] !== name[i]) return -1
+  return bytes[start + length] === QUOTE ? field : -1
 }
 
-const MAX_FIELD_LENGTH = Math.max(...FIELDS.map((field) => field.length))
-
-/** The one field a key's length and first byte can name (they tell the ten apart), or -1. */
-const FIELD_BY_LENGTH_AND_FIRST_BYTE = new Int8Array((MAX_FIELD_LENGTH + 1) << 7).fill(-1)
+/** The one field a key's first two bytes can name (they tell the ten apart), or -1. */
+const FIELD_BY_FIRST_BYTES = new Int8Array(1 << 16).fill(-1)
 FIELDS.forEach((field, index) => {
-  FIELD_BY_LENGTH_AND_FIRST_BYTE[(field.length << 7) | field.charCodeAt(0)] = index
+  FIELD_BY_FIRST_BYTES[(field.charCodeAt(0) << 8) | field.charCodeAt(1)] = index
 })
 
 /** JSON's whitespace: space, tab, line feed, carriage return. */
