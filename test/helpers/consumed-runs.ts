@@ -32,7 +32,7 @@ export function eventRun(
     chunk: options.chunk ?? eventsChunk(from + offsets.length),
     from,
     to: from + offsets.length,
-    offsets: BigInt64Array.from(offsets, (offset) => BigInt(offset)),
+    offsets: Float64Array.from(offsets),
     timestampsMs: Float64Array.from(offsets, timestampOf),
     receivedAtMs: options.receivedAtMs ?? 0,
   }

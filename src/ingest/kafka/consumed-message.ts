@@ -29,11 +29,12 @@ export interface ConsumedMessage {
  * `timestampsMs[i]` and row `from + i`. A buffered event then costs 16 bytes of typed arrays
  * instead of a few objects that live through the batch wait and get promoted and marked.
  * Only messages that carry nothing else are in a run: one row each, no rejected item, no key
- * kept, and a timestamp that `Number` holds exactly (`String(Number(s)) === s`).
+ * kept, and an offset and a timestamp that a double holds exactly (`String(Number(s)) === s`,
+ * offsets below 2^53): they read back as the same bigint and the same string.
  */
 export interface ConsumedEventRun extends EventsSlice {
   readonly kind: 'events'
-  readonly offsets: BigInt64Array
+  readonly offsets: Float64Array
   readonly timestampsMs: Float64Array
   /** When this worker received the fetch (`Date.now()`), for the batch wait. */
   readonly receivedAtMs: number
@@ -45,4 +46,14 @@ export type ConsumedRun = ConsumedMessage | ConsumedEventRun
 /** How many messages a run holds. */
 export function messagesIn(run: ConsumedRun): number {
   return run.kind === 'message' ? 1 : run.to - run.from
+}
+
+/** The offset of message `index` of a run. */
+export function offsetIn(run: ConsumedRun, index: number): bigint {
+  return run.kind === 'message' ? run.offset : BigInt(run.offsets[index] as number)
+}
+
+/** The Kafka timestamp of message `index` of a run, as KafkaJS gave it. */
+export function timestampMsIn(run: ConsumedRun, index: number): string {
+  return run.kind === 'message' ? run.timestampMs : String(run.timestampsMs[index])
 }

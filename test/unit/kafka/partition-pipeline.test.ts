@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { silentLogger } from '../../../src/logger.ts'
-import type { ConsumedMessage, ConsumedRun } from '../../../src/ingest/kafka/consumed-message.ts'
+import {
+  offsetIn,
+  type ConsumedMessage,
+  type ConsumedRun,
+} from '../../../src/ingest/kafka/consumed-message.ts'
 import {
   createFlowControl,
   type FlowControl,
@@ -112,7 +116,7 @@ function harness(
     async writeBatch(batch: BatchToWrite) {
       await hold
       const offsets = batch.runs.flatMap((run) =>
-        run.kind === 'message' ? [run.offset] : [...run.offsets],
+        run.kind === 'message' ? [run.offset] : [...run.offsets].map(BigInt),
       )
       const range = `${offsets[0]}-${offsets[offsets.length - 1]}`
       const eventRows = batch.runs
@@ -150,9 +154,7 @@ function harness(
       const lastOffset =
         last === undefined
           ? -1n
-          : last.kind === 'message'
-            ? last.offset
-            : (last.offsets[last.offsets.length - 1] as bigint)
+          : offsetIn(last, last.kind === 'message' ? 0 : last.offsets.length - 1)
       return pipeline.append({ runs, lastOffset })
     },
     flow,

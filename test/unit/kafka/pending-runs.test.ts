@@ -8,7 +8,7 @@ const shapeOf = (runs: readonly ConsumedRun[]) =>
   runs.map((run) =>
     run.kind === 'message'
       ? { offsets: [run.offset] }
-      : { offsets: [...run.offsets], rows: [run.from, run.to] },
+      : { offsets: [...run.offsets].map(BigInt), rows: [run.from, run.to] },
   )
 
 describe('createPendingRuns', () => {

@@ -5,7 +5,7 @@ import {
   type PendingMessages,
   type PlanInput,
 } from '../../../src/ingest/kafka/ledger/plan-next-batch.ts'
-import type { ConsumedRun } from '../../../src/ingest/kafka/consumed-message.ts'
+import { offsetIn, type ConsumedRun } from '../../../src/ingest/kafka/consumed-message.ts'
 import { createPendingRuns } from '../../../src/ingest/kafka/consumer/pending-runs.ts'
 import { eventRun, singleMessage, timestampOf } from '../../helpers/consumed-runs.ts'
 
@@ -28,6 +28,8 @@ function pendingOf(messages: readonly PlannedMessage[]): PendingMessages {
     offsetAt: (index) => at(index).offset,
     timestampMsAt: (index) => at(index).timestampMs,
     rowsAt: (index) => at(index).rows,
+    // One by one: the planner then reads every message's rows.
+    oneRowStretchAt: (index) => (at(index).rows === 1 ? 1 : 0),
   }
 }
 
@@ -197,7 +199,7 @@ function generatedPending(next: (below: number) => number): {
     run.kind === 'message'
       ? [{ offset: run.offset, timestampMs: run.timestampMs, rows: run.rows }]
       : [...run.offsets].map((at) => ({
-          offset: at,
+          offset: BigInt(at),
           timestampMs: String(timestampOf(at)),
           rows: 1,
         })),
@@ -269,7 +271,7 @@ describe('planNextBatch over buffered runs', () => {
     for (let trial = 0; trial < 500; trial++) {
       const { runs, messages } = generatedPending(next)
       let entries = generatedEntries(next, messages)
-      const maxRows = 1 + next(40)
+      const maxRows = next(41)
       const flush = next(2) === 0
       const pending = createPendingRuns()
       /** The messages written so far, and those fetched so far. */
@@ -303,5 +305,5 @@ describe('planNextBatch over buffered runs', () => {
 })
 
 function lastOf(run: ConsumedRun): bigint {
-  return run.kind === 'message' ? run.offset : (run.offsets[run.offsets.length - 1] as bigint)
+  return offsetIn(run, run.kind === 'message' ? 0 : run.offsets.length - 1)
 }

@@ -72,7 +72,11 @@ function mixedFetch(): { messages: KafkaMessage[]; decoded: DecodedMessage[] } {
 function describeRun(run: ConsumedRun) {
   return run.kind === 'message'
     ? { message: run.offset, timestampMs: run.timestampMs, rows: run.rows, key: run.key }
-    : { offsets: [...run.offsets], timestampsMs: [...run.timestampsMs], rows: [run.from, run.to] }
+    : {
+        offsets: [...run.offsets].map(BigInt),
+        timestampsMs: [...run.timestampsMs],
+        rows: [run.from, run.to],
+      }
 }
 
 describe('toConsumedRuns', () => {
@@ -103,6 +107,21 @@ describe('toConsumedRuns', () => {
       { message: 101n, timestampMs: '1700000000101', rows: 1, key: Buffer.from('key-101') },
       { offsets: [102n], timestampsMs: [1_700_000_000_102], rows: [2, 3] },
     ])
+  })
+
+  it('keeps a message whose offset a double does not hold exactly on its own, with its exact offset', () => {
+    const messages = [
+      fetched(9_007_199_254_740_990, jsonEvent(0), '1700000000000'),
+      { ...fetched(0, jsonEvent(1)), offset: '9007199254740993' },
+    ]
+    const decoded = decodeMessages(
+      'json',
+      messages.map((m) => m.value),
+      OPTIONS,
+    )
+    const runs = toConsumedRuns(messages, decoded, 0)
+    expect(runs.map((run) => run.kind)).toEqual(['events', 'message'])
+    expect(runs[1]).toMatchObject({ offset: 9_007_199_254_740_993n })
   })
 
   it('gives batches cut anywhere the same Native events block and dead letters as messages held one by one', () => {

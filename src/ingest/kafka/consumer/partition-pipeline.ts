@@ -1,6 +1,6 @@
 import { toMessage } from '../../../errors.ts'
 import type { Logger } from '../../../logger.ts'
-import type { ConsumedRun } from '../consumed-message.ts'
+import { offsetIn, type ConsumedRun } from '../consumed-message.ts'
 import type { KafkaIngestMetrics } from '../ingest-metrics.ts'
 import type { BatchLedger } from '../ledger/batch-ledger.ts'
 import { planNextBatch, type BatchPlan, type LedgerEntry } from '../ledger/plan-next-batch.ts'
@@ -293,9 +293,7 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
       const firstRun = fetched.runs[0]
       if (retiredBy !== undefined || firstRun === undefined) return
       // The first fetch after an assignment starts at the committed offset: replay from there.
-      entries ??= await loadEntries(
-        firstRun.kind === 'message' ? firstRun.offset : (firstRun.offsets[0] as bigint),
-      )
+      entries ??= await loadEntries(offsetIn(firstRun, 0))
       if (retiredBy !== undefined) return
       let held = 0
       for (const run of fetched.runs) held += pending.push(run, consumedThrough)

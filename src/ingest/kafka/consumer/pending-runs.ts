@@ -1,5 +1,7 @@
 import {
   messagesIn,
+  offsetIn,
+  timestampMsIn,
   type ConsumedEventRun,
   type ConsumedMessage,
   type ConsumedRun,
@@ -15,7 +17,7 @@ export interface PendingBatch {
   readonly lastOffset: bigint
   readonly firstTimestampMs: string
   readonly rows: number
-  /** Buffer slots it takes in the flow control (`heldRowsOf`). */
+  /** Buffer slots it takes in the flow control: each message its rows, a poison message 1. */
   readonly heldRows: number
   readonly rejectedRows: number
 }
@@ -40,55 +42,57 @@ export interface PendingRuns extends PendingMessages {
 
 export function createPendingRuns(): PendingRuns {
   const runs: ConsumedRun[] = []
+  /** Where each run starts, counting every message ever buffered (`starts[0]` is `dropped`). */
+  const starts: number[] = []
+  let dropped = 0
   let count = 0
-  // Where the last lookup by position landed: the planner reads the messages in order.
-  let cursorRun = 0
-  let cursorStart = 0
+  // The run the last lookup landed in: the planner mostly reads the messages in order.
+  let cursor = 0
 
-  /** The run holding message `index` (0 <= index < count), and the index within it. */
-  const locate = (index: number): ConsumedRun => {
-    if (index < cursorStart) {
-      cursorRun = 0
-      cursorStart = 0
-    }
-    let run = runs[cursorRun] as ConsumedRun
-    let size = messagesIn(run)
-    while (index >= cursorStart + size) {
-      cursorStart += size
-      cursorRun++
-      run = runs[cursorRun] as ConsumedRun
-      size = messagesIn(run)
-    }
-    return run
-  }
-  const resetCursor = (): void => {
-    cursorRun = 0
-    cursorStart = 0
-  }
-  const checkIndex = (index: number): void => {
+  /** The index in `runs` of the run holding message `index` (0 <= index < count). */
+  const locate = (index: number): number => {
     if (!(index >= 0 && index < count)) throw new RangeError(`no pending message ${index}`)
+    const at = dropped + index
+    const inRun = (run: number): boolean =>
+      run < runs.length &&
+      (starts[run] as number) <= at &&
+      at < (starts[run] as number) + messagesIn(runs[run] as ConsumedRun)
+    if (inRun(cursor)) return cursor
+    if (inRun(cursor + 1)) return ++cursor
+    let low = 0
+    let high = runs.length - 1
+    while (low < high) {
+      const middle = (low + high + 1) >> 1
+      if ((starts[middle] as number) <= at) low = middle
+      else high = middle - 1
+    }
+    cursor = low
+    return low
   }
+  /** Where message `index` lies within run `run`. */
+  const within = (index: number, run: number): number => dropped + index - (starts[run] as number)
 
   return {
     get count() {
       return count
     },
     offsetAt(index) {
-      checkIndex(index)
       const run = locate(index)
-      return run.kind === 'message' ? run.offset : (run.offsets[index - cursorStart] as bigint)
+      return offsetIn(runs[run] as ConsumedRun, within(index, run))
     },
     timestampMsAt(index) {
-      checkIndex(index)
       const run = locate(index)
-      return run.kind === 'message'
-        ? run.timestampMs
-        : String(run.timestampsMs[index - cursorStart])
+      return timestampMsIn(runs[run] as ConsumedRun, within(index, run))
     },
     rowsAt(index) {
-      checkIndex(index)
-      const run = locate(index)
+      const run = runs[locate(index)] as ConsumedRun
       return run.kind === 'message' ? run.rows : 1
+    },
+    oneRowStretchAt(index) {
+      const run = locate(index)
+      const held = runs[run] as ConsumedRun
+      if (held.kind === 'message') return held.rows === 1 ? 1 : 0
+      return messagesIn(held) - within(index, run)
     },
     get oldestReceivedAtMs() {
       return runs[0]?.receivedAtMs
@@ -100,10 +104,11 @@ export function createPendingRuns(): PendingRuns {
         if (run.offset <= after) kept = undefined
       } else {
         let skip = 0
-        while (skip < run.offsets.length && (run.offsets[skip] as bigint) <= after) skip++
+        while (skip < run.offsets.length && (run.offsets[skip] as number) <= after) skip++
         kept = skip === run.offsets.length ? undefined : sliceRun(run, skip, run.offsets.length)
       }
       if (kept === undefined) return 0
+      starts.push(dropped + count)
       runs.push(kept)
       count += messagesIn(kept)
       return heldRowsOf(kept)
@@ -118,24 +123,22 @@ export function createPendingRuns(): PendingRuns {
       let rejectedRows = 0
       for (let i = 0; left > 0; i++) {
         const whole = runs[i] as ConsumedRun
-        const size = messagesIn(whole)
-        const run = size <= left ? whole : sliceRun(whole as ConsumedEventRun, 0, left)
+        // Only an event run holds more than one message, so only one can be cut.
+        const run = messagesIn(whole) <= left ? whole : sliceRun(whole as ConsumedEventRun, 0, left)
         left -= messagesIn(run)
         taken.push(run)
-        rows += rowsIn(run)
+        rows += run.kind === 'message' ? run.rows : messagesIn(run)
         heldRows += heldRowsOf(run)
-        rejectedRows += rejectedRowsIn(run)
+        rejectedRows += run.kind === 'message' ? rejectedRowsOf(run) : 0
       }
       const first = taken[0] as ConsumedRun
       const last = taken[taken.length - 1] as ConsumedRun
       return {
         runs: taken,
         messages,
-        firstOffset: first.kind === 'message' ? first.offset : (first.offsets[0] as bigint),
-        lastOffset:
-          last.kind === 'message' ? last.offset : (last.offsets[last.offsets.length - 1] as bigint),
-        firstTimestampMs:
-          first.kind === 'message' ? first.timestampMs : String(first.timestampsMs[0]),
+        firstOffset: offsetIn(first, 0),
+        lastOffset: offsetIn(last, messagesIn(last) - 1),
+        firstTimestampMs: timestampMsIn(first, 0),
         rows,
         heldRows,
         rejectedRows,
@@ -150,19 +153,24 @@ export function createPendingRuns(): PendingRuns {
         whole++
       }
       runs.splice(0, whole)
+      starts.splice(0, whole)
+      dropped += messages
       if (left > 0) {
         const cut = runs[0] as ConsumedEventRun
         runs[0] = sliceRun(cut, left, messagesIn(cut))
+        starts[0] = dropped
       }
       count -= messages
-      resetCursor()
+      cursor = 0
     },
 
     clear() {
       const held = runs.reduce((sum, run) => sum + heldRowsOf(run), 0)
+      dropped += count
       runs.length = 0
+      starts.length = 0
       count = 0
-      resetCursor()
+      cursor = 0
       return held
     },
   }
@@ -181,17 +189,9 @@ function sliceRun(run: ConsumedEventRun, start: number, end: number): ConsumedEv
   }
 }
 
-function rowsIn(run: ConsumedRun): number {
-  return run.kind === 'message' ? run.rows : run.to - run.from
-}
-
 /** Buffer slots a run takes: each message its rows, and one for a poison message. */
 function heldRowsOf(run: ConsumedRun): number {
-  return run.kind === 'message' ? Math.max(1, run.rows) : run.to - run.from
-}
-
-function rejectedRowsIn(run: ConsumedRun): number {
-  return run.kind === 'message' ? rejectedRowsOf(run) : 0
+  return run.kind === 'message' ? Math.max(1, run.rows) : messagesIn(run)
 }
 
 function rejectedRowsOf(message: ConsumedMessage): number {

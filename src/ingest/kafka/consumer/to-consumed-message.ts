@@ -42,7 +42,7 @@ export function toConsumedRuns(
   receivedAtMs: number,
 ): ConsumedRun[] {
   const runs: ConsumedRun[] = []
-  let offsets: BigInt64Array | undefined
+  let offsets: Float64Array | undefined
   let timestampsMs: Float64Array | undefined
   /** The run being built: its first message's index (-1: none), its chunk and rows. */
   let start = -1
@@ -56,7 +56,7 @@ export function toConsumedRuns(
       chunk: chunk as EventsChunk,
       from,
       to,
-      offsets: (offsets as BigInt64Array).subarray(start, end),
+      offsets: (offsets as Float64Array).subarray(start, end),
       timestampsMs: (timestampsMs as Float64Array).subarray(start, end),
       receivedAtMs,
     })
@@ -65,15 +65,16 @@ export function toConsumedRuns(
   for (let index = 0; index < messages.length; index++) {
     const message = messages[index] as KafkaMessage
     const result = decoded[index] as DecodedMessage
+    const offset = exactNumber(message.offset)
     const timestampMs = exactNumber(message.timestamp)
-    if (timestampMs === undefined || !isSingleEvent(result)) {
+    if (offset === undefined || timestampMs === undefined || !isSingleEvent(result)) {
       closeRun(index)
       runs.push(toConsumedMessage(message, result, receivedAtMs))
       continue
     }
-    offsets ??= new BigInt64Array(messages.length)
+    offsets ??= new Float64Array(messages.length)
     timestampsMs ??= new Float64Array(messages.length)
-    offsets[index] = BigInt(message.offset)
+    offsets[index] = offset
     timestampsMs[index] = timestampMs
     if (start >= 0 && result.chunk === chunk && result.from === to) {
       to = result.to
@@ -101,8 +102,28 @@ function isSingleEvent(decoded: DecodedMessage): decoded is SingleEvent {
 
 type SingleEvent = Extract<DecodedMessage, { readonly table: 'events' }>
 
-/** `text` as a number, when the number prints back as exactly `text`. */
+/**
+ * `text` as a number, when it is an integer that prints back as exactly `text` (so no larger
+ * than 2^53). Kafka offsets and timestamps are digits without a leading zero: those are
+ * checked without making a string.
+ */
 function exactNumber(text: string): number | undefined {
+  const length = text.length
+  if (length === 0 || length > 15 || (length > 1 && text.charCodeAt(0) === ZERO)) {
+    return roundTrip(text)
+  }
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < ZERO || code > NINE) return roundTrip(text)
+  }
+  // At most 15 digits: below 2^53, so exact.
+  return Number(text)
+}
+
+const ZERO = 48
+const NINE = 57
+
+function roundTrip(text: string): number | undefined {
   const value = Number(text)
-  return String(value) === text ? value : undefined
+  return String(value) === text && Number.isSafeInteger(value) ? value : undefined
 }

@@ -1,7 +1,8 @@
 /**
  * What the planner needs to know of the buffered messages, read by position from the front
- * (0 is the oldest): the buffer holds runs of messages, but every boundary is chosen at a
- * message, since a batch recorded by another worker may end anywhere inside a run.
+ * (0 is the oldest), in increasing offset order: the buffer holds runs of messages, but every
+ * boundary is chosen at a message, since a batch recorded by another worker may end anywhere
+ * inside a run.
  */
 export interface PendingMessages {
   readonly count: number
@@ -9,6 +10,11 @@ export interface PendingMessages {
   /** The Kafka record timestamp, milliseconds as a decimal string. */
   timestampMsAt(index: number): string
   rowsAt(index: number): number
+  /**
+   * How many messages from `index` on (itself included) hold one row each, or fewer: a count
+   * the planner may step over at once instead of reading each message's rows.
+   */
+  oneRowStretchAt(index: number): number
 }
 
 /** A batch recorded in the ledger (`kafka_batches`) by this or an earlier worker. */
@@ -78,17 +84,27 @@ export function planNextBatch(input: PlanInput): BatchPlan {
 }
 
 function planFresh(input: PlanInput, boundary: bigint | undefined): BatchPlan {
-  const { pending } = input
+  const { pending, maxRows } = input
+  // The first message at or past the boundary, found once: offsets increase.
+  const limit = boundary === undefined ? pending.count : countBelow(pending, boundary)
   let rows = 0
   let count = 0
   while (count < pending.count) {
+    if (count >= limit) return { kind: 'fresh', messages: count }
+    // Messages of one row each: take them up to the boundary or until the batch is full.
+    const stretch = rows < maxRows ? pending.oneRowStretchAt(count) : 0
+    if (stretch > 1) {
+      const taken = Math.min(stretch, maxRows - rows, limit - count)
+      rows += taken
+      count += taken
+      if (rows >= maxRows) return { kind: 'fresh', messages: count }
+      continue
+    }
     const messageRows = pending.rowsAt(count)
-    const reachesBoundary = boundary !== undefined && pending.offsetAt(count) >= boundary
-    const overflows = count > 0 && rows + messageRows > input.maxRows
-    if (reachesBoundary || overflows) return { kind: 'fresh', messages: count }
+    if (count > 0 && rows + messageRows > maxRows) return { kind: 'fresh', messages: count }
     rows += messageRows
     count++
-    if (rows >= input.maxRows) return { kind: 'fresh', messages: count }
+    if (rows >= maxRows) return { kind: 'fresh', messages: count }
   }
   // Everything pending fits. It is complete when all offsets before the boundary are fetched.
   const upToBoundary = boundary !== undefined && input.consumedThrough >= boundary - 1n
@@ -97,7 +113,17 @@ function planFresh(input: PlanInput, boundary: bigint | undefined): BatchPlan {
 
 /** How many messages from the front have an offset at or below `lastOffset`. */
 function countThrough(pending: PendingMessages, lastOffset: bigint): number {
-  let count = 0
-  while (count < pending.count && pending.offsetAt(count) <= lastOffset) count++
-  return count
+  return countBelow(pending, lastOffset + 1n)
+}
+
+/** How many messages from the front have an offset below `offset` (a binary search). */
+function countBelow(pending: PendingMessages, offset: bigint): number {
+  let low = 0
+  let high = pending.count
+  while (low < high) {
+    const middle = (low + high) >> 1
+    if (pending.offsetAt(middle) < offset) low = middle + 1
+    else high = middle
+  }
+  return low
 }
