@@ -387,6 +387,7 @@ async function stageRates(format: MessageFormat): Promise<{ decode: number; inse
   }
   const messages: ConsumedMessage[] = decodedValues.map((decoded, offset) => {
     return {
+      kind: 'message',
       offset: BigInt(offset),
       timestampMs: '0',
       decoded,
@@ -412,7 +413,7 @@ async function stageRates(format: MessageFormat): Promise<{ decode: number; inse
       topic: 'stage',
       partition: 0,
       token: `stage-${start}`,
-      messages: messages.slice(start, end),
+      runs: messages.slice(start, end),
     })
     start = end
   }

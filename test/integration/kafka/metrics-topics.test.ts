@@ -128,8 +128,17 @@ describe.skipIf(kafkaUnavailable())('Kafka ingestion of OTLP metrics topics', ()
       topic: 'replayed',
       partition: 0,
       token: `test-token-${release}`,
-      messages: [
-        { offset: 0n, timestampMs: '0', decoded, rows: 1, key: null, value, receivedAtMs: 0 },
+      runs: [
+        {
+          kind: 'message' as const,
+          offset: 0n,
+          timestampMs: '0',
+          decoded,
+          rows: 1,
+          key: null,
+          value,
+          receivedAtMs: 0,
+        },
       ],
     }
     const writeBatch = createBatchWriter(store)

@@ -2,9 +2,36 @@ import { describe, expect, it } from 'vitest'
 import {
   planNextBatch,
   type LedgerEntry,
+  type PendingMessages,
   type PlanInput,
-  type PlannedMessage,
 } from '../../../src/ingest/kafka/ledger/plan-next-batch.ts'
+import { offsetIn, type ConsumedRun } from '../../../src/ingest/kafka/consumed-message.ts'
+import { createPendingRuns } from '../../../src/ingest/kafka/consumer/pending-runs.ts'
+import { eventRun, singleMessage, timestampOf } from '../../helpers/consumed-runs.ts'
+
+/** A buffered message as the planner reads it. */
+interface PlannedMessage {
+  readonly offset: bigint
+  readonly timestampMs: string
+  readonly rows: number
+}
+
+/** The planner's view of messages held one by one. */
+function pendingOf(messages: readonly PlannedMessage[]): PendingMessages {
+  const at = (index: number): PlannedMessage => {
+    const message = messages[index]
+    if (message === undefined) throw new RangeError(`no pending message ${index}`)
+    return message
+  }
+  return {
+    count: messages.length,
+    offsetAt: (index) => at(index).offset,
+    timestampMsAt: (index) => at(index).timestampMs,
+    rowsAt: (index) => at(index).rows,
+    // One by one: the planner then reads every message's rows.
+    oneRowStretchAt: (index) => (at(index).rows === 1 ? 1 : 0),
+  }
+}
 
 /** Messages at these offsets, one row each, timestamps derived from the offset. */
 function messages(...offsets: number[]): PlannedMessage[] {
@@ -22,7 +49,7 @@ function entry(first: number, last: number, overrides: Partial<LedgerEntry> = {}
   }
 }
 
-function plan(input: Partial<PlanInput> & Pick<PlanInput, 'pending'>) {
+function plan(input: Partial<Omit<PlanInput, 'pending'>> & { pending: readonly PlannedMessage[] }) {
   const last = input.pending[input.pending.length - 1]
   return planNextBatch({
     consumedThrough: last?.offset ?? -1n,
@@ -30,6 +57,7 @@ function plan(input: Partial<PlanInput> & Pick<PlanInput, 'pending'>) {
     maxRows: 100,
     flush: false,
     ...input,
+    pending: pendingOf(input.pending),
   })
 }
 
@@ -135,3 +163,147 @@ describe('planNextBatch', () => {
     })
   })
 })
+
+/** A fixed-seed generator (mulberry32), so that the generated cases are the same every run. */
+function random(seed: number): (below: number) => number {
+  let state = seed
+  return (below) => {
+    state = (state + 0x6d2b79f5) | 0
+    let t = Math.imul(state ^ (state >>> 15), 1 | state)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4_294_967_296) * below)
+  }
+}
+
+/** Buffered runs and the same messages one by one, with gaps in the offsets now and then. */
+function generatedPending(next: (below: number) => number): {
+  runs: ConsumedRun[]
+  messages: PlannedMessage[]
+} {
+  const runs: ConsumedRun[] = []
+  let offset = next(5)
+  for (let n = 1 + next(6); n > 0; n--) {
+    if (next(3) === 0) {
+      runs.push(singleMessage(offset, next(4)))
+      offset += 1 + (next(4) === 0 ? next(3) : 0)
+      continue
+    }
+    const offsets: number[] = []
+    for (let size = 1 + next(25); size > 0; size--) {
+      offsets.push(offset)
+      offset += 1 + (next(6) === 0 ? next(3) : 0)
+    }
+    runs.push(eventRun(offsets))
+  }
+  const messages = runs.flatMap((run): PlannedMessage[] =>
+    run.kind === 'message'
+      ? [{ offset: run.offset, timestampMs: run.timestampMs, rows: run.rows }]
+      : [...run.offsets].map((at) => ({
+          offset: BigInt(at),
+          timestampMs: String(timestampOf(at)),
+          rows: 1,
+        })),
+  )
+  return { runs, messages }
+}
+
+/** Recorded batches starting at some pending messages (inside runs too), or between them. */
+function generatedEntries(
+  next: (below: number) => number,
+  messages: readonly PlannedMessage[],
+): LedgerEntry[] {
+  const entries: LedgerEntry[] = []
+  let index = next(4)
+  while (index < messages.length) {
+    const first = (messages[index] as PlannedMessage).offset + (next(8) === 0 ? 1n : 0n)
+    const last = first + BigInt(next(12))
+    entries.push(
+      entry(Number(first), Number(last), {
+        firstTimestampMs: next(10) === 0 ? 'long ago' : String(timestampOf(first)),
+      }),
+    )
+    while (index < messages.length && (messages[index] as PlannedMessage).offset <= last) index++
+    index += next(10)
+  }
+  return entries
+}
+
+describe('planNextBatch over buffered runs', () => {
+  it('ends a fresh batch inside a run where a recorded batch begins, then replays that batch from inside the run', () => {
+    const pending = createPendingRuns()
+    pending.push(eventRun([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]), -1n)
+    const recorded = entry(13, 15, { firstTimestampMs: String(timestampOf(13)) })
+    const input = { consumedThrough: 19n, entries: [recorded], maxRows: 100, flush: false }
+    expect(planNextBatch({ ...input, pending })).toEqual({ kind: 'fresh', messages: 3 })
+    pending.drop(3)
+    expect(planNextBatch({ ...input, pending })).toEqual({
+      kind: 'replay',
+      entry: recorded,
+      messages: 3,
+    })
+    pending.drop(3)
+    expect(planNextBatch({ ...input, entries: [], pending })).toEqual({ kind: 'wait' })
+    expect(planNextBatch({ ...input, entries: [], pending, flush: true })).toEqual({
+      kind: 'fresh',
+      messages: 4,
+    })
+  })
+
+  it('replays a recorded batch that ends inside a later run, over a message held on its own', () => {
+    const pending = createPendingRuns()
+    pending.push(eventRun([0, 1, 2]), -1n)
+    pending.push(singleMessage(3, 0), -1n)
+    pending.push(eventRun([4, 5, 6, 7]), -1n)
+    const recorded = entry(1, 5, { firstTimestampMs: String(timestampOf(1)) })
+    const input = { consumedThrough: 7n, entries: [recorded], maxRows: 2, flush: false }
+    expect(planNextBatch({ ...input, pending })).toEqual({ kind: 'fresh', messages: 1 })
+    pending.drop(1)
+    expect(planNextBatch({ ...input, pending })).toEqual({
+      kind: 'replay',
+      entry: recorded,
+      messages: 5,
+    })
+  })
+
+  it('plans every batch of generated runs, fetched one after the other, exactly as it plans the same messages held one by one', () => {
+    const next = random(20_261_127)
+    const plans = { fresh: 0, replay: 0 }
+    for (let trial = 0; trial < 500; trial++) {
+      const { runs, messages } = generatedPending(next)
+      let entries = generatedEntries(next, messages)
+      const maxRows = next(41)
+      const flush = next(2) === 0
+      const pending = createPendingRuns()
+      /** The messages written so far, and those fetched so far. */
+      let written = 0
+      let fetched = 0
+      let consumedThrough = -1n
+      // As the pipeline does: each run is appended, then batches are cut until one must wait.
+      for (const run of runs) {
+        pending.push(run, consumedThrough)
+        fetched += run.kind === 'message' ? 1 : run.offsets.length
+        consumedThrough = lastOf(run)
+        for (;;) {
+          const flat = messages.slice(written, fetched)
+          const input = { consumedThrough, entries, maxRows, flush }
+          const expected = planNextBatch({ ...input, pending: pendingOf(flat) })
+          expect(planNextBatch({ ...input, pending }), `trial ${trial}`).toEqual(expected)
+          if (expected.kind === 'wait') break
+          plans[expected.kind]++
+          const last = (flat[expected.messages - 1] as PlannedMessage).offset
+          expect(pending.front(expected.messages).lastOffset).toBe(last)
+          pending.drop(expected.messages)
+          written += expected.messages
+          expect(pending.count).toBe(fetched - written)
+          entries = entries.filter((known) => known.firstOffset > last)
+        }
+      }
+    }
+    expect(plans.fresh).toBeGreaterThan(500)
+    expect(plans.replay).toBeGreaterThan(500)
+  })
+})
+
+function lastOf(run: ConsumedRun): bigint {
+  return offsetIn(run, run.kind === 'message' ? 0 : run.offsets.length - 1)
+}

@@ -21,7 +21,7 @@ import { toKafkaLog } from './kafka-log.ts'
 import type { LagTracker } from './partition-lag.ts'
 import type { PartitionPipeline } from './partition-pipeline.ts'
 import { fixKafkaRequestQueue } from './request-queue-fix.ts'
-import { toConsumedMessage } from './to-consumed-message.ts'
+import { toConsumedRuns } from './to-consumed-message.ts'
 
 export interface GroupConsumerOptions {
   readonly config: Config['kafka']
@@ -192,16 +192,14 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
       }
       try {
         const decoded = await decoding
-        const messages = batch.messages.map((message, index) =>
-          toConsumedMessage(message, decoded[index]!, receivedAtMs),
-        )
-        metrics.messages += messages.length
+        const runs = toConsumedRuns(batch.messages, decoded, receivedAtMs)
+        metrics.messages += batch.messages.length
         await withHeartbeats(
           () => payload.heartbeat(),
           config.heartbeatIntervalMs,
           async () => {
             const pipeline = await pipelineFor(topic, partition)
-            await pipeline.append({ messages, lastOffset: BigInt(batch.lastOffset()) })
+            await pipeline.append({ runs, lastOffset: BigInt(batch.lastOffset()) })
           },
         )
         flow.pauseIfSaturated(() => payload.pause())

@@ -1,18 +1,19 @@
 import { toMessage } from '../../../errors.ts'
 import type { Logger } from '../../../logger.ts'
-import type { ConsumedMessage } from '../consumed-message.ts'
+import { offsetIn, type ConsumedRun } from '../consumed-message.ts'
 import type { KafkaIngestMetrics } from '../ingest-metrics.ts'
 import type { BatchLedger } from '../ledger/batch-ledger.ts'
 import { planNextBatch, type BatchPlan, type LedgerEntry } from '../ledger/plan-next-batch.ts'
 import type { WriteBatch } from '../writer/write-batch.ts'
 import type { FlowControl } from './flow-control.ts'
+import { createPendingRuns, type PendingBatch } from './pending-runs.ts'
 
 /** Delays before retrying a failed batch write or ledger read; the last one repeats. */
 export const BATCH_RETRY_DELAYS_MS = [500, 1_000, 2_000, 5_000, 10_000, 30_000] as const
 
 export interface FetchedMessages {
-  /** The decoded messages of one fetch, in offset order. */
-  readonly messages: readonly ConsumedMessage[]
+  /** The decoded messages of one fetch, in offset order, as runs (`toConsumedRuns`). */
+  readonly runs: readonly ConsumedRun[]
   /** The last offset the fetch covered, offsets without a delivered message included. */
   readonly lastOffset: bigint
 }
@@ -79,7 +80,7 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
   const { groupId, topic, partition, ledger, flow, metrics, logger } = options
   const retryDelaysMs = options.retryDelaysMs ?? BATCH_RETRY_DELAYS_MS
   const where = { topic, partition }
-  const pending: ConsumedMessage[] = []
+  const pending = createPendingRuns()
   let entries: LedgerEntry[] | undefined
   let consumedThrough = -1n
   let writing: Promise<void> | undefined
@@ -133,8 +134,8 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
   const pump = (): void => {
     if (retiredBy !== undefined || writing !== undefined || entries === undefined) return
     clearTimeout(lingerTimer)
-    const oldest = pending[0]
-    const waitedMs = oldest === undefined ? 0 : Date.now() - oldest.receivedAtMs
+    const oldest = pending.oldestReceivedAtMs
+    const waitedMs = oldest === undefined ? 0 : Date.now() - oldest
     const plan = planNextBatch({
       pending,
       consumedThrough,
@@ -156,9 +157,7 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
 
   /** Writes one planned batch; never rejects: a failure is logged and retried by `pump`. */
   const execute = async (plan: Exclude<BatchPlan, { kind: 'wait' }>): Promise<void> => {
-    const messages = pending.slice(0, plan.messages)
-    const first = messages[0] as ConsumedMessage
-    const last = messages[messages.length - 1] as ConsumedMessage
+    const batch = pending.front(plan.messages)
     try {
       let entry: LedgerEntry
       if (plan.kind === 'replay') {
@@ -168,16 +167,16 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
           groupId,
           topic,
           partition,
-          firstOffset: first.offset,
-          lastOffset: last.offset,
-          firstTimestampMs: first.timestampMs,
+          firstOffset: batch.firstOffset,
+          lastOffset: batch.lastOffset,
+          firstTimestampMs: batch.firstTimestampMs,
         })
-        if (entry.lastOffset !== last.offset) {
-          adoptEarlierClaim(entry, last.offset)
+        if (entry.lastOffset !== batch.lastOffset) {
+          adoptEarlierClaim(entry, batch.lastOffset)
           return
         }
       }
-      await writeEntry(entry, messages, plan.kind === 'replay')
+      await writeEntry(entry, batch, plan.kind === 'replay')
       failures = 0
     } catch (error) {
       metrics.writeFailures++
@@ -185,8 +184,8 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
       logger.error(
         {
           ...where,
-          firstOffset: String(first.offset),
-          lastOffset: String(last.offset),
+          firstOffset: String(batch.firstOffset),
+          lastOffset: String(batch.lastOffset),
           err: toMessage(error),
           retryInMs,
         },
@@ -212,17 +211,21 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
 
   const writeEntry = async (
     entry: LedgerEntry,
-    messages: readonly ConsumedMessage[],
+    batch: PendingBatch,
     replay: boolean,
   ): Promise<void> => {
     const startedMs = performance.now()
-    const rows = messages.reduce((sum, message) => sum + message.rows, 0)
-    const rejectedRows = countRejectedRows(messages)
+    const { rows, rejectedRows } = batch
     let deadLetters = 0
     if (entry.written) {
       metrics.alreadyWrittenBatches++
     } else {
-      const result = await options.writeBatch({ topic, partition, token: entry.token, messages })
+      const result = await options.writeBatch({
+        topic,
+        partition,
+        token: entry.token,
+        runs: batch.runs,
+      })
       await ledger.markWritten(topic, partition, entry, rows)
       deadLetters = result.deadLetters.length
       for (const letter of result.deadLetters) {
@@ -251,7 +254,7 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
         ...where,
         firstOffset: String(entry.firstOffset),
         lastOffset: String(entry.lastOffset),
-        messages: messages.length,
+        messages: batch.messages,
         rows,
         rejectedRows,
         deadLetters,
@@ -262,9 +265,9 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
       'kafka batch written',
     )
     if (retiredBy === undefined) {
-      pending.splice(0, messages.length)
+      pending.drop(batch.messages)
       entries = (entries ?? []).filter((known) => known.firstOffset > entry.lastOffset)
-      flow.release(heldRowsOf(messages))
+      flow.release(batch.heldRows)
     }
     if (retiredBy !== 'rebalance') queueCommit(entry.lastOffset + 1n)
   }
@@ -287,16 +290,14 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
 
   return {
     async append(fetched) {
-      const firstMessage = fetched.messages[0]
-      if (retiredBy !== undefined || firstMessage === undefined) return
+      const firstRun = fetched.runs[0]
+      if (retiredBy !== undefined || firstRun === undefined) return
       // The first fetch after an assignment starts at the committed offset: replay from there.
-      entries ??= await loadEntries(firstMessage.offset)
+      entries ??= await loadEntries(offsetIn(firstRun, 0))
       if (retiredBy !== undefined) return
-      for (const message of fetched.messages) {
-        if (message.offset <= consumedThrough) continue
-        pending.push(message)
-        flow.hold(heldRows(message))
-      }
+      let held = 0
+      for (const run of fetched.runs) held += pending.push(run, consumedThrough)
+      flow.hold(held)
       if (fetched.lastOffset > consumedThrough) consumedThrough = fetched.lastOffset
       pump()
     },
@@ -306,28 +307,10 @@ export function createPartitionPipeline(options: PartitionPipelineOptions): Part
         retiredBy = reason
         clearTimeout(lingerTimer)
         wakeSleepers()
-        flow.release(heldRowsOf(pending))
-        pending.length = 0
+        flow.release(pending.clear())
       }
       await writing
       if (reason === 'shutdown') await committing
     },
   }
-}
-
-/** Buffer slots a message takes: its rows, and one for a poison message. */
-function heldRows(message: ConsumedMessage): number {
-  return Math.max(1, message.rows)
-}
-
-function heldRowsOf(messages: readonly ConsumedMessage[]): number {
-  return messages.reduce((sum, message) => sum + heldRows(message), 0)
-}
-
-function countRejectedRows(messages: readonly ConsumedMessage[]): number {
-  return messages.reduce(
-    (sum, message) =>
-      sum + (message.decoded.kind === 'rows' ? message.decoded.rejectedItems.length : 0),
-    0,
-  )
 }

@@ -1,8 +1,20 @@
-/** What the planner needs to know of a buffered message. */
-export interface PlannedMessage {
-  readonly offset: bigint
-  readonly timestampMs: string
-  readonly rows: number
+/**
+ * What the planner needs to know of the buffered messages, read by position from the front
+ * (0 is the oldest), in increasing offset order: the buffer holds runs of messages, but every
+ * boundary is chosen at a message, since a batch recorded by another worker may end anywhere
+ * inside a run.
+ */
+export interface PendingMessages {
+  readonly count: number
+  offsetAt(index: number): bigint
+  /** The Kafka record timestamp, milliseconds as a decimal string. */
+  timestampMsAt(index: number): string
+  rowsAt(index: number): number
+  /**
+   * How many messages from `index` on (itself included) hold one row each, or fewer: a count
+   * the planner may step over at once instead of reading each message's rows.
+   */
+  oneRowStretchAt(index: number): number
 }
 
 /** A batch recorded in the ledger (`kafka_batches`) by this or an earlier worker. */
@@ -17,7 +29,7 @@ export interface LedgerEntry {
 
 export interface PlanInput {
   /** Buffered messages not yet in a written batch, in offset order. */
-  readonly pending: readonly PlannedMessage[]
+  readonly pending: PendingMessages
   /** Every offset up to this one has been fetched (offsets without a message included). */
   readonly consumedThrough: bigint
   /** Ledger entries of this partition, in offset order; older ones are ignored. */
@@ -55,30 +67,44 @@ const WAIT: BatchPlan = { kind: 'wait' }
  * Pure: the same input always gives the same plan.
  */
 export function planNextBatch(input: PlanInput): BatchPlan {
-  const first = input.pending[0]
-  if (first === undefined) return WAIT
+  const { pending } = input
+  if (pending.count === 0) return WAIT
+  const firstOffset = pending.offsetAt(0)
   const entry = input.entries.find(
     (candidate) =>
-      candidate.firstOffset === first.offset && candidate.firstTimestampMs === first.timestampMs,
+      candidate.firstOffset === firstOffset &&
+      candidate.firstTimestampMs === pending.timestampMsAt(0),
   )
   if (entry !== undefined) {
     if (input.consumedThrough < entry.lastOffset) return WAIT
-    return { kind: 'replay', entry, messages: countThrough(input.pending, entry.lastOffset) }
+    return { kind: 'replay', entry, messages: countThrough(pending, entry.lastOffset) }
   }
-  const boundary = input.entries.find((candidate) => candidate.firstOffset > first.offset)
+  const boundary = input.entries.find((candidate) => candidate.firstOffset > firstOffset)
   return planFresh(input, boundary?.firstOffset)
 }
 
 function planFresh(input: PlanInput, boundary: bigint | undefined): BatchPlan {
+  const { pending, maxRows } = input
+  // The first message at or past the boundary, found once: offsets increase.
+  const limit = boundary === undefined ? pending.count : countBelow(pending, boundary)
   let rows = 0
   let count = 0
-  for (const message of input.pending) {
-    const reachesBoundary = boundary !== undefined && message.offset >= boundary
-    const overflows = count > 0 && rows + message.rows > input.maxRows
-    if (reachesBoundary || overflows) return { kind: 'fresh', messages: count }
-    rows += message.rows
+  while (count < pending.count) {
+    if (count >= limit) return { kind: 'fresh', messages: count }
+    // Messages of one row each: take them up to the boundary or until the batch is full.
+    const stretch = rows < maxRows ? pending.oneRowStretchAt(count) : 0
+    if (stretch > 1) {
+      const taken = Math.min(stretch, maxRows - rows, limit - count)
+      rows += taken
+      count += taken
+      if (rows >= maxRows) return { kind: 'fresh', messages: count }
+      continue
+    }
+    const messageRows = pending.rowsAt(count)
+    if (count > 0 && rows + messageRows > maxRows) return { kind: 'fresh', messages: count }
+    rows += messageRows
     count++
-    if (rows >= input.maxRows) return { kind: 'fresh', messages: count }
+    if (rows >= maxRows) return { kind: 'fresh', messages: count }
   }
   // Everything pending fits. It is complete when all offsets before the boundary are fetched.
   const upToBoundary = boundary !== undefined && input.consumedThrough >= boundary - 1n
@@ -86,8 +112,18 @@ function planFresh(input: PlanInput, boundary: bigint | undefined): BatchPlan {
 }
 
 /** How many messages from the front have an offset at or below `lastOffset`. */
-function countThrough(pending: readonly PlannedMessage[], lastOffset: bigint): number {
-  let count = 0
-  while (count < pending.length && (pending[count] as PlannedMessage).offset <= lastOffset) count++
-  return count
+function countThrough(pending: PendingMessages, lastOffset: bigint): number {
+  return countBelow(pending, lastOffset + 1n)
+}
+
+/** How many messages from the front have an offset below `offset` (a binary search). */
+function countBelow(pending: PendingMessages, offset: bigint): number {
+  let low = 0
+  let high = pending.count
+  while (low < high) {
+    const middle = (low + high) >> 1
+    if (pending.offsetAt(middle) < offset) low = middle + 1
+    else high = middle
+  }
+  return low
 }

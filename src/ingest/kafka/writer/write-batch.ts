@@ -1,5 +1,5 @@
 import type { Store } from '../../../store/store-client.ts'
-import type { ConsumedMessage } from '../consumed-message.ts'
+import type { ConsumedRun } from '../consumed-message.ts'
 import { insertDeadLetters, type DeadLetter } from '../dead-letters/dead-letter-writer.ts'
 import type { MessageRows } from '../formats/message-format.ts'
 import { insertEncoded } from '../../../store/insert-rows.ts'
@@ -17,7 +17,8 @@ export interface BatchToWrite {
   readonly partition: number
   /** The batch's deduplication token (`toBatchToken`), the same on every attempt and replay. */
   readonly token: string
-  readonly messages: readonly ConsumedMessage[]
+  /** Its messages, in offset order: single messages and runs of event messages. */
+  readonly runs: readonly ConsumedRun[]
 }
 
 export interface BatchWriteResult {
@@ -38,6 +39,65 @@ function collect(
   else events.push(rows)
 }
 
+/** A batch's rows per table, in message order, and its dead letters. */
+export interface BatchRows {
+  readonly spans: readonly SpansChunk[]
+  readonly events: readonly EventsSlice[]
+  readonly points: readonly MetricPointsChunk[]
+  readonly deadLetters: readonly DeadLetter[]
+}
+
+/**
+ * What a batch's messages become: their rows per table, in message order, and a dead letter
+ * for each poison message and each rejected item.
+ */
+export function toBatchRows(batch: BatchToWrite): BatchRows {
+  const spans: SpansChunk[] = []
+  const events: EventsSlice[] = []
+  const points: MetricPointsChunk[] = []
+  const deadLetters: DeadLetter[] = []
+  for (const run of batch.runs) {
+    if (run.kind === 'events') {
+      // A run of event messages is one slice of its fetch's chunk: the same rows, in the
+      // same order, as the slices of its messages, which `encodeEventsBlock` joins anyway.
+      events.push(run)
+      continue
+    }
+    const message = run
+    const { decoded } = message
+    if (decoded.kind === 'rows' && decoded.rejectedItems.length === 0) {
+      collect(decoded, spans, events, points)
+      continue
+    }
+    const letter = {
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: message.offset,
+      key: message.key,
+      receivedAtMs: message.receivedAtMs,
+    }
+    if (decoded.kind === 'poison') {
+      deadLetters.push({
+        ...letter,
+        itemIndex: null,
+        payload: message.value,
+        error: decoded.error,
+      })
+      continue
+    }
+    for (const item of decoded.rejectedItems) {
+      deadLetters.push({
+        ...letter,
+        itemIndex: item.index,
+        payload: item.payload,
+        error: item.reason,
+      })
+    }
+    collect(decoded, spans, events, points)
+  }
+  return { spans, events, points, deadLetters }
+}
+
 /** Writes a batch's messages to the store, stored once however often it is called. */
 export type WriteBatch = (batch: BatchToWrite) => Promise<BatchWriteResult>
 
@@ -50,42 +110,7 @@ export type WriteBatch = (batch: BatchToWrite) => Promise<BatchWriteResult>
  */
 export function createBatchWriter(store: Store): WriteBatch {
   return async (batch) => {
-    const spans: SpansChunk[] = []
-    const events: EventsSlice[] = []
-    const points: MetricPointsChunk[] = []
-    const deadLetters: DeadLetter[] = []
-    for (const message of batch.messages) {
-      const { decoded } = message
-      if (decoded.kind === 'rows' && decoded.rejectedItems.length === 0) {
-        collect(decoded, spans, events, points)
-        continue
-      }
-      const letter = {
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: message.offset,
-        key: message.key,
-        receivedAtMs: message.receivedAtMs,
-      }
-      if (decoded.kind === 'poison') {
-        deadLetters.push({
-          ...letter,
-          itemIndex: null,
-          payload: message.value,
-          error: decoded.error,
-        })
-        continue
-      }
-      for (const item of decoded.rejectedItems) {
-        deadLetters.push({
-          ...letter,
-          itemIndex: item.index,
-          payload: item.payload,
-          error: item.reason,
-        })
-      }
-      collect(decoded, spans, events, points)
-    }
+    const { spans, events, points, deadLetters } = toBatchRows(batch)
     const rowsByTable: Record<string, number> = {}
     if (spans.length > 0) {
       const rows = spans.reduce((sum, chunk) => sum + chunk.rows, 0)
