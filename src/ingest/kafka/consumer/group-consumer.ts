@@ -20,6 +20,7 @@ import type { FlowControl } from './flow-control.ts'
 import { toKafkaLog } from './kafka-log.ts'
 import type { LagTracker } from './partition-lag.ts'
 import type { PartitionPipeline } from './partition-pipeline.ts'
+import { fixKafkaRecordDecoding } from './record-decoding-fix.ts'
 import { fixKafkaRequestQueue } from './request-queue-fix.ts'
 import { toConsumedRuns } from './to-consumed-message.ts'
 
@@ -80,6 +81,7 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
   const { config, topics, flow, metrics, logger, security, lag } = options
   registerCompressionCodecs()
   fixKafkaRequestQueue()
+  fixKafkaRecordDecoding()
   const kafka = new Kafka({
     clientId: config.clientId,
     brokers: [...config.brokers],
