@@ -5,6 +5,7 @@ import { decodeMessages } from '../../../src/ingest/kafka/formats/decode-message
 import { packValues, toWire } from '../../../src/ingest/kafka/formats/fetch-wire.ts'
 import { toMappingOptions } from '../../../src/model/to-span-rows.ts'
 import { createRandom } from '../../../src/simulate/seeded-random.ts'
+import { mutateJsonText } from '../../helpers/mutate-text.ts'
 import { buildTracePayload } from '../../helpers/otel-payloads.ts'
 
 const MAX_BYTES = 2_000
@@ -66,19 +67,7 @@ describe('decodeFetch', () => {
 
   it('decodes a fetch of mutated events, each read only within its own bounds, as decodeMessages does', () => {
     const random = createRandom(20261127)
-    const alphabet = '{}[]:,"\\ 0123456789.eE+-ntrufalsxy\n\u00e9'
-    const texts = Array.from({ length: 3_000 }, () => {
-      const chars = [...EVENT]
-      for (let edits = 1 + Math.floor(random() * 3); edits > 0; edits--) {
-        const at = Math.floor(random() * (chars.length + 1))
-        const char = alphabet[Math.floor(random() * alphabet.length)]!
-        const kind = random()
-        if (kind < 0.4) chars.splice(at, 1)
-        else if (kind < 0.7) chars.splice(at, 0, char)
-        else chars[at] = char
-      }
-      return chars.join('')
-    })
+    const texts = Array.from({ length: 3_000 }, () => mutateJsonText(EVENT, random))
     const { fromBytes, perMessage } = bothWays('json', valuesOf(texts))
     expect(fromBytes).toEqual(perMessage)
     // Both valid events and poison messages are among them for the comparison to mean something.

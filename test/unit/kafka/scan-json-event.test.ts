@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ScannedEvent, scanJsonEvent } from '../../../src/ingest/kafka/formats/scan-json-event.ts'
 import { toEventRow } from '../../../src/model/to-event-row.ts'
 import { createRandom } from '../../../src/simulate/seeded-random.ts'
+import { mutateJsonText } from '../../helpers/mutate-text.ts'
 import {
   createEventsChunkBuilder,
   encodeEventsBlock,
@@ -115,19 +116,9 @@ describe('scanJsonEvent', () => {
 
   it('accepts a mutated message only when JSON.parse and toEventRow accept it, with the same row', () => {
     const random = createRandom(20261126)
-    const alphabet = '{}[]:,"\\ 0123456789.eE+-ntrufalsxy\n\u00e9'
     let accepted = 0
     for (let trial = 0; trial < 20_000; trial++) {
-      const chars = [...PLAIN[trial % PLAIN.length]!]
-      for (let edits = 1 + Math.floor(random() * 3); edits > 0; edits--) {
-        const at = Math.floor(random() * (chars.length + 1))
-        const char = alphabet[Math.floor(random() * alphabet.length)]!
-        const kind = random()
-        if (kind < 0.4) chars.splice(at, 1)
-        else if (kind < 0.7) chars.splice(at, 0, char)
-        else chars[at] = char
-      }
-      const text = chars.join('')
+      const text = mutateJsonText(PLAIN[trial % PLAIN.length]!, random)
       const scanned = scannedBlock(text)
       if (scanned === undefined) continue
       accepted++
