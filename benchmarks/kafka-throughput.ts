@@ -76,8 +76,14 @@ const STAGE_ROWS = 200_000
 /** Messages per fetch in the decoding stage alone (a partition's fetch of `json` holds ~29,000). */
 const FETCH_MESSAGES = 5_000
 const REPO_ROOT = join(import.meta.dirname, '..')
-/** The worker to measure; WORKER_BIN names another checkout's to compare in the same hour. */
-const BIN = process.env.WORKER_BIN ?? join(REPO_ROOT, 'bin', 'release-health.js')
+/**
+ * The worker to measure; WORKER_BIN names another checkout's to compare in the same hour (set
+ * but empty, as a script alternating two workers leaves it, means this checkout's).
+ */
+const BIN =
+  process.env.WORKER_BIN === undefined || process.env.WORKER_BIN === ''
+    ? join(REPO_ROOT, 'bin', 'release-health.js')
+    : process.env.WORKER_BIN
 
 interface Produced {
   readonly topic: string
