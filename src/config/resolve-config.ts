@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import { RhError, toMessage } from '../errors.ts'
 import { DEFAULT_CONFIG, type Config } from './defaults.ts'
+import { describeNumberRule, keepsNumberRule, numberRule } from './number-rules.ts'
 
 export interface ResolveConfigOptions {
   /** Path of the YAML file; when absent, `release-health.yaml` is read if it exists. */
@@ -105,7 +106,9 @@ function applyEnvironment(
       continue
     }
     const raw = env[toEnvName(key)]
-    if (raw !== undefined) target[name] = coerce(`${key} (${toEnvName(key)})`, current, raw)
+    if (raw !== undefined) {
+      target[name] = coerce(key, current, raw, `${key} (${toEnvName(key)})`)
+    }
   }
 }
 
@@ -122,14 +125,18 @@ function setPath(target: Record<string, unknown>, key: string, value: unknown): 
   node[last] = coerce(key, node[last], value)
 }
 
-/** Converts `value` to the type of the default `current`, or explains why it cannot. */
-function coerce(key: string, current: unknown, value: unknown): unknown {
+/**
+ * Converts `value` to the type of the default `current` (numbers by the key's rule in
+ * number-rules.ts), or explains why it cannot. `label` names the key in errors.
+ */
+function coerce(key: string, current: unknown, value: unknown, label = key): unknown {
   if (typeof current === 'number') {
     const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
-    if (typeof number !== 'number' || !Number.isFinite(number) || number < 0) {
+    const rule = numberRule(key)
+    if (typeof number !== 'number' || !keepsNumberRule(number, rule)) {
       throw new RhError(
         'RH_CONFIG_INVALID',
-        `config key "${key}" must be a non-negative number, got ${show(value)}`,
+        `config key "${label}" must be ${describeNumberRule(rule)}, got ${show(value)}`,
       )
     }
     return number
@@ -140,7 +147,7 @@ function coerce(key: string, current: unknown, value: unknown): unknown {
     if (value === 'false' || value === '0') return false
     throw new RhError(
       'RH_CONFIG_INVALID',
-      `config key "${key}" must be true or false, got ${show(value)}`,
+      `config key "${label}" must be true or false, got ${show(value)}`,
     )
   }
   if (Array.isArray(current)) {
@@ -154,7 +161,7 @@ function coerce(key: string, current: unknown, value: unknown): unknown {
     if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) {
       throw new RhError(
         'RH_CONFIG_INVALID',
-        `config key "${key}" must be a list of strings, got ${show(value)}`,
+        `config key "${label}" must be a list of strings, got ${show(value)}`,
       )
     }
     return list
@@ -162,7 +169,7 @@ function coerce(key: string, current: unknown, value: unknown): unknown {
   if (typeof value !== 'string') {
     throw new RhError(
       'RH_CONFIG_INVALID',
-      `config key "${key}" must be a string, got ${show(value)}`,
+      `config key "${label}" must be a string, got ${show(value)}`,
     )
   }
   return value

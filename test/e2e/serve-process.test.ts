@@ -67,7 +67,7 @@ describe('release-health serve, as a process', () => {
     const run = runCli(['serve'], { RH_API_PORT: 'eighty' })
     expect(await run.exited).toBe(64)
     expect(run.output()).toMatch(
-      /config key "api.port \(RH_API_PORT\)" must be a non-negative number, got "eighty"/,
+      /config key "api.port \(RH_API_PORT\)" must be a whole number from 0 to 65535, got "eighty"/,
     )
   })
 })

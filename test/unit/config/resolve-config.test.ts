@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { KEYS_WITH_NUMBER_RULES } from '../../../src/config/number-rules.ts'
 import { resolveConfig, toEnvName } from '../../../src/config/resolve-config.ts'
 
 function configFile(text: string): string {
@@ -50,7 +51,7 @@ describe('resolveConfig', () => {
     [
       'a string where a number belongs',
       'api:\n  port: eighty\n',
-      /"api.port" must be a non-negative number, got "eighty"/,
+      /"api.port" must be a whole number from 0 to 65535, got "eighty"/,
     ],
     ['a scalar where a mapping belongs', 'otlp: 4318\n', /"otlp" must be a mapping, got 4318/],
     [
@@ -67,8 +68,50 @@ describe('resolveConfig', () => {
     expect(() =>
       resolveConfig({ file: configFile(''), env: { RH_WRITER_FLUSH_INTERVAL_MS: '-5' } }),
     ).toThrow(
-      /"writer.flushIntervalMs \(RH_WRITER_FLUSH_INTERVAL_MS\)" must be a non-negative number, got "-5"/,
+      /"writer.flushIntervalMs \(RH_WRITER_FLUSH_INTERVAL_MS\)" must be a whole number of at least 0, got "-5"/,
     )
+  })
+
+  it.each([
+    ['kafka.maxBatchRows', 0, /"kafka.maxBatchRows" must be a whole number of at least 1, got 0/],
+    [
+      'otlp.maxConcurrentDecodes',
+      0,
+      /"otlp.maxConcurrentDecodes" must be a whole number of at least 1, got 0/,
+    ],
+    ['api.port', 70000, /"api.port" must be a whole number from 0 to 65535, got 70000/],
+    [
+      'writer.flushIntervalMs',
+      2.5,
+      /"writer.flushIntervalMs" must be a whole number of at least 0/,
+    ],
+  ])('refuses %s = %s', (key, value, message) => {
+    expect(() =>
+      resolveConfig({ file: configFile(''), env: {}, overrides: { [key]: value } }),
+    ).toThrow(message)
+  })
+
+  it('keeps 0 where it means something: decode on the main thread, no verdict cache, any free port', () => {
+    const config = resolveConfig({
+      file: configFile('kafka:\n  decodeThreads: 0\napi:\n  verdictCacheMs: 0\n  port: 0\n'),
+      env: {},
+    })
+    expect([config.kafka.decodeThreads, config.api.verdictCacheMs, config.api.port]).toEqual([
+      0, 0, 0,
+    ])
+  })
+
+  it('has a rule only for keys that exist and hold numbers', () => {
+    const defaults = resolveConfig({ file: configFile(''), env: {} }) as unknown as Record<
+      string,
+      unknown
+    >
+    for (const key of KEYS_WITH_NUMBER_RULES) {
+      const value = key
+        .split('.')
+        .reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], defaults)
+      expect(typeof value, key).toBe('number')
+    }
   })
 
   it('explains a config file that cannot be read', () => {
