@@ -230,13 +230,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         ? NO_TEMPLATES
         : createPolicyTemplates({ dir: config.policies.dir, logger })
     closers.push(() => templates.close())
+    const spanSources = createSpanSources({ store, config, logger })
     const blastRadius = createBlastRadius({
-      source: createStoreBlastRadiusSource(store),
+      source: createStoreBlastRadiusSource(store, spanSources),
       store: createStoreBlastRadiusMinutes(store),
       logger,
     })
     const analyses = createAnalysesRepository(store)
-    const spanSources = createSpanSources({ store, config, logger })
     const verdicts = createVerdictService({
       repository: analyses,
       cohorts: createStoreCohortSource(store, logger, spanSources),

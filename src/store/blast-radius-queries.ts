@@ -5,11 +5,15 @@ import type {
   BlastRadiusRow,
   BlastRadiusSource,
 } from '../verdicts/blast-radius-source.ts'
+import { ownSpanTables, type SpanTables } from './cohort-queries.ts'
 import { selectRows } from './select-rows.ts'
+import { ownSpanSources, type SpanSources } from './span-sources.ts'
 import type { Store } from './store-client.ts'
 
 /**
- * The blast radius of a canary, read from raw spans by trace id: for each minute and cohort,
+ * The blast radius of a canary, read from raw spans by trace id (release-health's own `spans`,
+ * or the `otel_spans` view over the Collector exporter's table, as the analysis reads its own
+ * cohorts): for each minute and cohort,
  * the traces that entered the canary's service (its entry spans of that cohort in that
  * minute), and every other service's entry spans on those traces. Every value reaches
  * ClickHouse as a bound parameter; the SQL text varies only by which fixed conditions the
@@ -37,7 +41,7 @@ interface Conditions {
  * trace entered the service, and the first start and last end of its requests there
  * (nanoseconds). A trace through both cohorts identifies neither and is left out.
  */
-function throughCohorts(store: Store, query: BlastRadiusQuery): Conditions {
+function throughCohorts(spans: string, query: BlastRadiusQuery): Conditions {
   const params: Record<string, string | number> = {
     service: query.service,
     environment: query.environment,
@@ -54,7 +58,7 @@ function throughCohorts(store: Store, query: BlastRadiusQuery): Conditions {
        FROM (
          SELECT trace_id, timestamp, duration_ns,
                 multiIf((${canary}) AND NOT (${baseline}), 1, (${baseline}) AND NOT (${canary}), 0, 2) AS side
-         FROM ${store.database}.spans
+         FROM ${spans}
          WHERE service = {service:String} ${environment}
            AND timestamp >= fromUnixTimestamp64Milli({fromMs:Int64}, 'UTC')
            AND timestamp < fromUnixTimestamp64Milli({toMs:Int64}, 'UTC')
@@ -106,9 +110,10 @@ interface RelatedRow {
 export async function queryBlastRadius(
   store: Store,
   query: BlastRadiusQuery,
+  tables: SpanTables = ownSpanTables(store),
 ): Promise<BlastRadiusRow[]> {
   if (query.toMs <= query.fromMs) return []
-  const through = throughCohorts(store, query)
+  const through = throughCohorts(tables.spans, query)
   const samples = Math.max(1, Math.min(MAX_SAMPLES, Math.floor(query.latencySamplesPerMinute)))
   const [related, traces] = await Promise.all([
     selectRows<RelatedRow>(
@@ -122,7 +127,7 @@ export async function queryBlastRadius(
          SELECT trace_id, service, is_error, duration_ns, span_id,
                 toUnixTimestamp64Nano(timestamp) AS start_ns,
                 toUnixTimestamp64Nano(timestamp) + toInt64(duration_ns) AS end_ns
-         FROM ${store.database}.spans
+         FROM ${tables.spans}
          WHERE trace_id IN (SELECT trace_id FROM (${through.sql}))
            AND service != {service:String} AND is_entry = 1
            AND timestamp >= fromUnixTimestamp64Milli({spreadFromMs:Int64}, 'UTC')
@@ -168,9 +173,18 @@ export async function queryBlastRadius(
   ]
 }
 
-/** The blast radius from the raw spans table, as the verdict service reads it. */
-export function createStoreBlastRadiusSource(store: Store): BlastRadiusSource {
-  return { fetchBlastRadius: (query) => queryBlastRadius(store, query) }
+/**
+ * The blast radius from raw spans, as the verdict service reads it: each query from the table
+ * `sources` names for its analysis' source.
+ */
+export function createStoreBlastRadiusSource(
+  store: Store,
+  sources: SpanSources = ownSpanSources(store),
+): BlastRadiusSource {
+  return {
+    fetchBlastRadius: async (query) =>
+      queryBlastRadius(store, query, await sources.tablesFor(query.source)),
+  }
 }
 
 /** The role most requests had: callee, caller, or other (neither, e.g. a sibling call). */

@@ -1,4 +1,4 @@
-import type { RelatedRole } from '../analysis/index.ts'
+import type { DataSource, RelatedRole } from '../analysis/index.ts'
 import type { CohortSelector } from './analysis-definition.ts'
 
 /** What the store is asked for a canary's blast radius over whole minutes. */
@@ -14,6 +14,11 @@ export interface BlastRadiusQuery {
   readonly toMs: number
   /** Latency samples kept per minute, cohort and service. */
   readonly latencySamplesPerMinute: number
+  /**
+   * Where the spans are read: the analysis' `policy.source`, as for its own cohorts; undefined:
+   * the instance's default.
+   */
+  readonly source?: DataSource
 }
 
 /**

@@ -1,6 +1,7 @@
 import {
   RELATED_LAG_MS,
   type CohortSnapshot,
+  type DataSource,
   type MinuteCounts,
   type RelatedResult,
   type RelatedRole,
@@ -33,6 +34,8 @@ export interface BlastRadiusSubject {
    * with a start long ago reads at most this much (not every minute since then).
    */
   readonly maxDurationMs: number
+  /** Where its spans are read (the analysis' `policy.source`); undefined: the instance's default. */
+  readonly source?: DataSource
 }
 
 /**
@@ -109,6 +112,7 @@ export function createBlastRadius(options: BlastRadiusOptions): BlastRadius {
         fromMs,
         toMs,
         latencySamplesPerMinute: subject.latencySamplesPerMinute,
+        ...(subject.source === undefined ? {} : { source: subject.source }),
       })
       // Durable first, then used: a restart must read back what a verdict is about to use.
       const stored = await persisted.save(key, withTraceRows(fetched, fromMs, toMs), nowMs)

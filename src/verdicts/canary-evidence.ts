@@ -109,6 +109,7 @@ export function createCanaryEvidence(options: CanaryEvidenceOptions): CanaryEvid
                 ...subject,
                 latencySamplesPerMinute: query.latencySamplesPerMinute,
                 maxDurationMs,
+                ...(policy.source === undefined ? {} : { source: policy.source }),
               },
               times,
             )

@@ -46,6 +46,20 @@ beforeAll(async () => {
     ...toOtelCohortRows(baseline, 'enum'),
     ...toOtelCohortRows(failingCanary, 'short'),
   ])
+  // On the exporter's traces checkout calls payment, which fails every request the canary
+  // sends it: a blast radius seen only in the exporter's table.
+  await setup.client.command({
+    query: `INSERT INTO ${otelTable}
+        (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
+         ResourceAttributes, SpanAttributes, Duration, StatusCode)
+      SELECT Timestamp + toIntervalMillisecond(2), TraceId, lower(hex(cityHash64(SpanId))), SpanId,
+        'POST /charge', 'Server', 'payment',
+        map('service.name', 'payment', 'service.version', '3.0', 'deployment.environment.name', 'production'),
+        map('http.response.status_code', if(ResourceAttributes['service.version'] = '1.1', '500', '200')),
+        10000000, if(ResourceAttributes['service.version'] = '1.1', 'Error', 'Unset')
+      FROM ${otelTable}
+      WHERE ServiceName = 'checkout' AND SpanKind IN ('SPAN_KIND_SERVER', 'Server')`,
+  })
   for (const cohort of [baseline, healthyCanary]) {
     const payload = buildTracePayload({
       service: cohort.service,
@@ -134,6 +148,31 @@ describe('a span source chosen per analysis', () => {
     expect(verdict.metrics[0]?.canary.n).toBe(3000)
     // The page's charts read the same source.
     expect(errorsOf(await get<Series>(`/api/v1/analyses/${id}/series`))).toBe(3000 / 8)
+  })
+
+  it("reads the blast radius from the analysis' own source: payment on the exporter's traces, none on release-health's spans", async () => {
+    type BlastRadius = {
+      minutes: { service: string; cohort: string; requests: number; errors: number }[]
+    }
+    const paymentOf = async (id: string) => {
+      await get<Verdict>(`/api/v1/analyses/${id}/verdict`)
+      const { minutes } = await get<BlastRadius>(`/api/v1/analyses/${id}/blast-radius`)
+      const rows = minutes.filter((row) => row.service === 'payment')
+      const sum = (cohort: string, field: 'requests' | 'errors') =>
+        rows.filter((row) => row.cohort === cohort).reduce((total, row) => total + row[field], 0)
+      return {
+        baseline: { requests: sum('baseline', 'requests'), errors: sum('baseline', 'errors') },
+        canary: { requests: sum('canary', 'requests'), errors: sum('canary', 'errors') },
+      }
+    }
+    const exported = await paymentOf(await create({ source: 'otel_traces' }))
+    expect(exported.baseline.requests).toBeGreaterThan(2000)
+    expect(exported.baseline.errors).toBe(0)
+    expect(exported.canary.requests).toBeGreaterThan(2000)
+    expect(exported.canary.errors).toBe(exported.canary.requests)
+
+    const own = await paymentOf(await create(undefined))
+    expect(own.baseline.requests + own.canary.requests).toBe(0)
   })
 
   it('stores the source with the analysis and shows it in GET /api/v1/analyses/{id}', async () => {
