@@ -41,7 +41,7 @@ import { createStoreBlastRadiusMinutes } from './store/blast-radius-repository.t
 import { createCanaryEvidence } from './verdicts/canary-evidence.ts'
 import { createTrainService } from './verdicts/train-service.ts'
 import { createTrainsRepository } from './store/trains-repository.ts'
-import { queryDecisionChanges, queryOverviewCohorts } from './store/overview-queries.ts'
+import { createStoreOverviewSource } from './store/overview-queries.ts'
 import { createSloLookup } from './verdicts/release-overview.ts'
 
 export interface StartAppOptions {
@@ -281,10 +281,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       trains,
       blastRadius,
       overview: {
-        source: {
-          cohorts: (window) => queryOverviewCohorts(store, window),
-          decisionChanges: (window) => queryDecisionChanges(store, window),
-        },
+        source: createStoreOverviewSource(store, spanSources),
         sloOf: createSloLookup(templates),
         now,
       },

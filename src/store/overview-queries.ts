@@ -1,11 +1,39 @@
+import type { OverviewSource } from '../verdicts/release-overview.ts'
 import { selectRows } from './select-rows.ts'
+import { ownSpanSources, type SpanSources } from './span-sources.ts'
 import type { Store } from './store-client.ts'
 
 /**
  * The release overview's reads (`GET /api/v1/overview`, the page at `/`, the Release overview
- * dashboard): every service's releases and flag variants from the request rollup, and every
- * recorded decision change. Every value is a bound parameter.
+ * dashboard): every service's releases and flag variants from a request rollup, and every
+ * recorded decision change. Every value is a bound parameter; table names come from the
+ * configuration, never from a request.
  */
+
+/**
+ * The overview's rows from the store: releases and flag variants from the request rollup of
+ * the instance's default span source (`sources.tablesFor(undefined)`), so an instance that
+ * reads the Collector exporter's table by default lists its services once its rollup is made
+ * (`release-health otel-traces rollup`). Without that rollup it lists release-health's own:
+ * the exporter's raw rows are not read here, as first-seen times would need all of them on
+ * every look at the page.
+ */
+export function createStoreOverviewSource(
+  store: Store,
+  sources: SpanSources = ownSpanSources(store),
+): OverviewSource {
+  return {
+    cohorts: async (window) => {
+      const requestRollup = (await sources.tablesFor(undefined)).rollups?.requests
+      return queryOverviewCohorts(
+        store,
+        window,
+        requestRollup === undefined ? {} : { requestRollup },
+      )
+    },
+    decisionChanges: (window) => queryDecisionChanges(store, window),
+  }
+}
 
 /** One release (flag '' / '') or flag variant of a service in the window. */
 export interface OverviewCohortRow {
@@ -30,12 +58,19 @@ export interface OverviewWindow {
   readonly recentFromMs: number
 }
 
-/** Services' releases and flag variants with requests in the window, at most `limit` rows. */
+/**
+ * Services' releases and flag variants with requests in the window, at most `limit` rows, from
+ * `requestRollup` (`database.table` with the columns of `request_rollup_1m`): release-health's
+ * own by default, the exporter's (`otel_request_rollup_1m`) on an instance that reads the
+ * Collector exporter's table by default and has made its rollup.
+ */
 export async function queryOverviewCohorts(
   store: Store,
   window: OverviewWindow,
-  limit = 2_000,
+  options: { readonly limit?: number; readonly requestRollup?: string } = {},
 ): Promise<OverviewCohortRow[]> {
+  const limit = options.limit ?? 2_000
+  const requestRollup = options.requestRollup ?? `${store.database}.request_rollup_1m`
   const rows = await selectRows<{
     service: string
     environment: string
@@ -54,7 +89,7 @@ export async function queryOverviewCohorts(
             toUnixTimestamp(max(minute)) * 1000 AS last_ms,
             sumIf(requests, minute >= toDateTime(intDiv({recentFromMs:Int64}, 1000), 'UTC')) AS recent_requests,
             sumIf(errors, minute >= toDateTime(intDiv({recentFromMs:Int64}, 1000), 'UTC')) AS recent_errors
-     FROM ${store.database}.request_rollup_1m
+     FROM ${requestRollup}
      WHERE minute < toDateTime(intDiv({toMs:Int64}, 1000), 'UTC')
      GROUP BY service, environment, change_release, flag_key, flag_variant
      HAVING last_ms >= {fromMs:Int64}

@@ -11,6 +11,7 @@ import {
   readOtelRollupState,
 } from '../../../src/store/otel-rollup.ts'
 import { createOtelRollup, dropOtelRollup } from '../../../src/store/otel-rollup-lifecycle.ts'
+import { createStoreOverviewSource } from '../../../src/store/overview-queries.ts'
 import { toConfiguredSpanSource } from '../../../src/store/otel-traces.ts'
 import { createSpanSources, type SpanSources } from '../../../src/store/span-sources.ts'
 import { createStoreCohortSource } from '../../../src/store/store-cohort-source.ts'
@@ -209,6 +210,31 @@ describe("a rollup of the Collector exporter's table, made on request", () => {
     expect(
       await findOtelRollup(store, `${otelDatabase}.other_traces`, config.mapping),
     ).toBeUndefined()
+  })
+
+  it("puts the exporter's services in the release overview of an instance that reads it by default", async () => {
+    const overview = createStoreOverviewSource(store, sources)
+    const window = { fromMs: FROM_MS, toMs: NOW_MS, recentFromMs: TO_MS - 5 * 60_000 }
+    const rows = await overview.cohorts(window)
+    expect(
+      rows.map((row) => [
+        row.service,
+        row.release,
+        row.flagKey,
+        row.flagVariant,
+        row.recentRequests,
+      ]),
+    ).toEqual([
+      ['cart', '2.0', '', '', 5000 / 4],
+      ['cart', '', 'new-cart', 'off', 2500 / 4],
+      ['cart', '', 'new-cart', 'on', 2500 / 4],
+      ['checkout', '1.0', '', '', 3000 / 4],
+      ['checkout', '1.1', '', '', 3000 / 4],
+      ['search', '3.0', '', '', 1200 / 4],
+    ])
+    expect(new Set(rows.map((row) => row.firstSeenMs))).toEqual(new Set([FROM_MS]))
+    // An instance that reads its own spans by default lists those (none here).
+    expect(await createStoreOverviewSource(store).cohorts(window)).toEqual([])
   })
 
   it('is left as it is when asked for again', async () => {
