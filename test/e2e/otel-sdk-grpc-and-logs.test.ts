@@ -16,6 +16,7 @@ import { EventHook, SpanEventHook } from '@openfeature/open-telemetry-hooks'
 import type { RunningApp } from '../../src/app.ts'
 import { startTestApp } from '../helpers/app.ts'
 import { queryRows, waitFor } from '../helpers/store.ts'
+import { watchExports } from '../helpers/watched-exporter.ts'
 
 /**
  * Issue 11's clients, none of them written here: the OpenTelemetry JS SDK's OTLP/gRPC trace
@@ -87,6 +88,7 @@ async function serveTraffic(traffic: Traffic): Promise<void> {
           compression:
             traffic.traces === 'grpc+gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
         })
+  const traceFailures = watchExports(traceExporter)
   const tracerProvider = new NodeTracerProvider({
     resource,
     spanProcessors: [
@@ -97,6 +99,7 @@ async function serveTraffic(traffic: Traffic): Promise<void> {
     traffic.flagsAs === 'log records over gRPC'
       ? new GrpcLogExporter({ url: grpcUrl() })
       : new ProtoLogExporter({ url: `${app.otlpHttpUrl}/v1/logs` })
+  const logFailures = watchExports(logExporter)
   const loggerProvider = new LoggerProvider({
     resource,
     processors: [
@@ -137,6 +140,8 @@ async function serveTraffic(traffic: Traffic): Promise<void> {
   }
   await Promise.all([loggerProvider.shutdown(), tracerProvider.shutdown()])
   logs.disable()
+  expect(traceFailures, 'span batches the SDK failed to export').toEqual([])
+  expect(logFailures, 'log batches the SDK failed to export').toEqual([])
 }
 
 async function createFlagAnalysis(service: string): Promise<string> {
@@ -213,6 +218,7 @@ describe('OTLP/gRPC and logs from the OpenTelemetry SDK and OpenFeature', () => 
       ['http-json', new JsonLogExporter({ url: `${app.otlpHttpUrl}/v1/logs` })],
     ] as const
     for (const [transport, exporter] of exporters) {
+      const failures = watchExports(exporter)
       const provider = new LoggerProvider({
         resource,
         processors: [new BatchLogRecordProcessor({ exporter })],
@@ -229,6 +235,7 @@ describe('OTLP/gRPC and logs from the OpenTelemetry SDK and OpenFeature', () => 
       })
       await provider.forceFlush()
       await provider.shutdown()
+      expect(failures, `log batches the ${transport} exporter failed to export`).toEqual([])
     }
     const rows = await queryRows<Record<string, string>>(
       app.store,

@@ -10,6 +10,7 @@ import { SpanEventHook } from '@openfeature/open-telemetry-hooks'
 import type { RunningApp } from '../../src/app.ts'
 import { startTestApp } from '../helpers/app.ts'
 import { queryRows } from '../helpers/store.ts'
+import { watchExports } from '../helpers/watched-exporter.ts'
 
 /**
  * A service instrumented as users instrument theirs: the OpenTelemetry SDK exporting over
@@ -59,6 +60,7 @@ async function runRelease(release: Release): Promise<void> {
   const url = `${app.otlpHttpUrl}/v1/traces`
   const exporter =
     release.exporter === 'proto' ? new ProtoExporter({ url }) : new JsonExporter({ url })
+  const failures = watchExports(exporter)
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
       'service.name': release.service,
@@ -86,6 +88,7 @@ async function runRelease(release: Release): Promise<void> {
   // Export resolves on the receiver's 200, which is sent only once rows are stored.
   await provider.forceFlush()
   await provider.shutdown()
+  expect(failures, 'span batches the SDK failed to export').toEqual([])
 }
 
 async function createAnalysis(service: string, baseline: string, canary: string): Promise<string> {

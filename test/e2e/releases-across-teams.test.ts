@@ -15,6 +15,7 @@ import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import type { RunningApp } from '../../src/app.ts'
 import { startTestApp } from '../helpers/app.ts'
+import { watchExports } from '../helpers/watched-exporter.ts'
 
 /**
  * Releases across teams, with services instrumented as users instrument theirs: each service
@@ -29,6 +30,8 @@ const TRAFFIC_MS = 10 * 60_000
 const trafficStartMs = Date.now() - TRAFFIC_MS - 3 * 60_000
 const startTime = new Date(trafficStartMs).toISOString()
 const providers: NodeTracerProvider[] = []
+/** Each exporter's failed batches (watchExports), checked at every flush. */
+const exportFailures: string[][] = []
 
 beforeAll(async () => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
@@ -42,6 +45,8 @@ afterAll(async () => {
 
 /** A service at one release, with its own SDK and exporter, as a deployment has. */
 function serviceTracer(service: string, version: string): Tracer {
+  const exporter = new OTLPTraceExporter({ url: `${app.otlpHttpUrl}/v1/traces` })
+  exportFailures.push(watchExports(exporter))
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
       'service.name': service,
@@ -49,10 +54,7 @@ function serviceTracer(service: string, version: string): Tracer {
       'deployment.environment.name': 'production',
     }),
     spanProcessors: [
-      new BatchSpanProcessor(new OTLPTraceExporter({ url: `${app.otlpHttpUrl}/v1/traces` }), {
-        maxExportBatchSize: 1024,
-        maxQueueSize: 200_000,
-      }),
+      new BatchSpanProcessor(exporter, { maxExportBatchSize: 1024, maxQueueSize: 200_000 }),
     ],
   })
   providers.push(provider)
@@ -68,6 +70,7 @@ function serviceTracer(service: string, version: string): Tracer {
  */
 async function flushAll(): Promise<void> {
   for (const provider of providers.splice(0)) await provider.shutdown()
+  expect(exportFailures.splice(0).flat(), 'span batches the SDKs failed to export').toEqual([])
 }
 
 interface Hop {
