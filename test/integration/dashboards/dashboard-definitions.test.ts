@@ -108,6 +108,15 @@ describe('the Grafana dashboards', () => {
           }
         })
       })
+
+      it('reads the request rollup through $requests_rollup, so it can be pointed at the exporter’s', () => {
+        for (const query of allQueries(dashboard)) {
+          expect(query.sql, query.where).not.toMatch(/\brequest_rollup_1m\b/)
+        }
+        expect(
+          dashboard.templating.list.find((variable) => variable.name === 'requests_rollup'),
+        ).toMatchObject({ type: 'constant', query: 'request_rollup_1m' })
+      })
     },
   )
 
