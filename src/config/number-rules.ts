@@ -1,8 +1,8 @@
 /**
  * What each numeric config key may hold, beyond "a number". Every numeric key is a count, a
  * size in bytes, a port or a duration in whole milliseconds, seconds or days, so each must be a
- * whole number; the keys below must also be at least 1, because 0 would stall or refuse
- * everything rather than switch something off:
+ * whole number; the keys below must also be at least 1, because 0 would stall or starve
+ * the process rather than switch something off:
  * `otlp.maxConcurrentDecodes` 0 left every admitted request waiting for a decode turn forever,
  * `otlp.maxInFlightBytes` 0 let one request in at a time, `kafka.maxBatchRows` 0 wrote one
  * message per insert. Keys where 0 means something (`decodeThreads` 0 = decode on the main thread,
