@@ -36,6 +36,7 @@
  *      (Node flags for the server, e.g. "--max-semi-space-size=32").
  */
 import { spawn } from 'node:child_process'
+import protobuf from 'protobufjs/minimal.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -162,11 +163,12 @@ function post(agent: Agent, port: number, body: Uint8Array): Promise<number> {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))
         res.on('end', () => {
-          // The first refusal of each kind says why (it is JSON-or-protobuf; the text shows).
+          // The first refusal of each kind says why.
           const status = res.statusCode ?? 0
           if (status !== 200 && !refusalsShown.has(status)) {
             refusalsShown.add(status)
-            console.error(`first ${status}:`, Buffer.concat(chunks).toString('latin1'))
+            const body = Buffer.concat(chunks)
+            console.error(`first ${status}:`, describeRefusal(body, res.headers['content-type']))
           }
           resolve(status)
         })
@@ -175,6 +177,21 @@ function post(agent: Agent, port: number, body: Uint8Array): Promise<number> {
     req.on('error', reject)
     req.end(body)
   })
+}
+
+/** An OTLP/HTTP failure body: a `google.rpc.Status` in protobuf (code, message), else text. */
+function describeRefusal(body: Buffer, contentType: string | undefined): string {
+  if (contentType?.includes('protobuf') !== true) return body.toString('utf8')
+  const reader = protobuf.Reader.create(body)
+  let code = 0
+  let message = ''
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32()
+    if (tag === ((1 << 3) | 0)) code = reader.int32()
+    else if (tag === ((2 << 3) | 2)) message = reader.string()
+    else reader.skipType(tag & 7)
+  }
+  return `status code ${code}: ${message}`
 }
 
 async function waitForServer(port: number): Promise<void> {
