@@ -106,7 +106,7 @@ export function toOtelSpansSelect(table: string, mapping: Config['mapping']): st
     SpanAttributes[${literal(HTTP_STATUS_ATTRIBUTE)}],
     SpanAttributes[${literal(LEGACY_HTTP_STATUS_ATTRIBUTE)}]) AS http_status_text
 SELECT
-  toDateTime64(Timestamp, 9, 'UTC') AS timestamp,
+  toTimeZone(Timestamp, 'UTC') AS timestamp,
   if(ServiceName = '', ${literal(UNKNOWN_SERVICE)}, ServiceName) AS service,
   multiIf(${environment.join(', ')}, '') AS environment,
   if(ResourceAttributes[${release}] != '', ResourceAttributes[${release}], SpanAttributes[${release}]) AS release,

@@ -80,7 +80,7 @@ export function createSpanSources(options: SpanSourcesOptions): SpanSources {
         warnedStale = true
         logger.warn(
           { table: otelTraces.table, rollupOf: state.readTable },
-          'the exporter table rollup in place was made under another table or attribute mapping than this instance reads with: verdicts read raw rows; run `release-health otel-traces rollup` with this configuration to make it again',
+          'the exporter table rollup in place was made under another table, attribute mapping or release-health version of its view than this instance reads with: verdicts read raw rows; run `release-health otel-traces rollup` with this configuration to make it again',
         )
       }
       return rollups === undefined ? view : { ...view, rollups }
