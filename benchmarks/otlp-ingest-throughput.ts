@@ -36,7 +36,6 @@
  *      (Node flags for the server, e.g. "--max-semi-space-size=32").
  */
 import { spawn } from 'node:child_process'
-import protobuf from 'protobufjs/minimal.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -55,6 +54,7 @@ import { createSpansChunkBuilder, encodeSpansBlock } from '../src/store/spans-bl
 import { createStore } from '../src/store/store-client.ts'
 import { TABLE_COLUMNS } from '../src/store/table-columns.ts'
 import { freePort } from '../test/helpers/free-port.ts'
+import { decodeStatus } from '../test/helpers/otlp-status.ts'
 import { processUsage, threadUsage } from './kafka-process-usage.ts'
 import { buildCheckoutRequest } from './checkout-requests.ts'
 import { probeMachineSpeed } from './machine-speed.ts'
@@ -182,15 +182,7 @@ function post(agent: Agent, port: number, body: Uint8Array): Promise<number> {
 /** An OTLP/HTTP failure body: a `google.rpc.Status` in protobuf (code, message), else text. */
 function describeRefusal(body: Buffer, contentType: string | undefined): string {
   if (contentType?.includes('protobuf') !== true) return body.toString('utf8')
-  const reader = protobuf.Reader.create(body)
-  let code = 0
-  let message = ''
-  while (reader.pos < reader.len) {
-    const tag = reader.uint32()
-    if (tag === ((1 << 3) | 0)) code = reader.int32()
-    else if (tag === ((2 << 3) | 2)) message = reader.string()
-    else reader.skipType(tag & 7)
-  }
+  const { code, message } = decodeStatus(body)
   return `status code ${code}: ${message}`
 }
 
